@@ -1,0 +1,34 @@
+"""The Telegram side: one module per flow, registered here in the order they are tried."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+
+from bot.app import BotApplication, BotContext
+from handlers import common, initiative, mine, onboarding
+
+# Last group: write conversation state and user_data after every update, not once a minute,
+# so a crash loses no answer a resident already gave.
+PERSIST_GROUP = 100
+
+
+async def _persist(update: Update, context: BotContext) -> None:
+    await context.application.update_persistence()
+
+
+def register(application: BotApplication) -> None:
+    # The conversation goes first: while /idee is open it answers everything, commands included.
+    initiative.register(application)
+    onboarding.register(application)
+    mine.register(application)
+    application.add_handlers(
+        [
+            CommandHandler("annuleer", common.nothing_to_cancel),
+            MessageHandler(common.NEW_MESSAGE & filters.COMMAND, common.unknown_command),
+            CallbackQueryHandler(common.stale_button),
+            MessageHandler(common.NEW_MESSAGE, common.not_understood),
+        ]
+    )
+    application.add_handler(TypeHandler(Update, _persist), group=PERSIST_GROUP)
+    application.add_error_handler(common.on_error)

@@ -1,0 +1,17 @@
+"""Typed SQLAlchemy models. Importing this package registers every table on `Base.metadata`."""
+
+from models.base import Base
+from models.bot_state import BotState
+from models.initiative import Initiative, InitiativeStatus, InitiativeStatusChange, Need
+from models.user import ContactMethod, User
+
+__all__ = [
+    "Base",
+    "BotState",
+    "ContactMethod",
+    "Initiative",
+    "InitiativeStatus",
+    "InitiativeStatusChange",
+    "Need",
+    "User",
+]

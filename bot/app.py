@@ -1,0 +1,106 @@
+"""Assembling the PTB Application: defaults, database, persistence, handlers, command menus."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    ContextTypes,
+    Defaults,
+    ExtBot,
+)
+from telegram.request import BaseRequest
+
+from bot.config import Config
+from bot.i18n import LANGUAGES, translator
+from bot.persistence import SqlPersistence
+from bot.services import Services
+from models.database import create_engine, create_sessionmaker
+
+# Commands in the menu, in the order shown; each has a description key "command.<name>".
+RESIDENT_COMMANDS = ("idee", "mijn", "taal", "help", "annuleer", "start")
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
+    """The handler context, with typed access to what the application was built with."""
+
+    @property
+    def services(self) -> Services:
+        return self.bot_data["services"]
+
+    @property
+    def config(self) -> Config:
+        return self.bot_data["config"]
+
+
+BotApplication = Application[
+    ExtBot[None], BotContext, dict[str, Any], dict[str, Any], dict[str, Any], Any
+]
+
+
+def command_menu(language: str) -> list[BotCommand]:
+    t = translator(language)
+    return [BotCommand(name, t(f"command.{name}")) for name in RESIDENT_COMMANDS]
+
+
+async def _set_command_menus(application: BotApplication) -> None:
+    # The menu without a language is the default language's, for clients in any other language.
+    default = application.bot_data["config"].default_language
+    await application.bot.set_my_commands(command_menu(default))
+    for language in LANGUAGES:
+        await application.bot.set_my_commands(command_menu(language), language_code=language)
+
+
+async def _dispose_engine(application: BotApplication) -> None:
+    engine: AsyncEngine = application.bot_data["engine"]
+    await engine.dispose()
+
+
+def build_application(
+    config: Config,
+    *,
+    request: BaseRequest | None = None,
+    engine: AsyncEngine | None = None,
+) -> BotApplication:
+    """The bot, ready for `initialize()`/`start()` or `run_polling()`.
+
+    `request` replaces the HTTP layer (tests record calls with it); `engine` lets a caller share
+    one database engine, which the application then disposes of on shutdown.
+    """
+    from handlers import register
+
+    engine = engine or create_engine(config.database_url)
+    sessions = create_sessionmaker(engine)
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,
+        tzinfo=config.municipality.tz,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(config.telegram.token)
+        .base_url(config.telegram.base_url)
+        .base_file_url(config.telegram.base_file_url)
+        .defaults(defaults)
+        .context_types(ContextTypes(context=BotContext))
+        .persistence(SqlPersistence(sessions))
+        .post_init(_set_command_menus)
+        .post_shutdown(_dispose_engine)
+        # Conversations need their updates one after another, per the design notes.
+        .concurrent_updates(False)
+    )
+    if config.telegram.rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application: BotApplication = builder.build()  # type: ignore[assignment]
+    application.bot_data.update(config=config, engine=engine, services=Services.create(sessions))
+    register(application)
+    return application

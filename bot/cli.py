@@ -1,0 +1,101 @@
+"""`burgerbeest` on the command line: run the bot, migrate the database, and the tools around it.
+
+Problems a person can fix (config, input files) end with one clear line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from telegram import Update
+
+from bot.config import Config, ConfigError, load_config
+from bot.logs import configure_logging
+
+EXIT_USAGE = 2
+DEFAULT_CONFIG = Path("config.toml")
+
+log = logging.getLogger("burgerbeest")
+
+
+def _load(args: argparse.Namespace) -> Config:
+    config = load_config(args.config)
+    configure_logging(config.log_level, [config.telegram.token])
+    return config
+
+
+async def _migrate(config: Config) -> None:
+    from bot.migrate import upgrade
+    from models.database import create_engine
+
+    engine = create_engine(config.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    config = _load(args)
+    asyncio.run(_migrate(config))
+    log.info("database is up to date")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import build_application
+
+    config = _load(args)
+    asyncio.run(_migrate(config))
+    application = build_application(config)
+    log.info(
+        "Burgerbeest %s starting (Bot API at %s)",
+        config.municipality.name,
+        config.telegram.api_base_url,
+    )
+    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def _config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help="the configuration file (default: ./config.toml)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="burgerbeest", description="Burgerbeest: the municipality's connector on Telegram."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser("run", help="start the bot (long polling)")
+    _config_argument(run)
+    run.set_defaults(handler=cmd_run)
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    _config_argument(migrate)
+    migrate.set_defaults(handler=cmd_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(f"burgerbeest: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Configuration: a TOML file read once at start, the token from the environment.
+
+Every problem ends in one `ConfigError` that names the file and the key, so the CLI can print one
+clear line and exit 2. The token is never part of an error message or a repr.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TOKEN_ENV = "BURGERBEEST_TOKEN"  # noqa: S105 - the name of the variable, not a secret
+TELEGRAM_API = "https://api.telegram.org"
+LANGUAGES = ("nl", "en")
+# Bot API tokens are "<bot id>:<secret>"; a stand-in may use a short secret, so the check is loose.
+_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the person who edits the file."""
+
+    def __init__(self, path: Path, where: str | None, problem: str) -> None:
+        """`where` is "section" or "section.key"; it is shown as TOML spells it: [section] key."""
+        if where:
+            section, _, key = where.partition(".")
+            location = f"{path}: [{section}] {key}".rstrip()
+        else:
+            location = str(path)
+        super().__init__(f"{location} {problem}")
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = field(repr=False)
+    api_base_url: str = TELEGRAM_API
+    # Off only in tests: the AIORateLimiter would pace the harness like a real chat.
+    rate_limit: bool = True
+
+    @property
+    def base_url(self) -> str:
+        """The URL prefix PTB puts the token after; both spellings of a self-hosted URL work."""
+        root = self.api_base_url.rstrip("/")
+        return root if root.endswith("/bot") else f"{root}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        root = self.api_base_url.rstrip("/").removesuffix("/bot")
+        return f"{root}/file/bot"
+
+
+@dataclass(frozen=True)
+class MunicipalityConfig:
+    name: str
+    kernen: tuple[str, ...]
+    timezone: str = "Europe/Amsterdam"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    telegram: TelegramConfig
+    database_url: str
+    municipality: MunicipalityConfig
+    default_language: str = "nl"
+    log_level: str = "INFO"
+
+
+def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(path, name, "must be a table")
+    return value
+
+
+def _string(table: dict[str, Any], key: str, path: Path, section: str, default: str | None) -> str:
+    value = table.get(key, default)
+    if value is None:
+        raise ConfigError(path, f"{section}.{key}", "is missing")
+    if not isinstance(value, str):
+        raise ConfigError(path, f"{section}.{key}", "must be a string")
+    return value.strip()
+
+
+def _default_database_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path.resolve().parent / 'burgerbeest.sqlite3'}"
+
+
+def load_config(path: Path, *, environ: dict[str, str] | None = None) -> Config:
+    """Read and validate the config file; `environ` defaults to the process environment."""
+    env = os.environ if environ is None else environ
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(path, None, "does not exist") from None
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot be read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, None, f"is not valid TOML: {exc}") from None
+
+    telegram = _table(data, "telegram", path)
+    token = env.get(TOKEN_ENV) or _string(telegram, "token", path, "telegram", "")
+    if not token:
+        raise ConfigError(path, "telegram.token", f"is missing (or set {TOKEN_ENV})")
+    if not _TOKEN_SHAPE.match(token):
+        raise ConfigError(path, "telegram.token", "does not look like a bot token from BotFather")
+    api_base_url = _string(telegram, "api_base_url", path, "telegram", TELEGRAM_API)
+    if not api_base_url.startswith(("http://", "https://")):
+        raise ConfigError(path, "telegram.api_base_url", "must start with http:// or https://")
+    rate_limit = telegram.get("rate_limit", True)
+    if not isinstance(rate_limit, bool):
+        raise ConfigError(path, "telegram.rate_limit", "must be true or false")
+
+    database = _table(data, "database", path)
+    database_url = _string(database, "url", path, "database", "") or _default_database_url(path)
+    if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            path, "database.url", "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+        )
+
+    municipality = _table(data, "municipality", path)
+    name = _string(municipality, "name", path, "municipality", None)
+    kernen = municipality.get("kernen")
+    if (
+        not isinstance(kernen, list)
+        or not kernen
+        or not all(isinstance(k, str) and k.strip() for k in kernen)
+    ):
+        raise ConfigError(path, "municipality.kernen", "must be a non-empty list of names")
+    if len({k.strip().casefold() for k in kernen}) != len(kernen):
+        raise ConfigError(path, "municipality.kernen", "contains a name twice")
+    timezone = _string(municipality, "timezone", path, "municipality", "Europe/Amsterdam")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            path, "municipality.timezone", f"is not a known time zone: {timezone!r}"
+        ) from None
+
+    bot = _table(data, "bot", path)
+    language = _string(bot, "default_language", path, "bot", "nl")
+    if language not in LANGUAGES:
+        raise ConfigError(path, "bot.default_language", f"must be one of {', '.join(LANGUAGES)}")
+    log_level = _string(bot, "log_level", path, "bot", "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(path, "bot.log_level", "must be DEBUG, INFO, WARNING or ERROR")
+
+    return Config(
+        path=path,
+        telegram=TelegramConfig(token=token, api_base_url=api_base_url, rate_limit=rate_limit),
+        database_url=database_url,
+        municipality=MunicipalityConfig(
+            name=name, kernen=tuple(k.strip() for k in kernen), timezone=timezone
+        ),
+        default_language=language,
+        log_level=log_level,
+    )

@@ -1,0 +1,70 @@
+"""Text the user reads, from gettext catalogs (`bot/locales/<lang>/LC_MESSAGES/burgerbeest.po`).
+
+Message ids are stable keys (`idee.ask_title`), not sentences: the words live only in the catalogs,
+Dutch and English both complete. Catalogs are compiled in memory at import, so no generated .mo
+files are kept in the repository.
+
+Every text is HTML (the bot's parse mode). Values filled in are escaped, so a resident's title
+"<b>" shows as typed and cannot break or forge markup; pass `Markup` for values that are HTML.
+"""
+
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from markupsafe import Markup, escape
+
+LOCALES = Path(__file__).parent / "locales"
+DOMAIN = "burgerbeest"
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+
+__all__ = ["LANGUAGES", "Markup", "Translator", "escape", "language_from_telegram", "translator"]
+
+
+def catalog_path(language: str) -> Path:
+    return LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def _translations(language: str) -> gettext.GNUTranslations:
+    with catalog_path(language).open("rb") as po:
+        catalog = read_po(po, locale=language)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+@dataclass(frozen=True)
+class Translator:
+    language: str
+
+    def _render(self, template: str, values: dict[str, object]) -> str:
+        # The template comes from our own catalog, so it is trusted markup; the values are not.
+        return str(Markup(template).format(**values)) if values else template  # noqa: S704
+
+    def __call__(self, key: str, /, **values: object) -> str:
+        """The text for `key` with `values` filled in (escaped)."""
+        return self._render(_translations(self.language).gettext(key), values)
+
+    def plural(self, key: str, count: int, /, **values: object) -> str:
+        """The singular or plural form of `key` for `count`; `count` is also a value."""
+        template = _translations(self.language).ngettext(key, f"{key}_plural", count)
+        return self._render(template, {"count": count, **values})
+
+
+def translator(language: str | None) -> Translator:
+    return Translator(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+def language_from_telegram(language_code: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    """Telegram's IETF tag ('nl', 'en-GB', 'nl-BE') mapped onto a language the bot speaks."""
+    base = (language_code or "").split("-")[0].lower()
+    return base if base in LANGUAGES else default

@@ -1,0 +1,42 @@
+"""Logging set-up that never lets the bot token reach a log line.
+
+PTB and httpx put the token in request URLs, and exceptions may carry those URLs; so the redaction
+happens on the fully formatted record, traceback included, not on the message alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+REDACTED = "<token>"
+
+
+class RedactingFormatter(logging.Formatter):
+    def __init__(self, secrets: list[str], fmt: str) -> None:
+        super().__init__(fmt)
+        # Also the secret half alone: some messages show only the part after "<id>:".
+        parts = {s for s in secrets if s} | {s.partition(":")[2] for s in secrets if ":" in s}
+        self._secrets = sorted((p for p in parts if len(p) >= 4), key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact(super().format(record))
+
+
+def configure_logging(level: str, secrets: list[str]) -> None:
+    """Route all logging to stderr through the redacting formatter."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        RedactingFormatter(secrets, "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx logs every request URL (which contains the token) at INFO: only its warnings matter.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -1,0 +1,20 @@
+"""Domain services: what the bot decides and stores, free of Telegram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services.initiatives import InitiativeService
+from bot.services.users import UserService
+
+
+@dataclass(frozen=True)
+class Services:
+    users: UserService
+    initiatives: InitiativeService
+
+    @classmethod
+    def create(cls, sessions: async_sessionmaker[AsyncSession]) -> Services:
+        return cls(users=UserService(sessions), initiatives=InitiativeService(sessions))

@@ -1,0 +1,110 @@
+"""Initiatives of residents: the draft a conversation fills in, saving it, listing them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import Initiative, InitiativeStatus, InitiativeStatusChange, Need
+
+# Limits a resident can meet; the bot tells them the limit rather than cutting text off.
+TITLE_MAX = 120
+DESCRIPTION_MAX = 2000
+MOTIVATION_MAX = 1000
+PLACE_MAX = 200
+
+
+@dataclass
+class InitiativeDraft:
+    """What `/idee` has collected so far; kept as plain data in the conversation's storage."""
+
+    title: str = ""
+    description: str = ""
+    motivation: str = ""
+    kern: str = ""
+    place: str | None = None
+    needs: list[str] = field(default_factory=list)
+    allow_introductions: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> InitiativeDraft:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+    def toggle_need(self, need: Need) -> None:
+        if need.value in self.needs:
+            self.needs.remove(need.value)
+        else:
+            # Keep the order of the Need enum so summaries read the same every time.
+            order = [n.value for n in Need]
+            self.needs = sorted([*self.needs, need.value], key=order.index)
+
+    @property
+    def complete(self) -> bool:
+        return (
+            bool(self.title and self.description and self.motivation and self.kern)
+            and self.allow_introductions is not None
+        )
+
+
+class IncompleteDraft(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class MyInitiatives:
+    total: int
+    latest: list[Initiative]
+
+
+class InitiativeService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def create(self, author_id: int, draft: InitiativeDraft) -> Initiative:
+        if not draft.complete:
+            raise IncompleteDraft("the draft misses a required answer")
+        async with self._sessions.begin() as session:
+            initiative = Initiative(
+                author_id=author_id,
+                title=draft.title,
+                description=draft.description,
+                motivation=draft.motivation,
+                kern=draft.kern,
+                place=draft.place,
+                needs=list(draft.needs),
+                allow_introductions=bool(draft.allow_introductions),
+                status=InitiativeStatus.IDEA,
+            )
+            session.add(initiative)
+            await session.flush()
+            session.add(
+                InitiativeStatusChange(
+                    initiative_id=initiative.id,
+                    status=InitiativeStatus.IDEA,
+                    changed_by_id=author_id,
+                )
+            )
+            return initiative
+
+    async def of_author(self, author_id: int, *, limit: int = 20) -> MyInitiatives:
+        """The author's newest initiatives (at most `limit`) and how many there are in all."""
+        async with self._sessions() as session:
+            total = await session.scalar(
+                select(func.count())
+                .select_from(Initiative)
+                .where(Initiative.author_id == author_id)
+            )
+            rows = await session.scalars(
+                select(Initiative)
+                .where(Initiative.author_id == author_id)
+                .order_by(Initiative.created_at.desc(), Initiative.id.desc())
+                .limit(limit)
+            )
+            return MyInitiatives(total=total or 0, latest=list(rows))

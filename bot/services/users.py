@@ -1,0 +1,72 @@
+"""Residents: onboarding, consent, preferences. Knows nothing of Telegram's objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import ContactMethod, User
+from models.base import utcnow
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a Telegram update says about its sender; stored only after consent."""
+
+    telegram_id: int
+    display_name: str | None = None
+    username: str | None = None
+
+
+class UserService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get(self, telegram_id: int) -> User | None:
+        async with self._sessions() as session:
+            return await self._get(session, telegram_id)
+
+    @staticmethod
+    async def _get(session: AsyncSession, telegram_id: int) -> User | None:
+        return await session.scalar(select(User).where(User.telegram_id == telegram_id))
+
+    async def register(self, telegram_id: int) -> User:
+        """The user as they are, created with nothing but their Telegram id if new."""
+        async with self._sessions.begin() as session:
+            user = await self._get(session, telegram_id)
+            if user is None:
+                user = User(telegram_id=telegram_id)
+                session.add(user)
+            return user
+
+    async def give_consent(self, profile: Profile, language: str) -> User:
+        async with self._sessions.begin() as session:
+            user = await self._get(session, profile.telegram_id)
+            if user is None:
+                user = User(telegram_id=profile.telegram_id)
+                session.add(user)
+            if user.consent_at is None:
+                user.consent_at = utcnow()
+            user.language = language
+            user.display_name = profile.display_name
+            user.username = profile.username
+            user.active = True
+            return user
+
+    async def update(self, telegram_id: int, **changes: object) -> User | None:
+        """Change preferences of a consenting user; None when there is no such user."""
+        allowed = {"kern", "language", "contact_method", "display_name", "username", "active"}
+        if unknown := set(changes) - allowed:
+            raise ValueError(f"not a user preference: {', '.join(sorted(unknown))}")
+        async with self._sessions.begin() as session:
+            user = await self._get(session, telegram_id)
+            if user is None or user.consent_at is None:
+                return None
+            for name, value in changes.items():
+                setattr(user, name, value)
+            return user
+
+    async def choose_contact(self, telegram_id: int, method: ContactMethod) -> User | None:
+        return await self.update(telegram_id, contact_method=method)

@@ -1,0 +1,129 @@
+"""What every flow shares: who is talking, in which language, and the answers of last resort."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import filters
+
+from bot.app import BotContext
+from bot.i18n import Translator, language_from_telegram, translator
+from models import User
+
+log = logging.getLogger(__name__)
+
+# New messages only: an edited earlier answer must not be taken as the answer to the open question.
+NEW_MESSAGE = filters.UpdateType.MESSAGE
+
+
+async def speaker(update: Update, context: BotContext) -> tuple[User | None, Translator]:
+    """The stored user behind `update` (None if unknown) and the language to answer in."""
+    tg_user = update.effective_user
+    user = await context.services.users.get(tg_user.id) if tg_user else None
+    if user is not None and not user.active:
+        # They write again, so they unblocked the bot.
+        user = await context.services.users.update(user.telegram_id, active=True) or user
+    if user is not None and user.language:
+        return user, translator(user.language)
+    code = tg_user.language_code if tg_user else None
+    return user, translator(language_from_telegram(code, context.config.default_language))
+
+
+def requires_resident(handler: Callable[[Update, BotContext, User, Translator], Awaitable[Any]]):
+    """Run `handler` for onboarded residents only; others are pointed to /start."""
+
+    @wraps(handler)
+    async def wrapper(update: Update, context: BotContext) -> Any:
+        user, t = await speaker(update, context)
+        if user is None or not user.onboarded:
+            if update.callback_query:
+                await update.callback_query.answer(t("common.need_start_short"))
+            if update.effective_message:
+                await update.effective_message.reply_text(t("common.need_start"))
+            return None
+        return await handler(update, context, user, t)
+
+    return wrapper
+
+
+def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """An inline keyboard from rows of (label, callback data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def clear_buttons(update: Update) -> None:
+    """Take the buttons off the message that was pressed, so it cannot be pressed twice."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    # The message may be too old to edit or have no buttons left: nothing to take away then.
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(reply_markup=None)
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """A press on a button that no flow is waiting for: outdated, or forged by a client."""
+    query = update.callback_query
+    _, t = await speaker(update, context)
+    log.info(
+        "refused callback %r from user %s",
+        (query.data or "")[:64],
+        update.effective_user.id if update.effective_user else None,
+    )
+    await query.answer(t("common.stale_button"), show_alert=True)
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    _, t = await speaker(update, context)
+    await update.effective_message.reply_text(t("common.unknown_command"))
+
+
+async def not_understood(update: Update, context: BotContext) -> None:
+    """Anything said outside a conversation that no command or flow takes."""
+    user, t = await speaker(update, context)
+    key = "common.not_understood" if user and user.onboarded else "common.need_start"
+    await update.effective_message.reply_text(t(key))
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log with context and tell the person that something went wrong: never a silent bot."""
+    if isinstance(context.error, Forbidden):
+        # The user blocked the bot: nobody left to tell, and nothing more to send them.
+        if isinstance(update, Update) and update.effective_user:
+            await context.services.users.update(update.effective_user.id, active=False)
+        log.info("user blocked the bot: %s", context.error)
+        return
+    details: dict[str, Any] = {}
+    if isinstance(update, Update):
+        details = {
+            "update_id": update.update_id,
+            "user_id": update.effective_user.id if update.effective_user else None,
+            "chat_id": update.effective_chat.id if update.effective_chat else None,
+            "kind": "callback" if update.callback_query else "message",
+        }
+    log.error("error while handling an update %s", details, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        _, t = await speaker(update, context)
+    except Exception:  # the database may be what failed; answer in the default language then
+        t = translator(context.config.default_language)
+    try:
+        if update.callback_query:
+            await update.callback_query.answer()
+        await context.bot.send_message(update.effective_chat.id, t("common.error"))
+    except Exception:
+        log.exception("could not tell chat %s about the error", update.effective_chat.id)
+
+
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    _, t = await speaker(update, context)
+    await update.effective_message.reply_text(t("common.nothing_to_cancel"))

@@ -1,0 +1,435 @@
+"""/idee: a resident's initiative, asked step by step, summarised, confirmed and saved.
+
+TITLE → DESCRIPTION (→ MORE when vague) → MOTIVATION → KERN → PLACE → NEEDS → INTRODUCTIONS →
+CONFIRM (save / edit one answer / cancel). The draft and the step live in user_data, which the
+database persistence keeps, so a conversation survives a restart of the bot.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.app import BotApplication, BotContext
+from bot.i18n import Translator
+from bot.services.initiatives import (
+    DESCRIPTION_MAX,
+    MOTIVATION_MAX,
+    PLACE_MAX,
+    TITLE_MAX,
+    InitiativeDraft,
+)
+from bot.services.intake import description_follow_up
+from bot.services.text_input import Problem, check
+from handlers.common import NEW_MESSAGE, clear_buttons, keyboard, requires_resident, speaker
+from models import Need, User
+
+TITLE, DESCRIPTION, MORE, MOTIVATION, KERN, PLACE, NEEDS, INTRODUCTIONS, CONFIRM, EDIT = range(10)
+TEXT_STEPS = {TITLE, DESCRIPTION, MORE, MOTIVATION, PLACE}
+EDITABLE = {
+    "title": TITLE,
+    "description": DESCRIPTION,
+    "motivation": MOTIVATION,
+    "where": KERN,
+    "needs": NEEDS,
+    "intro": INTRODUCTIONS,
+}
+
+# --- the draft in user_data --------------------------------------------------------------
+
+
+def _draft(context: BotContext) -> InitiativeDraft:
+    return InitiativeDraft.from_dict(context.user_data.get("draft"))
+
+
+def _keep(context: BotContext, draft: InitiativeDraft) -> None:
+    context.user_data["draft"] = draft.to_dict()
+
+
+def _forget(context: BotContext) -> None:
+    for key in ("draft", "step", "editing"):
+        context.user_data.pop(key, None)
+
+
+# --- the questions -----------------------------------------------------------------------
+
+
+def _needs_keyboard(t: Translator, draft: InitiativeDraft) -> object:
+    rows = [
+        [
+            (
+                ("✅ " if need.value in draft.needs else "") + t(f"need.{need.value}"),
+                f"idee:need:{need.value}",
+            )
+        ]
+        for need in Need
+    ]
+    return keyboard([*rows, [(t("idee.needs_done"), "idee:needs:done")]])
+
+
+def _summary(t: Translator, draft: InitiativeDraft) -> str:
+    where = f"{draft.kern} — {draft.place}" if draft.place else draft.kern
+    needs = ", ".join(t(f"need.{n}") for n in draft.needs) or t("idee.needs_nothing")
+    intro = t("idee.intro_yes" if draft.allow_introductions else "idee.intro_no")
+    return t(
+        "idee.summary",
+        title=draft.title,
+        description=draft.description,
+        motivation=draft.motivation,
+        where=where,
+        needs=needs,
+        intro=intro,
+    )
+
+
+async def _ask(update: Update, context: BotContext, t: Translator, step: int) -> int:
+    """Ask the question of `step` and remember that it is the open one."""
+    message = update.effective_message
+    draft = _draft(context)
+    if step == TITLE:
+        await message.reply_text(t("idee.ask_title"))
+    elif step == DESCRIPTION:
+        await message.reply_text(t("idee.ask_description"))
+    elif step == MOTIVATION:
+        await message.reply_text(t("idee.ask_motivation"))
+    elif step == KERN:
+        kernen = context.config.municipality.kernen
+        buttons = [(name, f"idee:kern:{i}") for i, name in enumerate(kernen)]
+        await message.reply_text(
+            t("idee.ask_kern"),
+            reply_markup=keyboard([buttons[i : i + 2] for i in range(0, len(buttons), 2)]),
+        )
+    elif step == PLACE:
+        await message.reply_text(
+            t("idee.ask_place", kern=draft.kern),
+            reply_markup=keyboard([[(t("idee.place_skip"), "idee:place:skip")]]),
+        )
+    elif step == NEEDS:
+        await message.reply_text(t("idee.ask_needs"), reply_markup=_needs_keyboard(t, draft))
+    elif step == INTRODUCTIONS:
+        await message.reply_text(
+            t("idee.ask_introductions"),
+            reply_markup=keyboard(
+                [
+                    [
+                        (t("idee.intro_button_yes"), "idee:intro:yes"),
+                        (t("idee.intro_button_no"), "idee:intro:no"),
+                    ]
+                ]
+            ),
+        )
+    elif step == CONFIRM:
+        await message.reply_text(
+            _summary(t, draft),
+            reply_markup=keyboard(
+                [
+                    [(t("idee.button_save"), "idee:save")],
+                    [
+                        (t("idee.button_edit"), "idee:edit"),
+                        (t("idee.button_cancel"), "idee:cancel"),
+                    ],
+                ]
+            ),
+        )
+    elif step == EDIT:
+        fields = [(t(f"idee.edit_{name}"), f"idee:edit:{name}") for name in EDITABLE]
+        rows = [fields[i : i + 2] for i in range(0, len(fields), 2)]
+        await message.reply_text(
+            t("idee.edit_which"),
+            reply_markup=keyboard([*rows, [(t("idee.edit_back"), "idee:edit:back")]]),
+        )
+    context.user_data["step"] = step
+    return step
+
+
+_ORDER = [TITLE, DESCRIPTION, MOTIVATION, KERN, PLACE, NEEDS, INTRODUCTIONS, CONFIRM]
+
+
+async def _after(update: Update, context: BotContext, t: Translator, done: int) -> int:
+    """Ask what comes after step `done`: the next question, or the summary when editing."""
+    # "Where" is kern and place together, so editing it asks both.
+    if context.user_data.get("editing") and done != KERN:
+        return await _ask(update, context, t, CONFIRM)
+    position = _ORDER.index(MOTIVATION if done == MORE else done)
+    return await _ask(update, context, t, _ORDER[position + 1])
+
+
+async def _text(update: Update, t: Translator, limit: int) -> str | None:
+    """The typed answer, cleaned; None (after saying why) when it cannot be used."""
+    checked = check(update.effective_message.text, limit)
+    if checked.problem is Problem.EMPTY:
+        await update.effective_message.reply_text(t("idee.empty"))
+        return None
+    if checked.problem is Problem.TOO_LONG:
+        await update.effective_message.reply_text(
+            t("idee.too_long", length=checked.length, limit=checked.limit)
+        )
+        return None
+    return checked.text
+
+
+# --- the steps ---------------------------------------------------------------------------
+
+
+@requires_resident
+async def begin(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    """/idee: start a fresh draft; ask for the title."""
+    _forget(context)
+    _keep(context, InitiativeDraft(kern=user.kern or ""))
+    await update.effective_message.reply_text(t("idee.intro"))
+    return await _ask(update, context, t, TITLE)
+
+
+async def got_title(update: Update, context: BotContext) -> int:
+    """Store the title; ask what the idea is."""
+    _, t = await speaker(update, context)
+    text = await _text(update, t, TITLE_MAX)
+    if text is None:
+        return TITLE
+    draft = _draft(context)
+    draft.title = text
+    _keep(context, draft)
+    return await _after(update, context, t, TITLE)
+
+
+async def got_description(update: Update, context: BotContext) -> int:
+    """Store the description; a short or vague one gets one pointed follow-up question."""
+    _, t = await speaker(update, context)
+    text = await _text(update, t, DESCRIPTION_MAX)
+    if text is None:
+        return DESCRIPTION
+    draft = _draft(context)
+    draft.description = text
+    _keep(context, draft)
+    follow_up = description_follow_up(text)
+    if follow_up is not None:
+        await update.effective_message.reply_text(t(f"idee.follow_up_{follow_up.value}"))
+        context.user_data["step"] = MORE
+        return MORE
+    return await _after(update, context, t, DESCRIPTION)
+
+
+async def got_more(update: Update, context: BotContext) -> int:
+    """Add the answer to the follow-up to the description; ask why and for whom."""
+    _, t = await speaker(update, context)
+    draft = _draft(context)
+    text = await _text(update, t, max(1, DESCRIPTION_MAX - len(draft.description) - 2))
+    if text is None:
+        return MORE
+    draft.description = f"{draft.description}\n\n{text}"
+    _keep(context, draft)
+    return await _after(update, context, t, MORE)
+
+
+async def got_motivation(update: Update, context: BotContext) -> int:
+    """Store why and for whom; ask where."""
+    _, t = await speaker(update, context)
+    text = await _text(update, t, MOTIVATION_MAX)
+    if text is None:
+        return MOTIVATION
+    draft = _draft(context)
+    draft.motivation = text
+    _keep(context, draft)
+    return await _after(update, context, t, MOTIVATION)
+
+
+async def got_kern(update: Update, context: BotContext) -> int:
+    """Store the kern from its button; ask for a place within it."""
+    query = update.callback_query
+    _, t = await speaker(update, context)
+    kernen = context.config.municipality.kernen
+    index = query.data.rsplit(":", 1)[1]
+    if not index.isdigit() or int(index) >= len(kernen):
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return KERN
+    draft = _draft(context)
+    draft.kern = kernen[int(index)]
+    _keep(context, draft)
+    await query.answer(draft.kern)
+    await clear_buttons(update)
+    return await _after(update, context, t, KERN)
+
+
+async def got_place(update: Update, context: BotContext) -> int:
+    """Store the place (typed) or none (skip button); ask what is needed."""
+    _, t = await speaker(update, context)
+    draft = _draft(context)
+    if update.callback_query:
+        await update.callback_query.answer()
+        await clear_buttons(update)
+        draft.place = None
+    else:
+        text = await _text(update, t, PLACE_MAX)
+        if text is None:
+            return PLACE
+        draft.place = text
+    _keep(context, draft)
+    return await _after(update, context, t, PLACE)
+
+
+async def toggle_need(update: Update, context: BotContext) -> int:
+    """Switch one need on or off and show the buttons again with their new marks."""
+    query = update.callback_query
+    _, t = await speaker(update, context)
+    value = query.data.rsplit(":", 1)[1]
+    if value not in set(Need):
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return NEEDS
+    draft = _draft(context)
+    draft.toggle_need(Need(value))
+    _keep(context, draft)
+    await query.answer()
+    await query.edit_message_reply_markup(reply_markup=_needs_keyboard(t, draft))
+    return NEEDS
+
+
+async def needs_done(update: Update, context: BotContext) -> int:
+    """The needs are chosen; ask about introductions."""
+    _, t = await speaker(update, context)
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    return await _after(update, context, t, NEEDS)
+
+
+async def got_introductions(update: Update, context: BotContext) -> int:
+    """Store whether similar initiators may be introduced; show the summary."""
+    query = update.callback_query
+    _, t = await speaker(update, context)
+    draft = _draft(context)
+    draft.allow_introductions = query.data.endswith(":yes")
+    _keep(context, draft)
+    await query.answer()
+    await clear_buttons(update)
+    return await _after(update, context, t, INTRODUCTIONS)
+
+
+async def choose_edit(update: Update, context: BotContext) -> int:
+    """From the summary: ask which answer to change."""
+    _, t = await speaker(update, context)
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    return await _ask(update, context, t, EDIT)
+
+
+async def edit_field(update: Update, context: BotContext) -> int:
+    """Ask the question of the chosen answer again; afterwards back to the summary."""
+    query = update.callback_query
+    _, t = await speaker(update, context)
+    name = query.data.rsplit(":", 1)[1]
+    await query.answer()
+    await clear_buttons(update)
+    if name not in EDITABLE:
+        return await _ask(update, context, t, CONFIRM)
+    context.user_data["editing"] = True
+    return await _ask(update, context, t, EDITABLE[name])
+
+
+@requires_resident
+async def save(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    """Save the confirmed draft and say where to find it."""
+    query = update.callback_query
+    draft = _draft(context)
+    if not draft.complete:
+        # Only a forged or replayed press can get here; ask the first missing question again.
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return await _ask(update, context, t, TITLE)
+    await query.answer()
+    await clear_buttons(update)
+    initiative = await context.services.initiatives.create(user.id, draft)
+    _forget(context)
+    await query.message.reply_text(t("idee.saved", title=initiative.title, number=initiative.id))
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    """/annuleer or the cancel button: drop the draft."""
+    _, t = await speaker(update, context)
+    if update.callback_query:
+        await update.callback_query.answer()
+        await clear_buttons(update)
+    _forget(context)
+    await update.effective_message.reply_text(t("idee.cancelled"))
+    return ConversationHandler.END
+
+
+async def reprompt(update: Update, context: BotContext) -> None:
+    """Something that does not answer the open question: say what is expected and ask again."""
+    _, t = await speaker(update, context)
+    step = context.user_data.get("step", TITLE)
+    message = update.effective_message
+    if message.text and message.text.startswith("/"):
+        hint = "idee.in_progress"
+    elif step in TEXT_STEPS:
+        hint = "idee.text_expected"
+    else:
+        hint = "idee.use_buttons"
+    await message.reply_text(t(hint))
+    if step == MORE:
+        return None
+    await _ask(update, context, t, step)
+    return None
+
+
+async def stale_in_conversation(update: Update, context: BotContext) -> None:
+    """A button that belongs to an earlier question, or was never offered."""
+    _, t = await speaker(update, context)
+    await update.callback_query.answer(t("common.stale_button"), show_alert=True)
+
+
+def _text_step(callback: Callable[[Update, BotContext], Awaitable[int]]) -> MessageHandler:
+    return MessageHandler(NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, callback)
+
+
+def conversation() -> ConversationHandler:
+    with warnings.catch_warnings():
+        # Buttons are tracked per chat, not per message, on purpose: only the open question's
+        # buttons are accepted, and every state checks the data it gets.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        return ConversationHandler(
+            name="initiative",
+            persistent=True,
+            entry_points=[CommandHandler("idee", begin)],
+            states={
+                TITLE: [_text_step(got_title)],
+                DESCRIPTION: [_text_step(got_description)],
+                MORE: [_text_step(got_more)],
+                MOTIVATION: [_text_step(got_motivation)],
+                KERN: [CallbackQueryHandler(got_kern, pattern=r"^idee:kern:")],
+                PLACE: [
+                    _text_step(got_place),
+                    CallbackQueryHandler(got_place, pattern=r"^idee:place:skip$"),
+                ],
+                NEEDS: [
+                    CallbackQueryHandler(toggle_need, pattern=r"^idee:need:"),
+                    CallbackQueryHandler(needs_done, pattern=r"^idee:needs:done$"),
+                ],
+                INTRODUCTIONS: [
+                    CallbackQueryHandler(got_introductions, pattern=r"^idee:intro:(yes|no)$")
+                ],
+                CONFIRM: [
+                    CallbackQueryHandler(save, pattern=r"^idee:save$"),
+                    CallbackQueryHandler(choose_edit, pattern=r"^idee:edit$"),
+                ],
+                EDIT: [CallbackQueryHandler(edit_field, pattern=r"^idee:edit:")],
+            },
+            fallbacks=[
+                CommandHandler("annuleer", cancel),
+                CallbackQueryHandler(cancel, pattern=r"^idee:cancel$"),
+                CallbackQueryHandler(stale_in_conversation),
+                MessageHandler(NEW_MESSAGE, reprompt),
+            ],
+        )
+
+
+def register(application: BotApplication) -> None:
+    application.add_handler(conversation())

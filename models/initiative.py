@@ -1,0 +1,69 @@
+"""Initiatives of residents and the append-only history of their status."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, Timestamped, UTCDateTime, utcnow
+from models.user import User
+
+
+class InitiativeStatus(enum.StrEnum):
+    """The lifecycle a resident sees: idee → in gesprek → experiment → gerealiseerd / gestopt."""
+
+    IDEA = "idee"
+    IN_TALKS = "in_gesprek"
+    EXPERIMENT = "experiment"
+    REALISED = "gerealiseerd"
+    STOPPED = "gestopt"
+
+
+class Need(enum.StrEnum):
+    """What an initiative needs to get going; several may apply."""
+
+    HELPERS = "helpers"
+    SPACE = "space"
+    PERMISSION = "permission"
+    MONEY = "money"
+    ADVICE = "advice"
+
+
+_status_type = Enum(
+    InitiativeStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+)
+
+
+class Initiative(Timestamped, Base):
+    __tablename__ = "initiatives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    motivation: Mapped[str] = mapped_column(Text)
+    kern: Mapped[str] = mapped_column(String(64), index=True)
+    place: Mapped[str | None] = mapped_column(String(200))
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    allow_introductions: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[InitiativeStatus] = mapped_column(_status_type, default=InitiativeStatus.IDEA)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    author: Mapped[User] = relationship()
+
+
+class InitiativeStatusChange(Base):
+    """One row per change; rows are never edited, so the history stays complete."""
+
+    __tablename__ = "initiative_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[InitiativeStatus] = mapped_column(_status_type)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

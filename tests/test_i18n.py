@@ -1,0 +1,113 @@
+"""The catalogs: Dutch and English complete, every key the code uses exists, placeholders agree."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.i18n import LANGUAGES, catalog_path, language_from_telegram, translator
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = [*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/**/*.py")]
+
+
+def catalog(language: str) -> dict[str, tuple[str, ...]]:
+    with catalog_path(language).open("rb") as po:
+        messages = read_po(po)
+    result = {}
+    for message in messages:
+        if not message.id:
+            continue
+        key = message.id[0] if isinstance(message.id, tuple) else message.id
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        result[key] = strings
+    return result
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def keys_in_code() -> set[str]:
+    """Literal keys passed to a translator (`t("...")`, `t.plural("...")`)."""
+    keys: set[str] = set()
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            first = node.args[0]
+            if name in ("t", "plural") and isinstance(first, ast.Constant):
+                keys.add(first.value)
+            if name in ("t", "plural") and isinstance(first, ast.JoinedStr):
+                # f"need.{...}" and the like: the literal prefix must have keys in the catalog.
+                prefix = "".join(
+                    v.value for v in first.values if isinstance(v, ast.Constant)
+                ).split("{")[0]
+                keys.add(prefix + "*")
+    return keys
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_is_translated(language: str) -> None:
+    for key, strings in catalog(language).items():
+        assert all(s.strip() for s in strings), f"{language}: {key} is empty"
+
+
+def test_both_catalogs_have_the_same_keys_and_placeholders() -> None:
+    nl, en = catalog("nl"), catalog("en")
+    assert set(nl) == set(en)
+    for key in nl:
+        assert [fields(s) for s in nl[key]] == [fields(s) for s in en[key]], key
+
+
+def test_every_key_used_in_code_exists() -> None:
+    known = set(catalog("nl"))
+    for key in keys_in_code():
+        if key.endswith("*"):
+            assert any(k.startswith(key[:-1]) for k in known), key
+        else:
+            assert key in known, f"{key} is used in code but missing from the catalogs"
+
+
+SENDS = {"reply_text", "send_message", "answer", "edit_message_text", "reply_photo"}
+
+
+def test_no_sentences_in_handlers() -> None:
+    """Text residents read lives in the catalogs: no string literal with words is sent."""
+    words = re.compile(r"[^\W\d_]{2,}")
+    for path in ROOT.glob("handlers/**/*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") in SENDS:
+                texts = [*node.args, *(k.value for k in node.keywords if k.arg == "text")]
+                for arg in texts:
+                    literal = isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                    assert not (literal and words.search(arg.value)), f"{path}:{node.lineno}"
+
+
+def test_values_are_escaped_and_templates_are_not() -> None:
+    t = translator("nl")
+    assert (
+        t("start.kern_changed", kern="<i>x</i>")
+        == "Genoteerd: je woont in <b>&lt;i&gt;x&lt;/i&gt;</b>."
+    )
+
+
+def test_plural_forms() -> None:
+    en = translator("en")
+    assert en.plural("mijn.more", 1) == "… and 1 older idea."
+    assert en.plural("mijn.more", 3) == "… and 3 older ideas."
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("nl", "nl"), ("nl-BE", "nl"), ("en-GB", "en"), ("EN", "en"), ("de", "nl"), (None, "nl")],
+)
+def test_language_from_telegram(code: str | None, expected: str) -> None:
+    assert language_from_telegram(code) == expected

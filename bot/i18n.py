@@ -1,8 +1,8 @@
-"""Text the user reads, from gettext catalogs (`bot/locales/<lang>/LC_MESSAGES/burgerbeest.po`).
+"""Text the user reads, from gettext catalogs: `bot/locales/<lang>/<flow>.po`.
 
 Message ids are stable keys (`idee.ask_title`), not sentences: the words live only in the catalogs,
-Dutch and English both complete. Catalogs are compiled in memory at import, so no generated .mo
-files are kept in the repository.
+Dutch and English both complete. One catalog per flow keeps them small; per language they are
+merged and compiled in memory on first use, so no generated .mo files are kept in the repository.
 
 Every text is HTML (the bot's parse mode). Values filled in are escaped, so a resident's title
 "<b>" shows as typed and cannot break or forge markup; pass `Markup` for values that are HTML.
@@ -16,28 +16,41 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from markupsafe import Markup, escape
 
 LOCALES = Path(__file__).parent / "locales"
-DOMAIN = "burgerbeest"
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
 
 __all__ = ["LANGUAGES", "Markup", "Translator", "escape", "language_from_telegram", "translator"]
 
 
-def catalog_path(language: str) -> Path:
-    return LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalog_paths(language: str) -> list[Path]:
+    return sorted((LOCALES / language).glob("*.po"))
+
+
+def read_catalog(language: str) -> Catalog:
+    """All of a language's catalogs as one; a key defined twice is an error, not a silent win."""
+    merged = Catalog(locale=language)
+    for path in catalog_paths(language):
+        with path.open("rb") as po:
+            part = read_po(po, locale=language)
+        for message in part:
+            if not message.id:
+                continue
+            if message.id in merged:
+                raise ValueError(f"{path}: message {message.id!r} is defined in another catalog")
+            merged[message.id] = message
+    return merged
 
 
 @cache
 def _translations(language: str) -> gettext.GNUTranslations:
-    with catalog_path(language).open("rb") as po:
-        catalog = read_po(po, locale=language)
     buffer = BytesIO()
-    write_mo(buffer, catalog)
+    write_mo(buffer, read_catalog(language))
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
 

@@ -8,19 +8,16 @@ import string
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, catalog_path, language_from_telegram, translator
+from bot.i18n import LANGUAGES, language_from_telegram, read_catalog, translator
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/**/*.py")]
 
 
 def catalog(language: str) -> dict[str, tuple[str, ...]]:
-    with catalog_path(language).open("rb") as po:
-        messages = read_po(po)
     result = {}
-    for message in messages:
+    for message in read_catalog(language):
         if not message.id:
             continue
         key = message.id[0] if isinstance(message.id, tuple) else message.id

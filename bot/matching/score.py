@@ -1,0 +1,116 @@
+"""Similarity of two normalised texts, 0..1.
+
+A soft, IDF-weighted Dice overlap of the canonical tokens (a token matches the same token fully,
+a typo of it or a related word in part), blended with a character-level score for what tokens
+miss, and lowered when exactly one side is negated. The constants are tuned by the bench on
+SICK-NL TRAIN+TRIAL (`python bench/matching.py --tune`), never on TEST.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache, lru_cache
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+from bot.matching.normalize import _lexicon, canonical, related_groups
+
+# Tuned on SICK-NL TRAIN+TRIAL (see bench/matching.py --tune).
+RELATED_CREDIT = 0.3  # a related word (man ~ vrouw) counts this much of a match
+TOKEN_WEIGHT = 0.8  # share of the token overlap in the blend; the rest is character-level
+NEGATION_PENALTY = 0.5  # "er speelt geen hond" vs "er speelt een hond"
+MIN_TYPO_LEN = 4  # shorter tokens are different words, not typos (bal / bak)
+LONG_TOKEN = 8  # from this length two typos are allowed, below it one
+
+NEGATIONS = frozenset({"geen", "niet", "nooit", "niemand"})
+
+
+@cache
+def _document_frequencies() -> tuple[dict[str, int], int]:
+    lex = _lexicon()
+    df: dict[str, int] = {}
+    for word, count in lex.words.items():
+        for token in canonical(word):
+            df[token] = df.get(token, 0) + count
+    return df, lex.n_docs
+
+
+@lru_cache(maxsize=1 << 17)
+def term_weight(token: str) -> float:
+    """Inverse document frequency over the lexicon's corpus; an unseen token weighs most."""
+    df, n_docs = _document_frequencies()
+    return math.log((n_docs + 1) / (df.get(token, 0) + 1)) + 1.0
+
+
+@cache
+def _related() -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    for group in related_groups():
+        for token in group:
+            out.setdefault(token, set()).update(t for t in group if t != token)
+    return {token: frozenset(others) for token, others in out.items()}
+
+
+@lru_cache(maxsize=1 << 18)
+def _credit(token: str, other: str) -> float:
+    """How much `other` counts as `token`; cached because an index query meets the same
+    vocabulary in many candidates."""
+    if token == other:
+        return 1.0
+    if other in _related().get(token, ()):
+        return RELATED_CREDIT
+    return typo_credit(token, other)
+
+
+def max_typos(token: str) -> int:
+    if len(token) < MIN_TYPO_LEN:
+        return 0
+    return 1 if len(token) < LONG_TOKEN else 2
+
+
+def typo_credit(token: str, other: str) -> float:
+    """1 - edits/length when `other` is within typo reach of `token` (a swap is one edit)."""
+    allowed = min(max_typos(token), max_typos(other))
+    if not allowed:
+        return 0.0
+    edits = OSA.distance(token, other, score_cutoff=allowed)
+    if edits > allowed:
+        return 0.0
+    return 1.0 - edits / max(len(token), len(other))
+
+
+def _best_credits(a: list[str], b: list[str], b_set: frozenset[str]) -> float:
+    total = 0.0
+    for token in a:
+        if token in b_set:
+            total += term_weight(token)
+            continue
+        best = max((_credit(token, other) for other in b), default=0.0)
+        total += best * term_weight(token)
+    return total
+
+
+def token_overlap(a: list[str], b: list[str]) -> float:
+    """Soft IDF-weighted Dice: each token's best credit on the other side, both ways."""
+    if not a or not b:
+        return 0.0
+    matched = _best_credits(a, b, frozenset(b)) + _best_credits(b, a, frozenset(a))
+    total = sum(term_weight(t) for t in a) + sum(term_weight(t) for t in b)
+    return matched / total
+
+
+def score_tokens(a: list[str], b: list[str]) -> float:
+    if not a or not b:
+        return 0.0
+    overlap = token_overlap(a, b)
+    chars = fuzz.token_sort_ratio(" ".join(a), " ".join(b)) / 100.0
+    score = TOKEN_WEIGHT * overlap + (1.0 - TOKEN_WEIGHT) * chars
+    if NEGATIONS.isdisjoint(a) != NEGATIONS.isdisjoint(b):
+        score *= 1.0 - NEGATION_PENALTY
+    return score
+
+
+def score_normalized(a: str, b: str) -> float:
+    """Similarity of two outputs of `normalize()`."""
+    return score_tokens(a.split(), b.split())

@@ -1,0 +1,124 @@
+"""MatchIndex: kept in step with add/update/remove; kern bonus, closed penalty, exclude."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.matching import Match, MatchIndex, normalize
+from bot.matching.index import MATCH_THRESHOLD
+
+TEXTS = {
+    1: "Hondenspeeltuin in IJmuiden",
+    2: "Meer bankjes in het park",
+    3: "Kooklessen voor kinderen",
+    4: "Zwerfafval opruimen op het strand",
+    5: "Nieuwe bankjes bij de speeltuin",
+}
+
+
+@pytest.fixture
+def index() -> MatchIndex:
+    idx = MatchIndex()
+    for doc_id, text in TEXTS.items():
+        idx.add(doc_id, normalize(text), kern="IJmuiden")
+    return idx
+
+
+def ids(matches: list[Match]) -> list[int]:
+    return [m.doc_id for m in matches]
+
+
+def test_query_finds_the_similar_one_first(index: MatchIndex) -> None:
+    matches = index.query("speeltuin voor honden")
+    assert ids(matches)[0] == 1
+    assert all(m.score >= MATCH_THRESHOLD for m in matches)
+    assert 3 not in ids(matches)
+
+
+def test_matches_are_sorted_and_limited(index: MatchIndex) -> None:
+    matches = index.query("bankjes", min_score=0.0, limit=2)
+    assert len(matches) <= 2
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+    assert set(ids(matches)) <= {2, 5}
+    assert ids(index.query("bankjes", min_score=0.0, limit=1)) == ids(matches)[:1]
+
+
+def test_match_is_frozen() -> None:
+    match = Match(1, 0.5)
+    with pytest.raises(AttributeError):
+        match.score = 1.0  # type: ignore[misc]
+
+
+def test_add_update_remove_stay_consistent(index: MatchIndex) -> None:
+    assert len(index) == 5
+    index.update(1, normalize("Kunstgrasveld voor voetbal"), kern="IJmuiden")
+    assert 1 not in ids(index.query("hondenspeeltuin"))
+    assert ids(index.query("voetbalveld van kunstgras"))[0] == 1
+    index.remove(1)
+    assert len(index) == 4
+    assert 1 not in ids(index.query("voetbalveld van kunstgras", min_score=0.0))
+    index.add(1, normalize(TEXTS[1]))
+    assert ids(index.query("speeltuin voor honden"))[0] == 1
+
+
+def test_add_twice_and_remove_unknown_are_errors(index: MatchIndex) -> None:
+    with pytest.raises(ValueError, match="already indexed"):
+        index.add(1, normalize("iets anders"))
+    with pytest.raises(KeyError):
+        index.remove(99)
+    with pytest.raises(KeyError):
+        index.update(99, "bank")
+    assert len(index) == 5
+
+
+def test_bad_query_input(index: MatchIndex) -> None:
+    assert index.query("") == []
+    assert index.query("🎉 !!! ...") == []
+    assert index.query("de het een") == []
+    with pytest.raises(ValueError, match="limit"):
+        index.query("bankjes", limit=0)
+
+
+def test_same_kern_gets_a_bonus() -> None:
+    idx = MatchIndex()
+    idx.add(1, normalize("Meer bankjes in het park"), kern="IJmuiden")
+    idx.add(2, normalize("Meer bankjes in het park"), kern="Driehuis")
+    # Not an exact copy, so the bonus shows in the score and not only in the order.
+    matches = idx.query("bankjes in het park bij de vijver", kern="ijmuiden ", min_score=0.0)
+    assert ids(matches) == [1, 2]
+    assert matches[0].score > matches[1].score
+    plain = idx.query("bankjes in het park bij de vijver", min_score=0.0)
+    assert plain[0].score == plain[1].score
+    # An exact copy scores 1.0 either way; the same kern still comes first.
+    assert ids(idx.query("Meer bankjes in het park", kern="Driehuis")) == [2, 1]
+
+
+def test_closed_initiative_counts_for_less() -> None:
+    idx = MatchIndex()
+    idx.add(1, normalize("Meer bankjes in het park"), is_open=False)
+    idx.add(2, normalize("Meer bankjes in het park"), is_open=True)
+    matches = idx.query("meer bankjes in het park", min_score=0.0)
+    assert ids(matches) == [2, 1]
+    assert matches[1].score < matches[0].score
+    idx.update(1, normalize("Meer bankjes in het park"), is_open=True)
+    reopened = idx.query("meer bankjes in het park", min_score=0.0)
+    assert reopened[0].score == reopened[1].score
+
+
+def test_exclude_leaves_out_ids(index: MatchIndex) -> None:
+    assert 1 in ids(index.query("speeltuin voor honden"))
+    assert 1 not in ids(index.query("speeltuin voor honden", exclude={1}))
+
+
+def test_typo_in_query_finds_candidates() -> None:
+    idx = MatchIndex()
+    idx.add(1, normalize("Bloembakken in de Kennemerlaan"))
+    idx.add(2, normalize("Kooklessen voor kinderen"))
+    assert ids(idx.query("bloembakken kennemerlaaan")) == [1]
+
+
+def test_min_score_overrides_threshold(index: MatchIndex) -> None:
+    strict = index.query("bankjes park speeltuin", min_score=0.99)
+    loose = index.query("bankjes park speeltuin", min_score=0.01)
+    assert len(strict) < len(loose)
+    assert all(m.score >= 0.01 for m in loose)

@@ -1,0 +1,264 @@
+"""Routing benchmark: classify real Dutch idea titles and compare with their edition's label.
+
+    python bench/routing.py                 # figures on the report set, JSON as the last line
+    python bench/routing.py --tune          # grid search on the tuning set, prints the best
+    python bench/routing.py --data DIR      # another copy of shared/data
+
+Data: shared/data/pabulib_nl_projects.csv (Pabulib; see shared/data/README.md), read in place,
+never copied. Labels are mapped once onto topic keys in bench/pabulib_topics.csv (provenance in
+its comment lines). Tuning uses the `Buurtbudget ...` editions only; figures are reported on the
+`... Begroot` editions and Assen, so the report set was never looked at while choosing keywords,
+parameters or the threshold.
+
+Level: the labels are themes (groen, ontmoeting, cultuur, jeugd, ...), which match our
+subtopics where a label names one theme; broad labels ("Openbare ruimte", "Sociaal") map to a
+main topic or several subtopics and any of them counts. So accuracy is at subtopic level where
+the label allows it and main-topic level where it does not. Unlabelled titles (Assen, Weesp and
+several Buurtbudget editions have no category) count for asked_share and timing only.
+
+Threshold: the expected cost per question, with a wrong automatic route costing 1 (a civil
+servant forwards it, the resident waits a day), asking when the right topic is among the three
+offered costing 0.25 (one tap) and asking when it is not costing 0.5 (the resident browses the
+menu). `--tune` picks the threshold with the lowest cost on the tuning set; the chosen values live
+in bot/routing/classifier.py, and this script reports with those.
+
+Last line: one JSON object. Dispatch throughput for 10,000 queued questions is not measured here
+yet: the lead adds it (key "dispatch_10k") once the dispatch service exists; see
+`dispatch_figures`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import itertools
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bot.routing.classifier import (  # noqa: E402 - after the path fix, so `python bench/...` works
+    CONFIDENCE_THRESHOLD,
+    DEFAULT_PARAMS,
+    TopicClassifier,
+    TopicScore,
+)
+from bot.routing.taxonomy import Taxonomy, TaxonomyError, load_taxonomy  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+MAPPING = Path(__file__).resolve().parent / "pabulib_topics.csv"
+PROJECTS = "pabulib_nl_projects.csv"
+COST_WRONG, COST_ASK_OFFERED, COST_ASK_MENU = 1.0, 0.25, 0.5
+
+
+@dataclass(frozen=True)
+class Item:
+    edition: str
+    title: str
+    label: str
+    truth: tuple[str, ...]  # accepted topic keys; () = not scored
+
+
+def is_tuning(edition: str) -> bool:
+    return edition.startswith("Buurtbudget")
+
+
+def is_report(edition: str) -> bool:
+    return "Begroot" in edition.split() or edition.startswith("Assen")
+
+
+def read_mapping(path: Path, taxonomy: Taxonomy) -> dict[str, tuple[str, ...]]:
+    rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line[:1] != "#"]
+    mapping: dict[str, tuple[str, ...]] = {}
+    for row in csv.DictReader(rows):
+        keys = tuple(k.strip() for k in (row["topic"] or "").split("|") if k.strip())
+        unknown = [k for k in keys if k not in taxonomy]
+        if unknown:
+            raise SystemExit(f"{path}: label {row['label']!r} maps to unknown topic {unknown[0]}")
+        mapping[row["label"]] = keys
+    return mapping
+
+
+def read_items(data: Path, mapping: dict[str, tuple[str, ...]]) -> list[Item]:
+    path = data / PROJECTS
+    if not path.is_file():
+        raise SystemExit(f"{path} not found (use --data DIR)")
+    items = []
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            label = html.unescape(row["category"]).strip()
+            if label and label not in mapping:
+                raise SystemExit(f"label {label!r} is not in {MAPPING.name}: map it first")
+            truth = mapping.get(label, ())
+            items.append(Item(row["edition"], row["name"].strip(), label, truth))
+    return items
+
+
+def hit(predicted: str, truth: tuple[str, ...]) -> bool:
+    main = predicted.split("/", 1)[0]
+    return predicted in truth or main in truth
+
+
+@dataclass
+class Tally:
+    n: int = 0
+    labelled: int = 0
+    top1: int = 0
+    top3: int = 0
+    asked: int = 0
+    auto: int = 0  # labelled and not asked
+    auto_right: int = 0
+    cost: float = 0.0
+
+    def add(self, item: Item, scores: list[TopicScore], threshold: float) -> None:
+        self.n += 1
+        asked = not scores or scores[0].confidence < threshold
+        self.asked += asked
+        if not item.truth:
+            return
+        self.labelled += 1
+        right1 = bool(scores) and hit(scores[0].key, item.truth)
+        right3 = any(hit(s.key, item.truth) for s in scores[:3])
+        self.top1 += right1
+        self.top3 += right3
+        if asked:
+            self.cost += COST_ASK_OFFERED if right3 else COST_ASK_MENU
+        else:
+            self.auto += 1
+            self.auto_right += right1
+            self.cost += 0.0 if right1 else COST_WRONG
+
+    def figures(self) -> dict[str, float | int | None]:
+        def ratio(a: int | float, b: int) -> float | None:
+            return round(a / b, 3) if b else None  # null in JSON: nothing to measure
+
+        return {
+            "n": self.n,
+            "labelled": self.labelled,
+            "top1": ratio(self.top1, self.labelled),
+            "top3": ratio(self.top3, self.labelled),
+            "asked_share": ratio(self.asked, self.n),
+            "auto_precision": ratio(self.auto_right, self.auto),
+            "cost": ratio(self.cost, self.labelled),
+        }
+
+
+def run(
+    classifier: TopicClassifier, items: list[Item], threshold: float
+) -> tuple[Tally, dict[str, Tally], list[float]]:
+    total, per_edition, times = Tally(), defaultdict(Tally), []
+    for item in items:
+        start = time.perf_counter()
+        scores = classifier.classify(item.title, limit=3)
+        times.append((time.perf_counter() - start) * 1000)
+        total.add(item, scores, threshold)
+        per_edition[item.edition].add(item, scores, threshold)
+    return total, dict(per_edition), times
+
+
+def best_threshold(scored: list[tuple[Item, list[TopicScore]]]) -> tuple[float, Tally]:
+    best: tuple[float, Tally] | None = None
+    for step in range(0, 101, 2):
+        threshold = step / 100
+        tally = Tally()
+        for item, scores in scored:
+            tally.add(item, scores, threshold)
+        if best is None or tally.cost < best[1].cost - 1e-9:
+            best = (threshold, tally)
+    assert best is not None
+    return best
+
+
+def tune(taxonomy: Taxonomy, items: list[Item]) -> None:
+    """Ranking parameters by top-1 (then top-3) on the tuning set, then scale and threshold by
+    cost. Prints the table; copy the winner into bot/routing/classifier.py by hand."""
+    tuning = [i for i in items if is_tuning(i.edition) and i.truth]
+    grid = {
+        "fuzzy_cutoff": [82.0, 85.0, 88.0, 92.0, 101.0],  # 101 = no typo matching at all
+        "fuzzy_min_len": [5, 6, 7],
+        "phrase_bonus": [0.0, 0.5, 1.0],
+        "main_weight": [0.0, 0.2, 0.4, 0.8],
+    }
+    results = []
+    for values in itertools.product(*grid.values()):
+        params = replace(DEFAULT_PARAMS, **dict(zip(grid, values, strict=True)))
+        classifier = TopicClassifier(taxonomy, params=params)
+        tally = Tally()
+        for item in tuning:
+            tally.add(item, classifier.classify(item.title), CONFIDENCE_THRESHOLD)
+        results.append((tally.top1, tally.top3, params))
+    results.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    n = len(tuning)
+    print(f"tuning set: {n} labelled Buurtbudget titles; best ranking parameters:")
+    for top1, top3, params in results[:8]:
+        print(f"  top1 {top1 / n:.3f} top3 {top3 / n:.3f}  {params}")
+    ranking = results[0][2]
+    print("strength_scale x threshold (expected cost per question):")
+    for scale in (0.5, 1.0, 1.5, 2.0, 3.0):
+        classifier = TopicClassifier(taxonomy, params=replace(ranking, strength_scale=scale))
+        scored = [(item, classifier.classify(item.title)) for item in tuning]
+        threshold, tally = best_threshold(scored)
+        print(f"  scale {scale}: threshold {threshold:.2f} {tally.figures()}")
+
+
+def dispatch_figures() -> dict[str, float]:
+    """Dispatch throughput for 10,000 queued questions ("dispatch_10k"): to be added by the lead
+    once the dispatch service exists. Deliberately empty until then: no invented numbers."""
+    return {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA, help="shared data directory")
+    parser.add_argument("--taxonomy", type=Path, default=None, help="topics.toml to use")
+    parser.add_argument("--tune", action="store_true", help="grid search on the tuning set")
+    args = parser.parse_args(argv)
+    try:
+        taxonomy = load_taxonomy(args.taxonomy)
+    except TaxonomyError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    items = read_items(args.data, read_mapping(MAPPING, taxonomy))
+    if args.tune:
+        tune(taxonomy, items)
+        return 0
+
+    classifier = TopicClassifier(taxonomy)
+    tuning = [i for i in items if is_tuning(i.edition)]
+    report = [i for i in items if is_report(i.edition)]
+    tune_total, _, _ = run(classifier, tuning, CONFIDENCE_THRESHOLD)
+    total, editions, times = run(classifier, report, CONFIDENCE_THRESHOLD)
+
+    print("level: subtopic where the label names one theme, main topic where it is broad")
+    print(f"threshold {CONFIDENCE_THRESHOLD}; {DEFAULT_PARAMS}")
+    print(f"tuning set (Buurtbudget): {tune_total.figures()}")
+    print("report set (Begroot editions + Assen):")
+    for edition, tally in sorted(editions.items()):
+        print(f"  {edition:<40} {tally.figures()}")
+    figures = total.figures()
+    print(f"  {'all':<40} {figures}")
+    p50 = statistics.median(times)
+    print(f"classify: p50 {p50:.3f} ms, p95 {statistics.quantiles(times, n=20)[-1]:.3f} ms")
+    result = {
+        "level": "subtopic, main topic where the label is broad",
+        "set": "report: Begroot editions + Assen",
+        "threshold": CONFIDENCE_THRESHOLD,
+        **figures,
+        "editions": {e: t.figures() for e, t in sorted(editions.items())},
+        "tuning": tune_total.figures(),
+        "classify_ms_p50": round(p50, 3),
+        **dispatch_figures(),
+    }
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

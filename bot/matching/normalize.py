@@ -180,7 +180,7 @@ def _synonym_table() -> dict[str, tuple[str, ...]]:
     table: dict[str, tuple[str, ...]] = {}
     for line in _synonym_lines():
         head, sep, rest = line.partition(":")
-        if not sep:
+        if not sep or line[0] == "~" or ">" in line:
             continue
         target = _analyse(fold(head.strip()))
         for raw in rest.split(","):
@@ -200,19 +200,31 @@ def _synonym_lines() -> list[str]:
     return lines
 
 
-def related_groups() -> list[tuple[str, ...]]:
-    """The `~ word, word` lines of `synonyms.txt` as canonical single tokens."""
-    groups = []
+def _single_tokens(raw_words: list[str]) -> tuple[str, ...]:
+    """Canonical single tokens; a compound's parts would relate too much, so it is left out."""
+    out: dict[str, None] = {}
+    for raw in raw_words:
+        analysed = canonical(fold(raw.strip()))
+        if len(analysed) == 1:
+            out.setdefault(analysed[0], None)
+    return tuple(out)
+
+
+def hypernyms() -> list[tuple[str, tuple[str, ...]]]:
+    """The `general > specific, ...` lines of `synonyms.txt` as canonical tokens."""
+    out = []
     for line in _synonym_lines():
-        if not line.startswith("~"):
-            continue
-        members: dict[str, None] = {}
-        for raw in line[1:].split(","):
-            analysed = canonical(fold(raw.strip()))
-            if len(analysed) == 1:  # a compound's parts would relate too much
-                members.setdefault(analysed[0], None)
-        groups.append(tuple(members))
-    return groups
+        general, sep, rest = line.partition(">")
+        if sep:
+            head = _single_tokens([general])
+            if head:
+                out.append((head[0], _single_tokens(rest.split(","))))
+    return out
+
+
+def near_synonyms() -> list[tuple[str, ...]]:
+    """The `~ word, word` lines of `synonyms.txt` as canonical tokens."""
+    return [_single_tokens(line[1:].split(",")) for line in _synonym_lines() if line[0] == "~"]
 
 
 @lru_cache(maxsize=1 << 17)

@@ -14,12 +14,14 @@ from functools import cache, lru_cache
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from bot.matching.normalize import _lexicon, canonical, related_groups
+from bot.matching.normalize import _lexicon, canonical, hypernyms, near_synonyms
 
 # Tuned on SICK-NL TRAIN+TRIAL (see bench/matching.py --tune).
-RELATED_CREDIT = 0.3  # a related word (man ~ vrouw) counts this much of a match
+HYPERNYM_CREDIT = 0.9  # persoon ~ man: the general word covers the specific one
+SIBLING_CREDIT = 0.0  # man ~ vrouw: same kind of thing, but a different one
+NEAR_CREDIT = 0.3  # snijden ~ hakken: close in meaning
 TOKEN_WEIGHT = 0.8  # share of the token overlap in the blend; the rest is character-level
-NEGATION_PENALTY = 0.5  # "er speelt geen hond" vs "er speelt een hond"
+NEGATION_PENALTY = 0.45  # "er speelt geen hond" vs "er speelt een hond"
 MIN_TYPO_LEN = 4  # shorter tokens are different words, not typos (bal / bak)
 LONG_TOKEN = 8  # from this length two typos are allowed, below it one
 
@@ -44,12 +46,24 @@ def term_weight(token: str) -> float:
 
 
 @cache
-def _related() -> dict[str, frozenset[str]]:
-    out: dict[str, set[str]] = {}
-    for group in related_groups():
-        for token in group:
-            out.setdefault(token, set()).update(t for t in group if t != token)
-    return {token: frozenset(others) for token, others in out.items()}
+def _relations() -> dict[tuple[str, str], str]:
+    """(token, other) → "hypernym" | "sibling" | "near", both ways."""
+    out: dict[tuple[str, str], str] = {}
+    for group in near_synonyms():
+        for a in group:
+            for b in group:
+                if a != b:
+                    out[a, b] = "near"
+    for _general, specifics in hypernyms():
+        for a in specifics:
+            for b in specifics:
+                if a != b:
+                    out.setdefault((a, b), "sibling")
+    for general, specifics in hypernyms():
+        for specific in specifics:
+            if specific != general:
+                out[general, specific] = out[specific, general] = "hypernym"
+    return out
 
 
 @lru_cache(maxsize=1 << 18)
@@ -58,8 +72,13 @@ def _credit(token: str, other: str) -> float:
     vocabulary in many candidates."""
     if token == other:
         return 1.0
-    if other in _related().get(token, ()):
-        return RELATED_CREDIT
+    relation = _relations().get((token, other))
+    if relation == "hypernym":
+        return HYPERNYM_CREDIT
+    if relation == "near":
+        return NEAR_CREDIT
+    if relation == "sibling":
+        return SIBLING_CREDIT
     return typo_credit(token, other)
 
 

@@ -37,7 +37,10 @@ class ScoringParams:
     fuzzy_cutoff: float = 85.0  # rapidfuzz ratio (0..100) for a typo to count
     fuzzy_weight: float = 0.8  # a typo match counts this much of an exact one
     fuzzy_min_len: int = 5  # shorter words only match exactly ("bank" is not "band")
-    phrase_bonus: float = 0.5  # each extra word in a matched keyword phrase adds this
+    head_weight: float = 0.6  # an unknown compact word ending in a keyword ("buurtkoor")
+    head_min_len: int = 4  # shortest keyword taken as a compound head
+    phrase_bonus: float = 0.5  # each extra token in a matched keyword adds this
+    spread_power: float = 1.0  # a keyword in n subtopics weighs n ** -spread_power in each
     main_weight: float = 0.4  # a main topic keyword's weight for its children
     strength_scale: float = 2.0  # evidence at which strength is 1 - 1/e
 
@@ -64,16 +67,17 @@ class _Word:
 
 @dataclass(frozen=True)
 class _Keyword:
+    text: str  # as written in the taxonomy, for `explain`
     words: tuple[_Word, ...]
     weight: float
     tokens: frozenset[str]
 
     @classmethod
-    def of(cls, words: tuple[_Word, ...], weight: float, bonus: float) -> _Keyword:
+    def of(cls, text: str, words: tuple[_Word, ...], weight: float, bonus: float) -> _Keyword:
         """Each canonical token beyond the first adds `bonus`: "woz-beschikking" and "grof
         afval" say more than "woz" or "afval" alone."""
         tokens = frozenset(t for w in words for t in w.tokens)
-        return cls(words, weight * (1 + bonus * (len(tokens) - 1)), tokens)
+        return cls(text, words, weight * (1 + bonus * (len(tokens) - 1)), tokens)
 
 
 def _longest_first(keywords: list[_Keyword]) -> tuple[_Keyword, ...]:
@@ -111,27 +115,29 @@ class TopicClassifier:
         return tuple(w for w in map(self._words, keyword.split()) if w is not None)
 
     def _build(self) -> None:
-        phrases: dict[str, dict[tuple[str, ...], tuple[_Word, ...]]] = {}
+        phrases: dict[str, dict[tuple[str, ...], tuple[str, tuple[_Word, ...]]]] = {}
         for topic in self.taxonomy:
-            found: dict[tuple[str, ...], tuple[_Word, ...]] = {}
+            found: dict[tuple[str, ...], tuple[str, tuple[_Word, ...]]] = {}
             for keyword in topic.keywords:
                 words = self._phrase(keyword)
                 if words:  # all stop words ("mag ik") leaves nothing to match
-                    found.setdefault(tuple(w.compact for w in words), words)
+                    found.setdefault(tuple(w.compact for w in words), (keyword, words))
             phrases[topic.key] = found
-        # Specificity: a normalised keyword in n subtopics is worth 1/n in each.
+        # Specificity: a normalised keyword in several subtopics says less about each.
         spread: dict[tuple[str, ...], int] = {}
         for key in self._subtopics:
             for compacts in phrases[key]:
                 spread[compacts] = spread.get(compacts, 0) + 1
-        bonus = self.params.phrase_bonus
+        bonus, power = self.params.phrase_bonus, self.params.spread_power
         for topic in self.taxonomy:
             found = phrases[topic.key]
             if topic.is_main:
-                keywords = [_Keyword.of(w, 1.0, bonus) for w in found.values()]
+                keywords = [_Keyword.of(t, w, 1.0, bonus) for t, w in found.values()]
                 self._main[topic.key] = _longest_first(keywords)
             else:
-                keywords = [_Keyword.of(w, 1 / spread[c], bonus) for c, w in found.items()]
+                keywords = [
+                    _Keyword.of(t, w, spread[c] ** -power, bonus) for c, (t, w) in found.items()
+                ]
                 self._own[topic.key] = _longest_first(keywords)
         every_word = {
             w.compact: w
@@ -140,6 +146,15 @@ class TopicClassifier:
             for w in k.words
         }
         self._known = frozenset(every_word)
+        # Compound heads are looked up by the keyword's canonical form and by its written form
+        # ("culturenfeest" ends in "feest", whose canonical form is the synonym "evenement").
+        self._heads = {c: c for c in every_word}
+        for topic in self.taxonomy:
+            for keyword in topic.keywords:
+                for chunk in keyword.split():
+                    word = self._words(chunk)
+                    if word is not None and chunk.isalpha():
+                        self._heads.setdefault(chunk, word.compact)
         self._longest = max((len(w.tokens) for w in every_word.values()), default=1)
         self._fuzzy_choices = [c for c in every_word if len(c) >= self.params.fuzzy_min_len]
 
@@ -148,16 +163,24 @@ class TopicClassifier:
     def _text_words(self, text: str) -> list[_Word]:
         return [w for w in map(self._words, text.split()) if w is not None]
 
-    def _fuzzy(self, text_words: Iterable[_Word]) -> dict[str, float]:
-        """Keyword word (compact) → best typo similarity 0..1 among the text's words."""
+    def _approximate(self, text_words: Iterable[_Word]) -> dict[str, float]:
+        """Keyword word (compact) → best approximate match 0..1 among the text's words that
+        are not keywords themselves: a compound the normaliser left whole ("buurtkoor" ends in
+        "koor") or a typo ("paspoord"). A word that is itself a keyword is neither ("afvalbak"
+        is not a misspelt "afvalzak")."""
         p = self.params
         best: dict[str, float] = {}
-        if p.fuzzy_cutoff > 100:  # typo matching switched off
-            return best
         for compact in {w.compact for w in text_words}:
-            # A word that is itself a keyword is not also a typo of another ("afvalbak" is not
-            # a misspelt "afvalzak").
-            if compact in self._known or not p.fuzzy_min_len <= len(compact) <= _MAX_FUZZY_LEN:
+            if compact in self._known or len(compact) > _MAX_FUZZY_LEN:
+                continue
+            if p.head_weight > 0:
+                # Dutch compounds are right-headed; the longest known head wins.
+                for i in range(3, len(compact) - p.head_min_len + 1):
+                    head = self._heads.get(compact[i:])
+                    if head is not None:
+                        best[head] = max(best.get(head, 0.0), p.head_weight)
+                        break
+            if p.fuzzy_cutoff > 100 or len(compact) < p.fuzzy_min_len:  # typos switched off
                 continue
             for choice, score, _ in process.extract(
                 compact,
@@ -166,11 +189,11 @@ class TopicClassifier:
                 score_cutoff=p.fuzzy_cutoff,
                 limit=None,
             ):
-                best[choice] = max(best.get(choice, 0.0), score / 100)
+                best[choice] = max(best.get(choice, 0.0), p.fuzzy_weight * score / 100)
         return best
 
-    def evidence(self, text: str) -> dict[str, float]:
-        """Raw evidence per subtopic (only those with any), before confidence."""
+    def _matches(self, text: str) -> dict[str, list[tuple[_Keyword, float]]]:
+        """Topic key (main topics too) → its keywords found in `text` with their match 0..1."""
         text_words = self._text_words(text)
         if not text_words:
             return {}
@@ -184,44 +207,45 @@ class TopicClassifier:
             for n in range(1, self._longest + 1)
             for i in range(len(flat) - n + 1)
         }
-        fuzzy = self._fuzzy(text_words)
-        fuzzy_weight = self.params.fuzzy_weight
+        approximate = self._approximate(text_words)
 
         def word_match(word: _Word) -> float:
-            if word.tokens in runs:
-                return 1.0
-            return fuzzy_weight * fuzzy.get(word.compact, 0.0)
+            return 1.0 if word.tokens in runs else approximate.get(word.compact, 0.0)
 
-        def total(keywords: tuple[_Keyword, ...]) -> float:
+        found: dict[str, list[tuple[_Keyword, float]]] = {}
+        for key, keywords in (*self._main.items(), *self._own.items()):
             # Longest keywords first; one that only repeats tokens a longer one already matched
-            # adds nothing ("vuilnisbakken" is vuilnis + bak: the keyword "vuilnisbak", not also
-            # "vuilnis").
-            score, covered = 0.0, set()
+            # adds nothing ("vuilnisbakken" is the keyword "vuilnisbak", not also "vuilnis").
+            covered: set[str] = set()
             for keyword in keywords:
                 match = min(word_match(w) for w in keyword.words)
                 if match > 0 and not keyword.tokens <= covered:
-                    score += keyword.weight * match
+                    found.setdefault(key, []).append((keyword, match))
                     covered |= keyword.tokens
-            return score
+        return found
 
-        main_evidence = {key: total(kws) for key, kws in self._main.items()}
+    def evidence(self, text: str) -> dict[str, float]:
+        """Raw evidence per subtopic (only those with any), before confidence."""
+        found = self._matches(text)
+        total = {key: sum(k.weight * m for k, m in hits) for key, hits in found.items()}
+        main_weight = self.params.main_weight
         result: dict[str, float] = {}
         for key in self._subtopics:
-            own = total(self._own[key])
-            if own > 0:
-                parent = self.taxonomy[key].parent
-                result[key] = own + self.params.main_weight * main_evidence.get(parent or "", 0)
+            if key in total:
+                parent = self.taxonomy[key].parent or ""
+                result[key] = total[key] + main_weight * total.get(parent, 0.0)
         # A text that only names a main topic ("a question about taxes") gets all its children
         # equally, so the resident is asked which one.
-        for parent, evidence in main_evidence.items():
-            if evidence <= 0:
-                continue
+        for parent in self._main:
             children = [t.key for t in self.taxonomy.children(parent)]
-            if not any(c in result for c in children):
-                share = self.params.main_weight * evidence / len(children)
+            if parent in total and not any(c in result for c in children):
                 for child in children:
-                    result[child] = share
+                    result[child] = main_weight * total[parent] / len(children)
         return result
+
+    def explain(self, text: str) -> dict[str, list[str]]:
+        """Topic key → the taxonomy keywords found in `text` (for moderators and tuning)."""
+        return {key: [k.text for k, _ in hits] for key, hits in self._matches(text).items()}
 
     def classify(self, text: str, *, limit: int = 3) -> list[TopicScore]:
         """The best subtopics for `text`, best first, at most `limit`; [] when nothing matches."""

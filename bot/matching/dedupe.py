@@ -15,7 +15,7 @@ from bot.matching.normalize import normalize
 EXIT_USAGE = 2
 # "Same initiative" is stricter than "similar": the threshold that maximises F1 of
 # relatedness >= 4.5 (near-paraphrase) on SICK-NL TRAIN+TRIAL (bench/matching.py --tune).
-DUPLICATE_THRESHOLD = 0.70
+DUPLICATE_THRESHOLD = 0.75
 # Duplicates looked for per row; a text with more near-copies than this is reported partly.
 MAX_PER_ROW = 50
 

@@ -24,8 +24,10 @@ from bot.persistence import SqlPersistence
 from bot.services import Services
 from models.database import create_engine, create_sessionmaker
 
+# Initiatives stored by another process (an import, a second instance) reach the index this late.
+INDEX_REFRESH_S = 60
 # Commands in the menu, in the order shown; each has a description key "command.<name>".
-RESIDENT_COMMANDS = ("idee", "mijn", "taal", "help", "annuleer", "start")
+RESIDENT_COMMANDS = ("idee", "zoek", "mijn", "taal", "help", "annuleer", "start")
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
@@ -50,12 +52,18 @@ def command_menu(language: str) -> list[BotCommand]:
     return [BotCommand(name, t(f"command.{name}")) for name in RESIDENT_COMMANDS]
 
 
-async def _set_command_menus(application: BotApplication) -> None:
+async def _on_start(application: BotApplication) -> None:
+    """Before the first update: the match index from the database, the command menus."""
+    await application.bot_data["services"].matching.load_index()
     # The menu without a language is the default language's, for clients in any other language.
     default = application.bot_data["config"].default_language
     await application.bot.set_my_commands(command_menu(default))
     for language in LANGUAGES:
         await application.bot.set_my_commands(command_menu(language), language_code=language)
+
+
+async def _refresh_index(context: BotContext) -> None:
+    await context.services.matching.load_index()
 
 
 async def _dispose_engine(application: BotApplication) -> None:
@@ -91,7 +99,7 @@ def build_application(
         .defaults(defaults)
         .context_types(ContextTypes(context=BotContext))
         .persistence(SqlPersistence(sessions))
-        .post_init(_set_command_menus)
+        .post_init(_on_start)
         .post_shutdown(_dispose_engine)
         # Conversations need their updates one after another, per the design notes.
         .concurrent_updates(False)
@@ -103,4 +111,12 @@ def build_application(
     application: BotApplication = builder.build()  # type: ignore[assignment]
     application.bot_data.update(config=config, engine=engine, services=Services.create(sessions))
     register(application)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            _refresh_index,
+            interval=INDEX_REFRESH_S,
+            first=INDEX_REFRESH_S,
+            name="match-index-refresh",
+            job_kwargs={"misfire_grace_time": INDEX_REFRESH_S, "coalesce": True},
+        )
     return application

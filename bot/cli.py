@@ -16,6 +16,7 @@ from telegram import Update
 
 from bot.config import Config, ConfigError, load_config
 from bot.logs import configure_logging
+from bot.matching.dedupe import add_dedupe_parser
 
 EXIT_USAGE = 2
 DEFAULT_CONFIG = Path("config.toml")
@@ -62,6 +63,50 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from bot.services.importing import (
+        ImportInputError,
+        import_initiatives,
+        read_import_csv,
+    )
+    from models.database import create_engine, create_sessionmaker
+
+    config = _load(args)
+    try:
+        rows, unknown = read_import_csv(args.file, config.municipality.kernen)
+    except ImportInputError as exc:
+        print(f"burgerbeest import: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    source = args.source or args.file.name
+
+    async def run() -> object:
+        await _migrate(config)
+        engine = create_engine(config.database_url)
+        try:
+            with tqdm(total=len(rows), desc="import", unit="idea", file=sys.stderr) as bar:
+                return await import_initiatives(
+                    create_sessionmaker(engine), rows, source, progress=bar.update
+                )
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(run())
+    print(
+        f"{len(report.imported)} initiatives imported from {args.file}"
+        f" ({report.already_there} were already there, source {source!r})."
+    )
+    if unknown:
+        print(f"Kernen not in the config, kept as written: {', '.join(sorted(unknown))}")
+    print(f"{len(report.duplicates)} possible duplicates (score >= threshold):")
+    for id_a, title_a, id_b, title_b, score in report.duplicates[: args.show]:
+        print(f"  #{id_a} {title_a!r} ~ #{id_b} {title_b!r}  ({score:.2f})")
+    if len(report.duplicates) > args.show:
+        print(f"  … and {len(report.duplicates) - args.show} more")
+    return 0
+
+
 def _config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
@@ -82,6 +127,18 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     _config_argument(migrate)
     migrate.set_defaults(handler=cmd_migrate)
+    importer = commands.add_parser(
+        "import",
+        help="load an existing list of ideas (CSV: title[,id,description,kern])",
+        description="Import ideas from a CSV file with a header row: title (required), "
+        "id, description, kern. Re-running the same file adds nothing twice.",
+    )
+    importer.add_argument("file", type=Path, metavar="FILE.csv")
+    importer.add_argument("--source", help="name of the list (default: the file name)")
+    importer.add_argument("--show", type=int, default=20, help="duplicate pairs to print")
+    _config_argument(importer)
+    importer.set_defaults(handler=cmd_import)
+    add_dedupe_parser(commands)
     return parser
 
 

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.app import BotApplication, BotContext
-from handlers import common, initiative, mine, onboarding
+from handlers import common, initiative, introductions, mine, onboarding, search
 
 # Last group: write conversation state and user_data after every update, not once a minute,
 # so a crash loses no answer a resident already gave.
@@ -20,6 +20,8 @@ async def _persist(update: Update, context: BotContext) -> None:
 def register(application: BotApplication) -> None:
     # The conversation goes first: while /idee is open it answers everything, commands included.
     initiative.register(application)
+    introductions.register(application)
+    search.register(application)
     onboarding.register(application)
     mine.register(application)
     application.add_handlers(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import filters
+from telegram.ext import ConversationHandler, filters
+from telegram.warnings import PTBUserWarning
 
 from bot.app import BotContext
 from bot.i18n import Translator, language_from_telegram, translator
@@ -127,3 +129,14 @@ async def on_error(update: object, context: BotContext) -> None:
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
     _, t = await speaker(update, context)
     await update.effective_message.reply_text(t("common.nothing_to_cancel"))
+
+
+def conversation(**kwargs: Any) -> ConversationHandler:
+    """A persistent-ready ConversationHandler whose buttons are tracked per chat.
+
+    Per chat, not per message, on purpose: only the open question's buttons are accepted, and
+    every state checks the data it gets; PTB's warning about that choice is silenced here.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBUserWarning)
+        return ConversationHandler(**kwargs)

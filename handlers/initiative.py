@@ -1,13 +1,13 @@
 """/idee: a resident's initiative, asked step by step, summarised, confirmed and saved.
 
 TITLE → DESCRIPTION (→ MORE when vague) → MOTIVATION → KERN → PLACE → NEEDS → INTRODUCTIONS →
-CONFIRM (save / edit one answer / cancel). The draft and the step live in user_data, which the
-database persistence keeps, so a conversation survives a restart of the bot.
+CONFIRM (save / edit one answer / cancel) → SIMILAR when others want the same (join theirs, be
+introduced, or save one's own anyway: never blocked). The draft and the step live in user_data,
+which the database persistence keeps, so a conversation survives a restart of the bot.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Awaitable, Callable
 
 from telegram import Update
@@ -18,7 +18,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.app import BotApplication, BotContext
 from bot.i18n import Translator
@@ -31,10 +30,35 @@ from bot.services.initiatives import (
 )
 from bot.services.intake import description_follow_up
 from bot.services.text_input import Problem, check
-from handlers.common import NEW_MESSAGE, clear_buttons, keyboard, requires_resident, speaker
+from handlers.common import (
+    NEW_MESSAGE,
+    clear_buttons,
+    conversation,
+    keyboard,
+    requires_resident,
+    speaker,
+)
+from handlers.introductions import (
+    notify_joined,
+    request_introduction,
+    similar_keyboard,
+    similar_text,
+)
 from models import Need, User
 
-TITLE, DESCRIPTION, MORE, MOTIVATION, KERN, PLACE, NEEDS, INTRODUCTIONS, CONFIRM, EDIT = range(10)
+(
+    TITLE,
+    DESCRIPTION,
+    MORE,
+    MOTIVATION,
+    KERN,
+    PLACE,
+    NEEDS,
+    INTRODUCTIONS,
+    CONFIRM,
+    EDIT,
+    SIMILAR,
+) = range(11)
 TEXT_STEPS = {TITLE, DESCRIPTION, MORE, MOTIVATION, PLACE}
 EDITABLE = {
     "title": TITLE,
@@ -57,7 +81,7 @@ def _keep(context: BotContext, draft: InitiativeDraft) -> None:
 
 
 def _forget(context: BotContext) -> None:
-    for key in ("draft", "step", "editing"):
+    for key in ("draft", "step", "editing", "similar"):
         context.user_data.pop(key, None)
 
 
@@ -160,7 +184,7 @@ async def _after(update: Update, context: BotContext, t: Translator, done: int) 
     # "Where" is kern and place together, so editing it asks both.
     if context.user_data.get("editing") and done != KERN:
         return await _ask(update, context, t, CONFIRM)
-    position = _ORDER.index(MOTIVATION if done == MORE else done)
+    position = _ORDER.index(DESCRIPTION if done == MORE else done)
     return await _ask(update, context, t, _ORDER[position + 1])
 
 
@@ -336,19 +360,92 @@ async def edit_field(update: Update, context: BotContext) -> int:
 
 @requires_resident
 async def save(update: Update, context: BotContext, user: User, t: Translator) -> int:
-    """Save the confirmed draft and say where to find it."""
+    """Confirmed: show similar initiatives of others first, if there are any; else save."""
     query = update.callback_query
     draft = _draft(context)
     if not draft.complete:
-        # Only a forged or replayed press can get here; ask the first missing question again.
+        # Only a forged or replayed press can get here; ask the first question again.
         await query.answer(t("common.stale_button"), show_alert=True)
         return await _ask(update, context, t, TITLE)
     await query.answer()
     await clear_buttons(update)
+    similar = await context.services.matching.similar_to_draft(user.id, draft.title, draft.kern)
+    if not similar:
+        return await _store(update, context, user, t, draft)
+    context.user_data["similar"] = [s.id for s in similar]
+    context.user_data["step"] = SIMILAR
+    await update.effective_message.reply_text(
+        similar_text(t, similar), reply_markup=similar_keyboard(t, similar)
+    )
+    return SIMILAR
+
+
+async def _store(
+    update: Update, context: BotContext, user: User, t: Translator, draft: InitiativeDraft
+) -> int:
+    """Save the draft, queue late-match notices for older look-alikes, and end."""
     initiative = await context.services.initiatives.create(user.id, draft)
+    await context.services.matching.record_late_matches(initiative)
+    _forget(context)
+    await update.effective_message.reply_text(
+        t("idee.saved", title=initiative.title, number=initiative.id)
+    )
+    return ConversationHandler.END
+
+
+def _offered(update: Update, context: BotContext) -> int | None:
+    """The initiative id in the pressed button, if it was one of those offered."""
+    value = update.callback_query.data.rsplit(":", 1)[1]
+    if value.isdigit() and int(value) in context.user_data.get("similar", []):
+        return int(value)
+    return None
+
+
+@requires_resident
+async def join_similar(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    """ "This is the same — I'll join": become a supporter; the draft is not saved."""
+    query = update.callback_query
+    initiative_id = _offered(update, context)
+    if initiative_id is None:
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return SIMILAR
+    await query.answer()
+    await clear_buttons(update)
+    outcome = await context.services.matching.join(user.id, initiative_id)
+    _forget(context)
+    if not outcome.ok:
+        await query.message.reply_text(t(f"match.join_{outcome.reason}"))
+        return ConversationHandler.END
+    await query.message.reply_text(t("match.joined"))
+    await notify_joined(context, initiative_id)
+    return ConversationHandler.END
+
+
+@requires_resident
+async def meet_similar(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    """ "Introduce me to the initiator": save one's own idea and ask the other to meet."""
+    query = update.callback_query
+    initiative_id = _offered(update, context)
+    if initiative_id is None:
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return SIMILAR
+    await query.answer()
+    await clear_buttons(update)
+    draft = _draft(context)
+    initiative = await context.services.initiatives.create(user.id, draft)
+    await context.services.matching.record_late_matches(initiative)
     _forget(context)
     await query.message.reply_text(t("idee.saved", title=initiative.title, number=initiative.id))
+    await request_introduction(update, context, user, t, initiative_id, initiative.id)
     return ConversationHandler.END
+
+
+@requires_resident
+async def save_anyway(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    """ "Mine is different": save it."""
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    return await _store(update, context, user, t, _draft(context))
 
 
 async def cancel(update: Update, context: BotContext) -> int:
@@ -374,7 +471,7 @@ async def reprompt(update: Update, context: BotContext) -> None:
     else:
         hint = "idee.use_buttons"
     await message.reply_text(t(hint))
-    if step == MORE:
+    if step in (MORE, SIMILAR):
         return None
     await _ask(update, context, t, step)
     return None
@@ -390,46 +487,47 @@ def _text_step(callback: Callable[[Update, BotContext], Awaitable[int]]) -> Mess
     return MessageHandler(NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, callback)
 
 
-def conversation() -> ConversationHandler:
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat, not per message, on purpose: only the open question's
-        # buttons are accepted, and every state checks the data it gets.
-        warnings.simplefilter("ignore", PTBUserWarning)
-        return ConversationHandler(
-            name="initiative",
-            persistent=True,
-            entry_points=[CommandHandler("idee", begin)],
-            states={
-                TITLE: [_text_step(got_title)],
-                DESCRIPTION: [_text_step(got_description)],
-                MORE: [_text_step(got_more)],
-                MOTIVATION: [_text_step(got_motivation)],
-                KERN: [CallbackQueryHandler(got_kern, pattern=r"^idee:kern:")],
-                PLACE: [
-                    _text_step(got_place),
-                    CallbackQueryHandler(got_place, pattern=r"^idee:place:skip$"),
-                ],
-                NEEDS: [
-                    CallbackQueryHandler(toggle_need, pattern=r"^idee:need:"),
-                    CallbackQueryHandler(needs_done, pattern=r"^idee:needs:done$"),
-                ],
-                INTRODUCTIONS: [
-                    CallbackQueryHandler(got_introductions, pattern=r"^idee:intro:(yes|no)$")
-                ],
-                CONFIRM: [
-                    CallbackQueryHandler(save, pattern=r"^idee:save$"),
-                    CallbackQueryHandler(choose_edit, pattern=r"^idee:edit$"),
-                ],
-                EDIT: [CallbackQueryHandler(edit_field, pattern=r"^idee:edit:")],
-            },
-            fallbacks=[
-                CommandHandler("annuleer", cancel),
-                CallbackQueryHandler(cancel, pattern=r"^idee:cancel$"),
-                CallbackQueryHandler(stale_in_conversation),
-                MessageHandler(NEW_MESSAGE, reprompt),
+def initiative_conversation() -> ConversationHandler:
+    return conversation(
+        name="initiative",
+        persistent=True,
+        entry_points=[CommandHandler("idee", begin)],
+        states={
+            TITLE: [_text_step(got_title)],
+            DESCRIPTION: [_text_step(got_description)],
+            MORE: [_text_step(got_more)],
+            MOTIVATION: [_text_step(got_motivation)],
+            KERN: [CallbackQueryHandler(got_kern, pattern=r"^idee:kern:")],
+            PLACE: [
+                _text_step(got_place),
+                CallbackQueryHandler(got_place, pattern=r"^idee:place:skip$"),
             ],
-        )
+            NEEDS: [
+                CallbackQueryHandler(toggle_need, pattern=r"^idee:need:"),
+                CallbackQueryHandler(needs_done, pattern=r"^idee:needs:done$"),
+            ],
+            INTRODUCTIONS: [
+                CallbackQueryHandler(got_introductions, pattern=r"^idee:intro:(yes|no)$")
+            ],
+            CONFIRM: [
+                CallbackQueryHandler(save, pattern=r"^idee:save$"),
+                CallbackQueryHandler(choose_edit, pattern=r"^idee:edit$"),
+            ],
+            SIMILAR: [
+                CallbackQueryHandler(join_similar, pattern=r"^idee:join:"),
+                CallbackQueryHandler(meet_similar, pattern=r"^idee:meet:"),
+                CallbackQueryHandler(save_anyway, pattern=r"^idee:different$"),
+            ],
+            EDIT: [CallbackQueryHandler(edit_field, pattern=r"^idee:edit:")],
+        },
+        fallbacks=[
+            CommandHandler("annuleer", cancel),
+            CallbackQueryHandler(cancel, pattern=r"^idee:cancel$"),
+            CallbackQueryHandler(stale_in_conversation),
+            MessageHandler(NEW_MESSAGE, reprompt),
+        ],
+    )
 
 
 def register(application: BotApplication) -> None:
-    application.add_handler(conversation())
+    application.add_handler(initiative_conversation())

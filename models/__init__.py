@@ -3,6 +3,7 @@
 from models.base import Base
 from models.bot_state import BotState
 from models.initiative import Initiative, InitiativeStatus, InitiativeStatusChange, Need
+from models.matching import Introduction, IntroductionStatus, MatchNotice, Supporter
 from models.user import ContactMethod, User
 
 __all__ = [
@@ -12,6 +13,10 @@ __all__ = [
     "Initiative",
     "InitiativeStatus",
     "InitiativeStatusChange",
+    "Introduction",
+    "IntroductionStatus",
+    "MatchNotice",
     "Need",
+    "Supporter",
     "User",
 ]

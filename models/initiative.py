@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Timestamped, UTCDateTime, utcnow
@@ -20,6 +20,11 @@ class InitiativeStatus(enum.StrEnum):
     EXPERIMENT = "experiment"
     REALISED = "gerealiseerd"
     STOPPED = "gestopt"
+
+    @property
+    def is_open(self) -> bool:
+        """Still going somewhere: a match with it can still make a difference."""
+        return self not in (InitiativeStatus.REALISED, InitiativeStatus.STOPPED)
 
 
 class Need(enum.StrEnum):
@@ -39,9 +44,13 @@ _status_type = Enum(
 
 class Initiative(Timestamped, Base):
     __tablename__ = "initiatives"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # None for initiatives imported from an existing list (a citizens' summit, a spreadsheet).
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     motivation: Mapped[str] = mapped_column(Text)
@@ -49,10 +58,16 @@ class Initiative(Timestamped, Base):
     place: Mapped[str | None] = mapped_column(String(200))
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)
     allow_introductions: Mapped[bool] = mapped_column(Boolean)
+    # normalize() of the text, computed once on save; the match index is rebuilt from it.
+    normalized: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[InitiativeStatus] = mapped_column(_status_type, default=InitiativeStatus.IDEA)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    author: Mapped[User] = relationship()
+    # Where an imported initiative came from, and its id there, so an import can be re-run.
+    source: Mapped[str | None] = mapped_column(String(100))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+
+    author: Mapped[User | None] = relationship()
 
 
 class InitiativeStatusChange(Base):

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
     """The bot on a fresh database; the test fails if any handler raised."""
-    from tests.harness import BotHarness, make_config  # noqa: PLC0415 - only bot tests need it
+    from tests.harness import BotHarness, make_config
 
     harness = BotHarness(make_config(tmp_path))
     await harness.start()

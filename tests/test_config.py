@@ -11,7 +11,7 @@ from bot.cli import main
 from bot.config import TOKEN_ENV, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "123456:AAsecret-token-value_xyz"  # noqa: S105 - fake
+TOKEN = "123456:AAsecret-token-value_xyz"
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -6,7 +6,7 @@ import logging
 
 from bot.logs import REDACTED, RedactingFormatter
 
-TOKEN = "123456:AAsecret-token-value_xyz"  # noqa: S105 - fake
+TOKEN = "123456:AAsecret-token-value_xyz"
 
 
 def record(message: str, exc_info: object = None) -> logging.LogRecord:

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.matching import MatchIndex
 from bot.services.initiatives import InitiativeService
+from bot.services.matching import MatchingService
 from bot.services.users import UserService
 
 
@@ -14,7 +16,13 @@ from bot.services.users import UserService
 class Services:
     users: UserService
     initiatives: InitiativeService
+    matching: MatchingService
 
     @classmethod
     def create(cls, sessions: async_sessionmaker[AsyncSession]) -> Services:
-        return cls(users=UserService(sessions), initiatives=InitiativeService(sessions))
+        index = MatchIndex()
+        return cls(
+            users=UserService(sessions),
+            initiatives=InitiativeService(sessions, index),
+            matching=MatchingService(sessions, index),
+        )

@@ -8,7 +8,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.matching import MatchIndex, normalize
 from models import Initiative, InitiativeStatus, InitiativeStatusChange, Need
+
+
+def matching_text(title: str) -> str:
+    """What an initiative is matched on: its title, the resident's own summary of the 'what'.
+
+    Descriptions are long and personal ("ik woon hier al 20 jaar…"); they dilute a token overlap
+    score far more than they add, so they are left out.
+    """
+    return title
+
 
 # Limits a resident can meet; the bot tells them the limit rather than cutting text off.
 TITLE_MAX = 120
@@ -64,8 +75,11 @@ class MyInitiatives:
 
 
 class InitiativeService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Stores initiatives and keeps the match index in step with every change."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], index: MatchIndex) -> None:
         self._sessions = sessions
+        self._index = index
 
     async def create(self, author_id: int, draft: InitiativeDraft) -> Initiative:
         if not draft.complete:
@@ -81,6 +95,7 @@ class InitiativeService:
                 needs=list(draft.needs),
                 allow_introductions=bool(draft.allow_introductions),
                 status=InitiativeStatus.IDEA,
+                normalized=normalize(matching_text(draft.title)),
             )
             session.add(initiative)
             await session.flush()
@@ -91,7 +106,8 @@ class InitiativeService:
                     changed_by_id=author_id,
                 )
             )
-            return initiative
+        self._index.add(initiative.id, initiative.normalized, initiative.kern, is_open=True)
+        return initiative
 
     async def of_author(self, author_id: int, *, limit: int = 20) -> MyInitiatives:
         """The author's newest initiatives (at most `limit`) and how many there are in all."""

@@ -28,6 +28,10 @@ class UserService:
         async with self._sessions() as session:
             return await self._get(session, telegram_id)
 
+    async def by_id(self, user_id: int) -> User | None:
+        async with self._sessions() as session:
+            return await session.get(User, user_id)
+
     @staticmethod
     async def _get(session: AsyncSession, telegram_id: int) -> User | None:
         return await session.scalar(select(User).where(User.telegram_id == telegram_id))

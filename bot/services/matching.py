@@ -1,0 +1,354 @@
+"""Residents finding each other: similar initiatives, joining one, introductions, late matches.
+
+The `MatchIndex` lives in memory and is kept in step with the database by `InitiativeService`
+(every insert and status change) and rebuilt from the stored `normalized` column at start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.matching import Match, MatchIndex
+from bot.services.initiatives import matching_text
+from models import (
+    Initiative,
+    InitiativeStatus,
+    Introduction,
+    IntroductionStatus,
+    MatchNotice,
+    Supporter,
+    User,
+)
+from models.base import utcnow
+
+SHOWN_IN_INTAKE = 3
+SEARCH_PAGE = 5
+SEARCH_LIMIT = 50
+# A search text is short and a title longer ("speeltuin" in "Hondenspeeltuin in het park"),
+# so search accepts weaker overlaps than "this is the same initiative" does.
+SEARCH_MIN_SCORE = 0.3
+# "At most one message a day per person" for late matches.
+NOTICE_INTERVAL = timedelta(days=1)
+NOTICES_PER_MESSAGE = 5
+
+
+@dataclass(frozen=True)
+class SimilarInitiative:
+    id: int
+    title: str
+    kern: str
+    status: InitiativeStatus
+    people: int  # the initiator and everyone who joined
+    author_id: int
+    allow_introductions: bool
+    score: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of a request that may legitimately be refused; `reason` says why."""
+
+    ok: bool
+    reason: str = ""
+    introduction: Introduction | None = None
+
+
+@dataclass(frozen=True)
+class NoticeBatch:
+    recipient: User
+    notices: list[tuple[MatchNotice, SimilarInitiative]]
+
+
+class MatchingService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], index: MatchIndex) -> None:
+        self._sessions = sessions
+        self.index = index
+        self._seen_until: datetime | None = None
+
+    async def load_index(self) -> int:
+        """Bring the index up to date with the database: everything at start, then what
+        changed since (an import or another instance wrote it). Returns the index size."""
+        query = select(
+            Initiative.id,
+            Initiative.normalized,
+            Initiative.kern,
+            Initiative.status,
+            Initiative.updated_at,
+        )
+        if self._seen_until is not None:
+            # Overlap a little: rows committed out of order by another process are not missed.
+            query = query.where(Initiative.updated_at >= self._seen_until - timedelta(minutes=5))
+        async with self._sessions() as session:
+            for doc_id, normalized, kern, status, updated_at in await session.execute(query):
+                if doc_id in self.index:
+                    self.index.update(doc_id, normalized, kern, status.is_open)
+                else:
+                    self.index.add(doc_id, normalized, kern, status.is_open)
+                if self._seen_until is None or updated_at > self._seen_until:
+                    self._seen_until = updated_at
+        return len(self.index)
+
+    async def _describe(
+        self, session: AsyncSession, matches: Sequence[Match]
+    ) -> list[SimilarInitiative]:
+        if not matches:
+            return []
+        ids = [m.doc_id for m in matches]
+        supporters = (
+            select(Supporter.initiative_id, func.count().label("n"))
+            .where(Supporter.initiative_id.in_(ids))
+            .group_by(Supporter.initiative_id)
+        )
+        counts = dict((await session.execute(supporters)).all())
+        rows = {
+            i.id: i for i in await session.scalars(select(Initiative).where(Initiative.id.in_(ids)))
+        }
+        return [
+            SimilarInitiative(
+                id=m.doc_id,
+                title=rows[m.doc_id].title,
+                kern=rows[m.doc_id].kern,
+                status=rows[m.doc_id].status,
+                people=1 + counts.get(m.doc_id, 0),
+                author_id=rows[m.doc_id].author_id,
+                allow_introductions=rows[m.doc_id].allow_introductions,
+                score=m.score,
+            )
+            for m in matches
+            if m.doc_id in rows
+        ]
+
+    async def summary(self, initiative_id: int) -> SimilarInitiative | None:
+        """Title, kern, status and head count of one initiative."""
+        async with self._sessions() as session:
+            found = await self._describe(session, [Match(initiative_id, 1.0)])
+        return found[0] if found else None
+
+    async def _own_ids(self, session: AsyncSession, user_id: int) -> set[int]:
+        own = await session.scalars(select(Initiative.id).where(Initiative.author_id == user_id))
+        joined = await session.scalars(
+            select(Supporter.initiative_id).where(Supporter.user_id == user_id)
+        )
+        return set(own) | set(joined)
+
+    async def similar_to_draft(
+        self, user_id: int, title: str, kern: str, *, limit: int = SHOWN_IN_INTAKE
+    ) -> list[SimilarInitiative]:
+        """Initiatives of others like the draft, best first; the resident's own are left out."""
+        async with self._sessions() as session:
+            exclude = await self._own_ids(session, user_id)
+            matches = self.index.query(
+                matching_text(title), kern=kern, limit=limit, exclude=exclude
+            )
+            return await self._describe(session, matches)
+
+    async def search(
+        self, text: str, *, kern: str | None = None, limit: int = SEARCH_LIMIT
+    ) -> list[SimilarInitiative]:
+        """Public initiatives matching a search text, best first (all pages at once)."""
+        matches = self.index.query(text, kern=kern, limit=limit, min_score=SEARCH_MIN_SCORE)
+        async with self._sessions() as session:
+            found = await self._describe(session, matches)
+        # The index only prefers the same kern; a search within a kern keeps only that kern.
+        return [f for f in found if kern is None or f.kern == kern]
+
+    async def join(self, user_id: int, initiative_id: int) -> Outcome:
+        """Join someone else's initiative as a supporter; joining twice or one's own is refused."""
+        async with self._sessions.begin() as session:
+            initiative = await session.get(Initiative, initiative_id)
+            if initiative is None:
+                return Outcome(False, "gone")
+            if initiative.author_id == user_id:
+                return Outcome(False, "own")
+            exists = await session.scalar(
+                select(Supporter.id).where(
+                    Supporter.initiative_id == initiative_id, Supporter.user_id == user_id
+                )
+            )
+            if exists:
+                return Outcome(False, "already")
+            session.add(Supporter(initiative_id=initiative_id, user_id=user_id))
+        return Outcome(True)
+
+    async def supporters(self, initiative_id: int) -> list[User]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(User)
+                .join(Supporter, Supporter.user_id == User.id)
+                .where(Supporter.initiative_id == initiative_id)
+            )
+            return list(rows)
+
+    async def request_introduction(
+        self, requester_id: int, initiative_id: int, own_initiative_id: int | None = None
+    ) -> Outcome:
+        """Ask the initiator of `initiative_id` to meet; one request per pair, ever."""
+        async with self._sessions.begin() as session:
+            initiative = await session.get(Initiative, initiative_id)
+            if initiative is None:
+                return Outcome(False, "gone")
+            if initiative.author_id == requester_id:
+                return Outcome(False, "own")
+            if not initiative.allow_introductions:
+                return Outcome(False, "closed")
+            pair = select(Introduction).where(
+                (
+                    (Introduction.requester_id == requester_id)
+                    & (Introduction.initiator_id == initiative.author_id)
+                )
+                | (
+                    (Introduction.requester_id == initiative.author_id)
+                    & (Introduction.initiator_id == requester_id)
+                )
+            )
+            if await session.scalar(pair) is not None:
+                return Outcome(False, "already")
+            introduction = Introduction(
+                requester_id=requester_id,
+                initiator_id=initiative.author_id,
+                initiative_id=initiative_id,
+                requester_initiative_id=own_initiative_id,
+            )
+            session.add(introduction)
+            try:
+                await session.flush()
+            except IntegrityError:
+                # A second press that raced the first: the pair already has its request.
+                return Outcome(False, "already")
+        return Outcome(True, introduction=introduction)
+
+    async def get_introduction(self, introduction_id: int) -> Introduction | None:
+        async with self._sessions() as session:
+            return await session.get(Introduction, introduction_id)
+
+    async def decide(self, introduction_id: int, initiator_id: int, accept: bool) -> Outcome:
+        """The initiator's answer; only they may give it, and only once."""
+        async with self._sessions.begin() as session:
+            introduction = await session.get(Introduction, introduction_id)
+            if introduction is None or introduction.initiator_id != initiator_id:
+                return Outcome(False, "not_yours")
+            if introduction.status is not IntroductionStatus.PENDING:
+                return Outcome(False, "decided", introduction)
+            introduction.status = (
+                IntroductionStatus.ACCEPTED if accept else IntroductionStatus.DECLINED
+            )
+            introduction.decided_at = utcnow()
+        return Outcome(True, introduction=introduction)
+
+    async def relay_partner(self, introduction_id: int, sender_id: int) -> User | None:
+        """The other side of a pending introduction, if `sender_id` is one of its two sides."""
+        async with self._sessions() as session:
+            introduction = await session.get(Introduction, introduction_id)
+            if introduction is None or introduction.status is IntroductionStatus.DECLINED:
+                return None
+            sides = {introduction.requester_id, introduction.initiator_id}
+            if sender_id not in sides:
+                return None
+            (other,) = sides - {sender_id}
+            return await session.get(User, other)
+
+    # --- late matches --------------------------------------------------------------------
+
+    async def record_late_matches(self, initiative: Initiative) -> int:
+        """Queue a notice for older initiatives like `initiative` whose initiators welcome
+        introductions (and so does its own author); returns how many were queued."""
+        if not initiative.allow_introductions or initiative.author_id is None:
+            return 0
+        async with self._sessions.begin() as session:
+            exclude = await self._own_ids(session, initiative.author_id)
+            exclude.add(initiative.id)
+            matches = self.index.query_normalized(
+                initiative.normalized, kern=initiative.kern, limit=10, exclude=exclude
+            )
+            queued = 0
+            for found in await self._describe(session, matches):
+                if not found.allow_introductions or not found.status.is_open:
+                    continue
+                if found.id > initiative.id:
+                    continue  # only older initiatives hear of newer ones
+                session.add(
+                    MatchNotice(
+                        recipient_id=found.author_id,
+                        own_initiative_id=found.id,
+                        new_initiative_id=initiative.id,
+                        score=found.score,
+                    )
+                )
+                queued += 1
+        return queued
+
+    async def due_notice_batches(self, now: datetime | None = None) -> list[NoticeBatch]:
+        """Per recipient, the unsent notices, for those not messaged in the last day."""
+        now = now or utcnow()
+        async with self._sessions() as session:
+            last_sent = dict(
+                (
+                    await session.execute(
+                        select(MatchNotice.recipient_id, func.max(MatchNotice.sent_at))
+                        .where(MatchNotice.sent_at.is_not(None))
+                        .group_by(MatchNotice.recipient_id)
+                    )
+                ).all()
+            )
+            pending = list(
+                await session.scalars(
+                    select(MatchNotice)
+                    .where(MatchNotice.sent_at.is_(None))
+                    .order_by(MatchNotice.recipient_id, MatchNotice.score.desc())
+                )
+            )
+            batches: list[NoticeBatch] = []
+            by_recipient: dict[int, list[MatchNotice]] = {}
+            for notice in pending:
+                by_recipient.setdefault(notice.recipient_id, []).append(notice)
+            for recipient_id, notices in by_recipient.items():
+                sent = last_sent.get(recipient_id)
+                if sent is not None and now - sent < NOTICE_INTERVAL:
+                    continue
+                recipient = await session.get(User, recipient_id)
+                if recipient is None or not recipient.active:
+                    continue
+                described = await self._describe(
+                    session, [Match(n.new_initiative_id, n.score) for n in notices]
+                )
+                by_id = {d.id: d for d in described}
+                batches.append(
+                    NoticeBatch(
+                        recipient,
+                        [
+                            (n, by_id[n.new_initiative_id])
+                            for n in notices
+                            if n.new_initiative_id in by_id
+                        ],
+                    )
+                )
+            return batches
+
+    async def was_notified(self, user_id: int, new_id: int, own_id: int) -> bool:
+        """Whether `user_id` was told that `new_id` resembles their `own_id`: the only pairs
+        a late-match button may ask an introduction for."""
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(MatchNotice.id).where(
+                    MatchNotice.recipient_id == user_id,
+                    MatchNotice.new_initiative_id == new_id,
+                    MatchNotice.own_initiative_id == own_id,
+                    MatchNotice.sent_at.is_not(None),
+                )
+            )
+        return found is not None
+
+    async def mark_notices(self, notice_ids: Sequence[int], sent_at: datetime | None) -> None:
+        """Claim notices as sent (before sending, so a crash cannot send them twice), or give
+        them back with `sent_at=None` when the send failed for a reason worth retrying."""
+        async with self._sessions.begin() as session:
+            for notice in await session.scalars(
+                select(MatchNotice).where(MatchNotice.id.in_(list(notice_ids)))
+            ):
+                notice.sent_at = sent_at

@@ -1,0 +1,383 @@
+"""Residents meeting residents: introductions with double opt-in, anonymous relay until both
+agree, supporters who join, and the daily batch of late matches.
+
+Contact details travel only after both sides said yes, each in the form its owner chose at
+consent (@username or a profile link).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import BotApplication, BotContext
+from bot.i18n import Markup, Translator, escape, translator
+from bot.services.initiatives import DESCRIPTION_MAX
+from bot.services.matching import SimilarInitiative
+from bot.services.text_input import Problem, check
+from handlers.common import (
+    NEW_MESSAGE,
+    clear_buttons,
+    conversation,
+    keyboard,
+    requires_resident,
+    speaker,
+)
+from models import ContactMethod, Introduction, User
+from models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+WRITING = 0
+NOTICE_INTERVAL_S = 15 * 60
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def similar_text(t: Translator, similar: list[SimilarInitiative]) -> str:
+    lines = [t("match.similar_intro")]
+    lines += [
+        t.plural("match.similar_item", s.people, number=n, title=s.title, kern=s.kern)
+        for n, s in enumerate(similar, 1)
+    ]
+    lines.append(t("match.similar_choose"))
+    return "\n\n".join(lines)
+
+
+def similar_keyboard(t: Translator, similar: list[SimilarInitiative]) -> InlineKeyboardMarkup:
+    rows = []
+    for n, s in enumerate(similar, 1):
+        row = [(t("match.button_join", number=n), f"idee:join:{s.id}")]
+        if s.allow_introductions and s.author_id is not None:
+            row.append((t("match.button_meet", number=n), f"idee:meet:{s.id}"))
+        rows.append(row)
+    rows.append([(t("match.button_different"), "idee:different")])
+    return keyboard(rows)
+
+
+def contact_of(user: User) -> Markup:
+    """How `user` chose to be reached: their @username, or a link that opens their profile."""
+    if user.contact_method is ContactMethod.USERNAME and user.username:
+        return escape(f"@{user.username}")
+    name = user.display_name or str(user.telegram_id)
+    return Markup('<a href="tg://user?id={}">{}</a>').format(user.telegram_id, name)
+
+
+async def _send(context: BotContext, user: User, text: str, markup: object = None) -> bool:
+    """Send to a resident; one who blocked the bot is marked inactive and skipped."""
+    if not user.active:
+        return False
+    try:
+        await context.bot.send_message(user.telegram_id, text, reply_markup=markup)
+    except Forbidden:
+        await context.services.users.update(user.telegram_id, active=False)
+        return False
+    return True
+
+
+# --- joining -----------------------------------------------------------------------------
+
+
+async def notify_joined(context: BotContext, initiative_id: int) -> None:
+    """Tell the initiator that someone joined, and how many people are behind it now."""
+    summary = await context.services.matching.summary(initiative_id)
+    if summary is None or summary.author_id is None:
+        return
+    initiator = await context.services.users.by_id(summary.author_id)
+    if initiator is None:
+        return
+    t = translator(initiator.language)
+    await _send(
+        context, initiator, t.plural("match.someone_joined", summary.people, title=summary.title)
+    )
+
+
+# --- introductions -----------------------------------------------------------------------
+
+
+async def request_introduction(
+    update: Update,
+    context: BotContext,
+    user: User,
+    t: Translator,
+    initiative_id: int,
+    own_initiative_id: int | None,
+) -> None:
+    """Ask the initiator of `initiative_id` whether they want to meet `user`."""
+    outcome = await context.services.matching.request_introduction(
+        user.id, initiative_id, own_initiative_id
+    )
+    message = update.effective_message
+    if not outcome.ok:
+        await message.reply_text(t(f"match.intro_{outcome.reason}"))
+        return
+    introduction = outcome.introduction
+    await message.reply_text(
+        t("match.intro_requested"),
+        reply_markup=keyboard([[(t("match.button_message"), f"intro:msg:{introduction.id}")]]),
+    )
+    await _ask_initiator(context, introduction)
+
+
+async def _ask_initiator(context: BotContext, introduction: Introduction) -> None:
+    initiator = await context.services.users.by_id(introduction.initiator_id)
+    theirs = await context.services.matching.summary(introduction.initiative_id)
+    requester_own = (
+        await context.services.matching.summary(introduction.requester_initiative_id)
+        if introduction.requester_initiative_id
+        else None
+    )
+    if initiator is None or theirs is None:
+        return
+    t = translator(initiator.language)
+    text = t("match.intro_request", title=theirs.title)
+    if requester_own is not None:
+        text = "\n\n".join(
+            (
+                text,
+                t(
+                    "match.intro_request_their_idea",
+                    title=requester_own.title,
+                    kern=requester_own.kern,
+                ),
+            )
+        )
+    markup = keyboard(
+        [
+            [
+                (t("match.button_accept"), f"intro:accept:{introduction.id}"),
+                (t("match.button_decline"), f"intro:decline:{introduction.id}"),
+            ],
+            [(t("match.button_message"), f"intro:msg:{introduction.id}")],
+        ]
+    )
+    await _send(context, initiator, text, markup)
+
+
+def _introduction_id(update: Update) -> int | None:
+    value = update.callback_query.data.rsplit(":", 1)[1]
+    return int(value) if value.isdigit() else None
+
+
+@requires_resident
+async def decide(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """The initiator accepts or declines; on accept both receive each other's contact."""
+    query = update.callback_query
+    introduction_id = _introduction_id(update)
+    accept = query.data.startswith("intro:accept:")
+    outcome = (
+        await context.services.matching.decide(introduction_id, user.id, accept)
+        if introduction_id is not None
+        else None
+    )
+    if outcome is None or not outcome.ok:
+        key = (
+            "match.already_decided"
+            if outcome and outcome.reason == "decided"
+            else "common.stale_button"
+        )
+        await query.answer(t(key), show_alert=True)
+        return
+    await query.answer()
+    await clear_buttons(update)
+    if not accept:
+        # Quiet and final: the requester is not told, and cannot ask again.
+        await query.message.reply_text(t("match.declined_ok"))
+        return
+    requester = await context.services.users.by_id(outcome.introduction.requester_id)
+    if requester is None:
+        return
+    await _exchange_contacts(context, user, requester, outcome.introduction)
+
+
+async def _exchange_contacts(
+    context: BotContext, initiator: User, requester: User, introduction: Introduction
+) -> None:
+    summary = await context.services.matching.summary(introduction.initiative_id)
+    title = summary.title if summary else ""
+    for me, other in ((initiator, requester), (requester, initiator)):
+        t = translator(me.language)
+        await _send(
+            context,
+            me,
+            t(
+                "match.contact",
+                name=other.display_name or "",
+                contact=contact_of(other),
+                title=title,
+            ),
+        )
+
+
+# --- relay until both agree --------------------------------------------------------------
+
+
+@requires_resident
+async def start_relay(update: Update, context: BotContext, user: User, t: Translator) -> int | None:
+    """ "Send a message": the next text goes to the other side without a name."""
+    query = update.callback_query
+    introduction_id = _introduction_id(update)
+    partner = (
+        await context.services.matching.relay_partner(introduction_id, user.id)
+        if introduction_id is not None
+        else None
+    )
+    if partner is None:
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    context.user_data["relay"] = introduction_id
+    await query.message.reply_text(t("match.relay_write"))
+    return WRITING
+
+
+@requires_resident
+async def relay(update: Update, context: BotContext, user: User, t: Translator) -> int | None:
+    """Pass the text on, anonymously, with a button to answer."""
+    checked = check(update.effective_message.text, DESCRIPTION_MAX)
+    if checked.problem is Problem.EMPTY:
+        await update.effective_message.reply_text(t("idee.empty"))
+        return WRITING
+    if checked.problem is Problem.TOO_LONG:
+        await update.effective_message.reply_text(
+            t("idee.too_long", length=checked.length, limit=checked.limit)
+        )
+        return WRITING
+    introduction_id = context.user_data.pop("relay", None)
+    partner = (
+        await context.services.matching.relay_partner(introduction_id, user.id)
+        if introduction_id is not None
+        else None
+    )
+    if partner is None:
+        await update.effective_message.reply_text(t("match.relay_closed"))
+        return ConversationHandler.END
+    introduction = await context.services.matching.get_introduction(introduction_id)
+    summary = await context.services.matching.summary(introduction.initiative_id)
+    pt = translator(partner.language)
+    delivered = await _send(
+        context,
+        partner,
+        pt("match.relayed", title=summary.title if summary else "", text=checked.text),
+        keyboard([[(pt("match.button_reply"), f"intro:msg:{introduction_id}")]]),
+    )
+    await update.effective_message.reply_text(
+        t("match.relay_sent" if delivered else "match.relay_undeliverable")
+    )
+    return ConversationHandler.END
+
+
+async def relay_not_text(update: Update, context: BotContext) -> int:
+    _, t = await speaker(update, context)
+    await update.effective_message.reply_text(t("match.relay_text_only"))
+    return WRITING
+
+
+async def relay_cancel(update: Update, context: BotContext) -> int:
+    _, t = await speaker(update, context)
+    context.user_data.pop("relay", None)
+    await update.effective_message.reply_text(t("match.relay_cancelled"))
+    return ConversationHandler.END
+
+
+# --- late matches ------------------------------------------------------------------------
+
+
+async def send_match_notices(context: BotContext) -> int:
+    """Job: one message per person with their new look-alikes, at most once a day.
+
+    Notices are claimed before sending, so a crash cannot send them twice; a send that fails
+    for a passing reason gives them back for the next run. Returns how many messages went out.
+    """
+    sent = 0
+    for batch in await context.services.matching.due_notice_batches():
+        ids = [notice.id for notice, _ in batch.notices]
+        await context.services.matching.mark_notices(ids, sent_at=utcnow())
+        t = translator(batch.recipient.language)
+        lines = [t("match.late_header")]
+        rows = []
+        for number, (notice, found) in enumerate(batch.notices[:5], 1):
+            lines.append(
+                t.plural(
+                    "match.similar_item",
+                    found.people,
+                    number=number,
+                    title=found.title,
+                    kern=found.kern,
+                )
+            )
+            rows.append(
+                [
+                    (
+                        t("match.button_meet", number=number),
+                        f"late:meet:{found.id}:{notice.own_initiative_id}",
+                    )
+                ]
+            )
+        try:
+            delivered = await _send(context, batch.recipient, "\n\n".join(lines), keyboard(rows))
+        except TelegramError:
+            log.warning(
+                "late-match notice to user %s failed; retrying next run", batch.recipient.id
+            )
+            await context.services.matching.mark_notices(ids, sent_at=None)
+            continue
+        sent += delivered
+    return sent
+
+
+@requires_resident
+async def meet_late_match(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    query = update.callback_query
+    parts = query.data.split(":")
+    if len(parts) != 4 or not parts[2].isdigit() or not parts[3].isdigit():
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return
+    new_id, own_id = int(parts[2]), int(parts[3])
+    if not await context.services.matching.was_notified(user.id, new_id, own_id):
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await request_introduction(update, context, user, t, new_id, own_id)
+
+
+def relay_conversation() -> ConversationHandler:
+    return conversation(
+        name="relay",
+        persistent=True,
+        entry_points=[CallbackQueryHandler(start_relay, pattern=r"^intro:msg:")],
+        states={WRITING: [MessageHandler(NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, relay)]},
+        fallbacks=[
+            CommandHandler("annuleer", relay_cancel),
+            MessageHandler(NEW_MESSAGE & ~filters.COMMAND, relay_not_text),
+        ],
+    )
+
+
+def register(application: BotApplication) -> None:
+    application.add_handlers(
+        [
+            relay_conversation(),
+            CallbackQueryHandler(decide, pattern=r"^intro:(accept|decline):"),
+            CallbackQueryHandler(meet_late_match, pattern=r"^late:meet:"),
+        ]
+    )
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            send_match_notices,
+            interval=NOTICE_INTERVAL_S,
+            first=60,
+            name="match-notices",
+            # A run missed while the bot was down is done late, once, not skipped or repeated.
+            job_kwargs={"misfire_grace_time": NOTICE_INTERVAL_S, "coalesce": True},
+        )

@@ -1,0 +1,103 @@
+"""/zoek <tekst>: fuzzy search over initiatives, page by page, in all kernen or one's own."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.app import BotApplication, BotContext
+from bot.i18n import Translator
+from bot.services.matching import SEARCH_PAGE
+from bot.services.text_input import clean
+from handlers.common import keyboard, requires_resident
+from models import User
+
+QUERY_MAX = 200
+
+
+async def _page(
+    context: BotContext, user: User, t: Translator, page: int
+) -> tuple[str, object | None]:
+    """The text and buttons of one page of the stored search."""
+    search = context.user_data.get("search") or {}
+    query, own_kern = search.get("q", ""), bool(search.get("own_kern"))
+    found = await context.services.matching.search(query, kern=user.kern if own_kern else None)
+    scope = t("search.scope_kern", kern=user.kern) if own_kern else t("search.scope_all")
+    toggle = (
+        (t("search.button_all"), "zoek:scope:all")
+        if own_kern
+        else (t("search.button_kern", kern=user.kern), "zoek:scope:kern")
+    )
+    if not found:
+        return t("search.none", query=query, scope=scope), keyboard([[toggle]])
+    pages = (len(found) + SEARCH_PAGE - 1) // SEARCH_PAGE
+    page = min(max(page, 0), pages - 1)
+    shown = found[page * SEARCH_PAGE : (page + 1) * SEARCH_PAGE]
+    lines = [t.plural("search.header", len(found), query=query, scope=scope)]
+    lines += [
+        t.plural(
+            "search.item",
+            item.people,
+            number=item.id,
+            title=item.title,
+            kern=item.kern,
+            status=t(f"status.{item.status.value}"),
+        )
+        for item in shown
+    ]
+    if pages > 1:
+        lines.append(t("search.page", page=page + 1, pages=pages))
+    nav = []
+    if page > 0:
+        nav.append((t("search.previous"), f"zoek:page:{page - 1}"))
+    if page < pages - 1:
+        nav.append((t("search.next"), f"zoek:page:{page + 1}"))
+    return "\n\n".join(lines), keyboard([row for row in (nav, [toggle]) if row])
+
+
+@requires_resident
+async def search(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """/zoek <tekst>: the first page of initiatives like the text."""
+    query = clean(" ".join(context.args or []))[:QUERY_MAX]
+    if not query:
+        await update.effective_message.reply_text(t("search.usage"))
+        return
+    context.user_data["search"] = {"q": query, "own_kern": False}
+    text, markup = await _page(context, user, t, 0)
+    await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+@requires_resident
+async def turn(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """A page button or the kern toggle: the same message shows the new page."""
+    query = update.callback_query
+    if "search" not in context.user_data:
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return
+    _, kind, value = [*query.data.split(":"), "", ""][:3]
+    if kind == "page" and value.isdigit():
+        page = int(value)
+    elif kind == "scope" and value in ("all", "kern"):
+        context.user_data["search"]["own_kern"] = value == "kern"
+        page = 0
+    else:
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return
+    await query.answer()
+    text, markup = await _page(context, user, t, page)
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        # A double press changes nothing; a message too old to edit gets a fresh one.
+        if "not modified" not in str(exc).lower():
+            await query.message.reply_text(text, reply_markup=markup)
+
+
+def register(application: BotApplication) -> None:
+    application.add_handlers(
+        [
+            CommandHandler("zoek", search),
+            CallbackQueryHandler(turn, pattern=r"^zoek:"),
+        ]
+    )

@@ -1,0 +1,34 @@
+"""Conversations many tests need, spoken as a resident would."""
+
+from __future__ import annotations
+
+from tests.harness import BotHarness, Person
+
+DESCRIPTION = (
+    "Een omheind veldje waar honden los kunnen rennen, met een bankje en een prullenbak "
+    "voor de baasjes."
+)
+
+
+async def onboard(bot: BotHarness, who: Person, kern: str = "IJmuiden") -> None:
+    await bot.send(who, "/start")
+    await bot.press(who, "onb:consent:nl")
+    await bot.press(who, kern)
+    if who.payload.get("username"):
+        await bot.press(who, "onb:contact:username")
+
+
+async def answer_until_summary(
+    bot: BotHarness, who: Person, title: str = "Hondenspeeltuin"
+) -> None:
+    """From /idee to the summary, with concrete answers and the resident's own kern."""
+    await bot.send(who, "/idee")
+    await bot.send(who, title)
+    await bot.send(who, DESCRIPTION)
+    await bot.send(who, "Voor iedereen met een hond in de wijk.")
+    await bot.press(who, "IJmuiden")
+    await bot.send(who, "Park Schoonenberg")
+    await bot.press(who, "idee:need:helpers")
+    await bot.press(who, "idee:need:permission")
+    await bot.press(who, "idee:needs:done")
+    await bot.press(who, "idee:intro:yes")

@@ -1,0 +1,114 @@
+"""A Bot API that lives in memory: records every call the bot makes and answers like Telegram."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from itertools import count
+from typing import Any
+
+from telegram.request import BaseRequest, RequestData
+
+BOT_USER = {
+    "id": 777000111,
+    "is_bot": True,
+    "first_name": "Burgerbeest",
+    "username": "burgerbeest_test_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+_SENDS = {"sendMessage", "sendPhoto", "sendDocument"}
+_EDITS = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    result: Any = None
+
+    @property
+    def chat_id(self) -> int | None:
+        chat = self.params.get("chat_id")
+        return int(chat) if chat is not None else None
+
+    @property
+    def text(self) -> str:
+        return self.params.get("text") or self.params.get("caption") or ""
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """(label, callback data) of every inline button, row after row."""
+        markup = self.params.get("reply_markup") or {}
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        return [
+            (button["text"], button.get("callback_data", ""))
+            for row in markup.get("inline_keyboard", [])
+            for button in row
+        ]
+
+
+class RecordingRequest(BaseRequest):
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        # chat id → (status, description): every send to that chat fails like Telegram would.
+        self.failing_chats: dict[int, tuple[int, str]] = {}
+        self._message_ids = count(5000)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    def block(self, chat_id: int) -> None:
+        self.failing_chats[chat_id] = (403, "Forbidden: bot was blocked by the user")
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        name = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        call = Call(name, params)
+        self.calls.append(call)
+        chat_id = call.chat_id
+        if chat_id in self.failing_chats and (name in _SENDS or name in _EDITS):
+            status, description = self.failing_chats[chat_id]
+            call.result = {"ok": False, "error_code": status, "description": description}
+            return status, json.dumps(call.result).encode()
+        call.result = self._result(name, params)
+        return 200, json.dumps({"ok": True, "result": call.result}).encode()
+
+    def _result(self, name: str, params: dict[str, Any]) -> Any:
+        if name == "getMe":
+            return BOT_USER
+        if name == "getUpdates":
+            return []
+        if name in _SENDS or name in _EDITS:
+            message: dict[str, Any] = {
+                "message_id": params.get("message_id") or next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},
+                "from": BOT_USER,
+            }
+            if "text" in params:
+                message["text"] = params["text"]
+            if params.get("reply_markup"):
+                markup = params["reply_markup"]
+                message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+            return message
+        return True

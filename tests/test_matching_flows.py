@@ -1,0 +1,252 @@
+"""Residents who want the same thing find each other: similar ideas in /idee, joining,
+introductions with double opt-in, the anonymous relay, late matches and /zoek."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import time_machine
+from sqlalchemy import func, select
+
+from handlers.introductions import send_match_notices
+from models import Initiative, Introduction, MatchNotice, Supporter
+from tests.flows import answer_until_summary, onboard
+from tests.harness import BotHarness, Person
+
+
+async def count(bot: BotHarness, model: type) -> int:
+    async with bot.app.bot_data["engine"].connect() as connection:
+        return await connection.scalar(select(func.count()).select_from(model))
+
+
+async def residents(bot: BotHarness) -> tuple[Person, Person]:
+    anna = bot.person(1001, "Anna", username="anna_ijm")
+    bram = bot.person(1002, "Bram")  # no username: reached through a profile link
+    await onboard(bot, anna)
+    await onboard(bot, bram)
+    return anna, bram
+
+
+async def save_idea(bot: BotHarness, who: Person, title: str) -> None:
+    """Save an idea; if similar ones are shown, say it is different."""
+    await answer_until_summary(bot, who, title)
+    await bot.press(who, "Opslaan")
+    if "vergelijkbaar idee" in bot.last_text(who):
+        await bot.press(who, "idee:different")
+    assert "Opgeslagen!" in bot.last_text(who)
+
+
+async def test_similar_ideas_are_shown_before_saving(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    similar = bot.replies(bram)[-1]
+    assert "vergelijkbaar idee" in similar.text
+    assert "1. <b>Hondenspeeltuin in het park</b> · IJmuiden · 1 persoon" in similar.text
+    assert [data for _, data in similar.buttons] == ["idee:join:1", "idee:meet:1", "idee:different"]
+
+
+async def test_own_ideas_are_not_offered_as_similar(bot: BotHarness) -> None:
+    anna, _ = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await answer_until_summary(bot, anna, "Hondenspeeltuin in het park")
+    await bot.press(anna, "Opslaan")
+    assert "Opgeslagen!" in bot.last_text(anna)
+
+
+async def test_unrelated_ideas_are_saved_straight_away(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await answer_until_summary(bot, bram, "Repair café in het buurthuis")
+    await bot.press(bram, "Opslaan")
+    assert "Opgeslagen!" in bot.last_text(bram)
+
+
+async def test_both_accept_and_contacts_are_exchanged(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, "idee:meet:1")
+    assert "gevraagd of jullie kennis willen maken" in bot.last_text(bram)
+    assert await count(bot, Initiative) == 2  # Bram's own idea is saved too
+
+    request = bot.replies(anna)[-1]
+    assert "wil graag kennismaken" in request.text
+    assert "Hondenspeeltuin in het park" in request.text
+    assert "Hun idee: <b>Speeltuin voor honden</b> · IJmuiden" in request.text
+    # No contact details travel before both said yes.
+    assert "Bram" not in request.text and "1002" not in request.text
+
+    await bot.press(anna, "intro:accept:1")
+    to_anna, to_bram = bot.replies(anna)[-1].text, bot.replies(bram)[-1].text
+    assert 'via <a href="tg://user?id=1002">Bram</a>' in to_anna
+    assert "via @anna_ijm" in to_bram
+
+
+async def test_a_decline_is_quiet_and_final(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, "idee:meet:1")
+    sent_to_bram = len(bot.replies(bram))
+    await bot.press(anna, "intro:decline:1")
+    assert "laten we het hierbij" in bot.last_text(anna)
+    # Bram is not told, and no contact details went anywhere.
+    assert len(bot.replies(bram)) == sent_to_bram
+    assert all("@anna_ijm" not in c.text for c in bot.replies(bram))
+    # Pressing again changes nothing; asking again for the same pair is refused.
+    await bot.press_data(anna, "intro:accept:1")
+    assert bot.answers()[-1] == "Je hebt hier al antwoord op gegeven."
+    await answer_until_summary(bot, bram, "Hondenspeeltuin bij het park")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, "idee:meet:1")
+    assert "al eens aan elkaar voorgesteld" in bot.last_text(bram)
+    assert await count(bot, Introduction) == 1
+
+
+async def test_only_the_initiator_can_answer_an_introduction(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    cara = bot.person(1003, "Cara", username="cara")
+    await onboard(bot, cara)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, "idee:meet:1")
+    for forger in (bram, cara):
+        await bot.press_data(forger, "intro:accept:1")
+        assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
+    assert all("@anna_ijm" not in c.text for who in (bram, cara) for c in bot.replies(who))
+
+
+async def test_joining_counts_and_tells_the_initiator(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    cara = bot.person(1003, "Cara")
+    await onboard(bot, cara)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, "idee:join:1")
+    assert "Je doet nu mee" in bot.last_text(bram)
+    assert "er doet iemand mee met je idee <b>Hondenspeeltuin in het park</b>" in bot.last_text(
+        anna
+    )
+    assert "nu 2 mensen" in bot.last_text(anna)
+    assert await count(bot, Initiative) == 1 and await count(bot, Supporter) == 1
+    # The next resident sees two people behind it.
+    await answer_until_summary(bot, cara, "Hondenspeeltuin")
+    await bot.press(cara, "Opslaan")
+    assert "· IJmuiden · 2 mensen" in bot.last_text(cara)
+
+
+async def test_a_forged_join_of_an_initiative_not_offered_is_refused(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await save_idea(bot, anna, "Moestuin bij de basisschool")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press_data(bram, "idee:join:2")  # exists, but was not offered
+    assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
+    assert await count(bot, Supporter) == 0
+
+
+async def test_the_relay_passes_messages_without_names(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, "idee:meet:1")
+    await bot.press(bram, "Stuur een bericht")
+    assert "zonder je naam" in bot.last_text(bram)
+    await bot.send(bram, "Hoi! Zullen we samen naar de gemeente stappen?")
+    assert bot.last_text(bram) == "Doorgestuurd."
+    relayed = bot.replies(anna)[-1]
+    assert "Hoi! Zullen we samen naar de gemeente stappen?" in relayed.text
+    assert "Bram" not in relayed.text
+    await bot.press(anna, "Antwoorden")
+    await bot.send(anna, "Goed plan <b>!</b>")
+    assert "Goed plan &lt;b&gt;!&lt;/b&gt;" in bot.last_text(bram)
+    # After a decline the relay is closed.
+    await bot.press(anna, "intro:decline:1")
+    await bot.press_data(bram, "intro:msg:1")
+    assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
+
+
+async def test_late_matches_come_at_most_once_a_day(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    cara = bot.person(1003, "Cara")
+    await onboard(bot, cara)
+    with time_machine.travel("2026-06-01 09:00 +0000", tick=False) as traveller:
+        await save_idea(bot, anna, "Hondenspeeltuin in het park")
+        await save_idea(bot, bram, "Speeltuin voor honden")
+        assert await count(bot, MatchNotice) == 1
+
+        context = bot.context()
+        assert await send_match_notices(context) == 1
+        notice = bot.replies(anna)[-1]
+        assert "Nieuwe ideeën die lijken op het jouwe" in notice.text
+        assert "Speeltuin voor honden" in notice.text
+        assert await send_match_notices(context) == 0  # nothing new
+
+        traveller.shift(timedelta(hours=3))
+        await save_idea(bot, cara, "Hondenspeeltuin bij het park")
+        before = len(bot.replies(anna))
+        # Bram hears of Cara's idea (his first notice); Anna had her message today.
+        assert await send_match_notices(context) == 1
+        assert "Hondenspeeltuin bij het park" in bot.last_text(bram)
+        assert len(bot.replies(anna)) == before
+
+        traveller.shift(timedelta(days=1))
+        assert await send_match_notices(context) == 1
+        assert "Hondenspeeltuin bij het park" in bot.last_text(anna)
+
+    # The button in the notice asks the newer initiator for an introduction.
+    await bot.press(anna, "1: stel me voor")
+    assert "gevraagd of jullie kennis willen maken" in bot.last_text(anna)
+    assert "wil graag kennismaken" in bot.last_text(cara)
+
+
+async def test_a_forged_late_match_button_is_refused(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await save_idea(bot, bram, "Moestuin bij de basisschool")
+    await bot.press_data(anna, "late:meet:2:1")
+    assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
+    assert await count(bot, Introduction) == 0
+
+
+async def test_zoek_finds_pages_and_filters_by_kern(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    kernen = ["IJmuiden", "Driehuis"]
+    for number in range(7):
+        await answer_until_summary(bot, anna, f"Speeltuin {number} voor kinderen")
+        if number % 2:
+            await bot.press(anna, "Wijzigen")
+            await bot.press(anna, "idee:edit:where")
+            await bot.press(anna, kernen[1])
+            await bot.press(anna, "idee:place:skip")
+        await bot.press(anna, "Opslaan")
+        if "vergelijkbaar idee" in bot.last_text(anna):
+            await bot.press(anna, "idee:different")
+    await save_idea(bot, anna, "Repair café")
+
+    [first] = await bot.send(bram, "/zoek speeltuin")
+    assert "<b>7 ideeën</b> die lijken op <i>speeltuin</i> (in alle kernen)" in first.text
+    assert "Pagina 1 van 2" in first.text and "Repair" not in first.text
+    calls = await bot.press(bram, "Volgende")
+    [page2] = [c for c in calls if c.method == "editMessageText"]
+    assert "Pagina 2 van 2" in page2.text and page2.text.count("#") == 2
+    calls = await bot.press(bram, "Alleen in IJmuiden")
+    [mine] = [c for c in calls if c.method == "editMessageText"]
+    assert "<b>4 ideeën</b>" in mine.text and "Driehuis" not in mine.text
+
+
+async def test_zoek_without_results_or_words_gets_help(bot: BotHarness) -> None:
+    anna, _ = await residents(bot)
+    [usage] = await bot.send(anna, "/zoek")
+    assert "/zoek speeltuin" in usage.text
+    [none] = await bot.send(anna, "/zoek xyzzy <script>")
+    assert "Ik vond geen ideeën die lijken op <i>xyzzy &lt;script&gt;</i>" in none.text
+    assert "/idee" in none.text

@@ -1,0 +1,156 @@
+"""/start, consent, kern, contact, /taal and /help, as a resident goes through them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models import ContactMethod, User
+from tests.flows import onboard
+from tests.harness import BotHarness
+
+
+async def stored(bot: BotHarness, telegram_id: int) -> User | None:
+    return await bot.app.bot_data["services"].users.get(telegram_id)
+
+
+async def test_newcomer_sees_what_the_bot_does_and_the_privacy_notice(bot: BotHarness) -> None:
+    anna = bot.person(1001, "Anna", username="anna_velsen")
+    [reply] = await bot.send(anna, "/start")
+    assert "Burgerbeest Velsen" in reply.text
+    assert "Privacy" in reply.text
+    assert [data for _, data in reply.buttons] == [
+        "onb:consent:nl",
+        "onb:decline:nl",
+        "onb:lang:en",
+    ]
+    user = await stored(bot, 1001)
+    # Before consent nothing but the Telegram id is kept.
+    assert user is not None
+    assert (user.consent_at, user.language, user.display_name, user.username, user.kern) == (
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+async def test_consent_kern_and_contact_complete_the_onboarding(bot: BotHarness) -> None:
+    anna = bot.person(1001, "Anna", username="anna_velsen")
+    await bot.send(anna, "/start")
+    await bot.press(anna, "Akkoord")
+    question = bot.replies(anna)[-1]
+    assert "In welke kern van Velsen" in question.text
+    assert [label for label, _ in question.buttons][:2] == ["IJmuiden", "Velsen-Zuid"]
+    assert len(question.buttons) == 7
+
+    await bot.press(anna, "Driehuis")
+    contact = bot.replies(anna)[-1]
+    assert "@anna_velsen" in contact.buttons[0][0]
+    await bot.press(anna, "onb:contact:username")
+    done = bot.last_text(anna)
+    assert "Alles staat klaar, Anna" in done and "<b>Driehuis</b>" in done and "/idee" in done
+
+    user = await stored(bot, 1001)
+    assert user.onboarded and user.kern == "Driehuis" and user.language == "nl"
+    assert user.display_name == "Anna" and user.username == "anna_velsen"
+    assert user.contact_method is ContactMethod.USERNAME
+
+
+async def test_without_username_the_profile_link_is_the_contact(bot: BotHarness) -> None:
+    bram = bot.person(1002, "Bram")
+    await bot.send(bram, "/start")
+    await bot.press(bram, "onb:consent:nl")
+    await bot.press(bram, "Velserbroek")
+    assert "Alles staat klaar, Bram" in bot.last_text(bram)
+    assert (await stored(bot, 1002)).contact_method is ContactMethod.PROFILE_LINK
+
+
+async def test_declining_keeps_nothing_but_the_telegram_id(bot: BotHarness) -> None:
+    cor = bot.person(1003, "Cor", username="cor")
+    await bot.send(cor, "/start")
+    await bot.press(cor, "onb:decline:nl")
+    assert "niets behalve je Telegram-id" in bot.last_text(cor)
+    user = await stored(bot, 1003)
+    assert user.consent_at is None and user.display_name is None and user.username is None
+    # Declined residents are pointed back to /start, not let in.
+    [reply] = await bot.send(cor, "/idee")
+    assert "/start" in reply.text and "aangemeld" in reply.text
+
+
+async def test_privacy_notice_switches_language_and_consent_keeps_it(bot: BotHarness) -> None:
+    dana = bot.person(1004, "Dana", language_code="nl")
+    await bot.send(dana, "/start")
+    calls = await bot.press(dana, "onb:lang:en")
+    [edit] = [c for c in calls if c.method == "editMessageText"]
+    assert "Do you agree?" in edit.text
+    assert ("🇳🇱 Nederlands", "onb:lang:nl") in edit.buttons
+    # Switching the language of the notice stores nothing.
+    assert (await stored(bot, 1004)).language is None
+    await bot.press_data(dana, "onb:consent:en", edit.params["message_id"])
+    assert "Which kern (neighbourhood) of Velsen" in bot.last_text(dana)
+    assert (await stored(bot, 1004)).language == "en"
+
+
+async def test_english_telegram_client_gets_english(bot: BotHarness) -> None:
+    emma = bot.person(1005, "Emma", language_code="en-GB")
+    [reply] = await bot.send(emma, "/start")
+    assert "Welcome to <b>Burgerbeest Velsen</b>" in reply.text
+    assert reply.buttons[0][1] == "onb:consent:en"
+
+
+async def test_other_telegram_languages_get_dutch(bot: BotHarness) -> None:
+    filip = bot.person(1006, "Filip", language_code="pl")
+    [reply] = await bot.send(filip, "/start")
+    assert "Welkom bij" in reply.text
+
+
+async def test_returning_resident_is_welcomed_back_and_can_change_kern(bot: BotHarness) -> None:
+    anna = bot.person(1001, "Anna")
+    await onboard(bot, anna, kern="IJmuiden")
+    [reply] = await bot.send(anna, "/start")
+    assert "Welkom terug, Anna" in reply.text
+    await bot.press(anna, "Andere kern kiezen")
+    await bot.press(anna, "Santpoort-Zuid")
+    assert "Santpoort-Zuid" in bot.last_text(anna)
+    assert (await stored(bot, 1001)).kern == "Santpoort-Zuid"
+
+
+async def test_taal_switches_every_later_message(bot: BotHarness) -> None:
+    anna = bot.person(1001, "Anna")
+    await onboard(bot, anna)
+    [choice] = await bot.send(anna, "/taal")
+    assert [data for _, data in choice.buttons] == ["taal:nl", "taal:en"]
+    await bot.press(anna, "English")
+    assert bot.last_text(anna) == "From now on I'll talk to you in English."
+    [help_text] = await bot.send(anna, "/help")
+    assert "What can you do here?" in help_text.text
+
+
+async def test_help_lists_the_resident_commands(bot: BotHarness) -> None:
+    anna = bot.person(1001, "Anna")
+    [reply] = await bot.send(anna, "/help")
+    for command in ("/idee", "/mijn", "/taal", "/annuleer", "/help"):
+        assert command in reply.text
+    assert "/start" in reply.text  # not signed up yet: told how to begin
+
+
+async def test_command_menus_are_set_per_language(bot: BotHarness) -> None:
+    menus = {
+        c.params.get("language_code"): c.params["commands"] for c in bot.calls("setMyCommands")
+    }
+    assert set(menus) == {None, "nl", "en"}
+    assert menus[None] == menus["nl"]
+    names = [c["command"] for c in menus["en"]]
+    assert names == ["idee", "zoek", "mijn", "taal", "help", "annuleer", "start"]
+    assert menus["en"][0]["description"] == "Share an idea for your neighbourhood"
+    assert menus["nl"][0]["description"] == "Deel een idee voor je buurt"
+
+
+async def test_only_the_telegram_id_row_exists_before_consent(bot: BotHarness) -> None:
+    gert = bot.person(1007, "Gert", username="gert")
+    await bot.send(gert, "/start")
+    await bot.send(gert, "/start")
+    async with bot.app.bot_data["engine"].connect() as connection:
+        rows = (await connection.execute(select(User.telegram_id, User.username))).all()
+    assert rows == [(1007, None)]

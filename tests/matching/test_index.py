@@ -115,6 +115,9 @@ def test_typo_in_query_finds_candidates() -> None:
     idx.add(1, normalize("Bloembakken in de Kennemerlaan"))
     idx.add(2, normalize("Kooklessen voor kinderen"))
     assert ids(idx.query("bloembakken kennemerlaaan")) == [1]
+    # A street name no lexicon knows: only the index's typo lookup can find it.
+    idx.add(3, normalize("Zwanenburgwal"))
+    assert ids(idx.query("Zwanenburgwaal")) == [3]
 
 
 def test_min_score_overrides_threshold(index: MatchIndex) -> None:

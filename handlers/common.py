@@ -54,6 +54,18 @@ def requires_resident(handler: Callable[[Update, BotContext, User, Translator], 
     return wrapper
 
 
+async def send_to(context: BotContext, user: User, text: str, markup: object = None) -> bool:
+    """Send to a user outside a reply; one who blocked the bot is marked inactive and skipped."""
+    if not user.active:
+        return False
+    try:
+        await context.bot.send_message(user.telegram_id, text, reply_markup=markup)
+    except Forbidden:
+        await context.services.users.update(user.telegram_id, active=False)
+        return False
+    return True
+
+
 def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """An inline keyboard from rows of (label, callback data)."""
     return InlineKeyboardMarkup(

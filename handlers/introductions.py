@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -30,6 +30,7 @@ from handlers.common import (
     conversation,
     keyboard,
     requires_resident,
+    send_to,
     speaker,
 )
 from models import ContactMethod, Introduction, User
@@ -73,18 +74,6 @@ def contact_of(user: User) -> Markup:
     return Markup('<a href="tg://user?id={}">{}</a>').format(user.telegram_id, name)
 
 
-async def _send(context: BotContext, user: User, text: str, markup: object = None) -> bool:
-    """Send to a resident; one who blocked the bot is marked inactive and skipped."""
-    if not user.active:
-        return False
-    try:
-        await context.bot.send_message(user.telegram_id, text, reply_markup=markup)
-    except Forbidden:
-        await context.services.users.update(user.telegram_id, active=False)
-        return False
-    return True
-
-
 # --- joining -----------------------------------------------------------------------------
 
 
@@ -97,7 +86,7 @@ async def notify_joined(context: BotContext, initiative_id: int) -> None:
     if initiator is None:
         return
     t = translator(initiator.language)
-    await _send(
+    await send_to(
         context, initiator, t.plural("match.someone_joined", summary.people, title=summary.title)
     )
 
@@ -161,7 +150,7 @@ async def _ask_initiator(context: BotContext, introduction: Introduction) -> Non
             [(t("match.button_message"), f"intro:msg:{introduction.id}")],
         ]
     )
-    await _send(context, initiator, text, markup)
+    await send_to(context, initiator, text, markup)
 
 
 def _introduction_id(update: Update) -> int | None:
@@ -207,7 +196,7 @@ async def _exchange_contacts(
     title = summary.title if summary else ""
     for me, other in ((initiator, requester), (requester, initiator)):
         t = translator(me.language)
-        await _send(
+        await send_to(
             context,
             me,
             t(
@@ -265,7 +254,7 @@ async def relay(update: Update, context: BotContext, user: User, t: Translator) 
     introduction = await context.services.matching.get_introduction(introduction_id)
     summary = await context.services.matching.summary(introduction.initiative_id)
     pt = translator(partner.language)
-    delivered = await _send(
+    delivered = await send_to(
         context,
         partner,
         pt("match.relayed", title=summary.title if summary else "", text=checked.text),
@@ -325,7 +314,7 @@ async def send_match_notices(context: BotContext) -> int:
                 ]
             )
         try:
-            delivered = await _send(context, batch.recipient, "\n\n".join(lines), keyboard(rows))
+            delivered = await send_to(context, batch.recipient, "\n\n".join(lines), keyboard(rows))
         except TelegramError:
             log.warning(
                 "late-match notice to user %s failed; retrying next run", batch.recipient.id

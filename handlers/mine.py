@@ -1,42 +1,117 @@
-"""/mijn: a resident's own initiatives with their status."""
+"""/mijn: a resident's own initiatives and the ones they joined, with their status; the
+initiator moves an initiative on, and everyone who joined hears of it."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app import BotApplication, BotContext
-from bot.i18n import Translator
-from handlers.common import requires_resident
-from models import User
+from bot.i18n import Translator, translator
+from bot.services.initiatives import ALLOWED_STATUS_CHANGES
+from handlers.common import clear_buttons, keyboard, requires_resident, send_to
+from models import Initiative, InitiativeStatus, User
 
 SHOWN = 15  # keeps the message well under Telegram's 4,096 characters with long titles
 
 
+def _item(t: Translator, item: Initiative, tz: object) -> str:
+    return t(
+        "mijn.item",
+        number=item.id,
+        title=item.title,
+        kern=item.kern,
+        status=t(f"status.{item.status.value}"),
+        date=item.created_at.astimezone(tz).strftime("%d-%m-%Y"),
+    )
+
+
 @requires_resident
 async def mine(update: Update, context: BotContext, user: User, t: Translator) -> None:
-    """List the newest initiatives of the resident, with status and date."""
+    """List the newest initiatives of the resident and those they joined."""
     mine = await context.services.initiatives.of_author(user.id, limit=SHOWN)
-    if mine.total == 0:
+    if mine.total == 0 and not mine.joined:
         await update.effective_message.reply_text(t("mijn.empty"))
         return
     tz = context.config.municipality.tz
-    lines = [t.plural("mijn.header", mine.total)]
-    lines += [
+    lines = []
+    if mine.total:
+        lines.append(t.plural("mijn.header", mine.total))
+        lines += [_item(t, item, tz) for item in mine.latest]
+        if mine.total > len(mine.latest):
+            lines.append(t.plural("mijn.more", mine.total - len(mine.latest)))
+    if mine.joined:
+        lines.append(t("mijn.joined_header"))
+        lines += [_item(t, item, tz) for item in mine.joined]
+    movable = [i for i in mine.latest if ALLOWED_STATUS_CHANGES[i.status]]
+    buttons = [(t("mijn.button_status", number=i.id), f"mijn:status:{i.id}") for i in movable]
+    markup = keyboard([buttons[n : n + 3] for n in range(0, len(buttons), 3)]) if buttons else None
+    await update.effective_message.reply_text("\n\n".join(lines), reply_markup=markup)
+
+
+@requires_resident
+async def choose_status(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """Offer the statuses that may follow the current one, for the initiator only."""
+    query = update.callback_query
+    value = query.data.rsplit(":", 1)[1]
+    initiative = await context.services.initiatives.get(int(value)) if value.isdigit() else None
+    if initiative is None or initiative.author_id != user.id:
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return
+    options = sorted(ALLOWED_STATUS_CHANGES[initiative.status], key=list(InitiativeStatus).index)
+    await query.answer()
+    await query.message.reply_text(
         t(
-            "mijn.item",
-            number=item.id,
-            title=item.title,
-            kern=item.kern,
-            status=t(f"status.{item.status.value}"),
-            date=item.created_at.astimezone(tz).strftime("%d-%m-%Y"),
+            "mijn.choose_status",
+            title=initiative.title,
+            status=t(f"status.{initiative.status.value}"),
+        ),
+        reply_markup=keyboard(
+            [[(t(f"status.{s.value}"), f"mijn:set:{initiative.id}:{s.value}")] for s in options]
+        ),
+    )
+
+
+@requires_resident
+async def set_status(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """Store the new status and tell everyone who joined."""
+    query = update.callback_query
+    parts = query.data.split(":")
+    valid = len(parts) == 4 and parts[2].isdigit() and parts[3] in set(InitiativeStatus)
+    changed = (
+        await context.services.initiatives.change_status(
+            int(parts[2]), InitiativeStatus(parts[3]), user.id
         )
-        for item in mine.latest
-    ]
-    if mine.total > len(mine.latest):
-        lines.append(t.plural("mijn.more", mine.total - len(mine.latest)))
-    await update.effective_message.reply_text("\n\n".join(lines))
+        if valid
+        else None
+    )
+    if changed is None:
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await clear_buttons(update)
+    status = changed.initiative.status
+    await query.message.reply_text(
+        t("mijn.status_changed", title=changed.initiative.title, status=t(f"status.{status.value}"))
+    )
+    for supporter in changed.supporters:
+        st = translator(supporter.language)
+        await send_to(
+            context,
+            supporter,
+            st(
+                "mijn.supporter_status",
+                title=changed.initiative.title,
+                status=st(f"status.{status.value}"),
+            ),
+        )
 
 
 def register(application: BotApplication) -> None:
-    application.add_handler(CommandHandler("mijn", mine))
+    application.add_handlers(
+        [
+            CommandHandler("mijn", mine),
+            CallbackQueryHandler(choose_status, pattern=r"^mijn:status:"),
+            CallbackQueryHandler(set_status, pattern=r"^mijn:set:"),
+        ]
+    )

@@ -250,3 +250,45 @@ async def test_zoek_without_results_or_words_gets_help(bot: BotHarness) -> None:
     [none] = await bot.send(anna, "/zoek xyzzy <script>")
     assert "Ik vond geen ideeën die lijken op <i>xyzzy &lt;script&gt;</i>" in none.text
     assert "/idee" in none.text
+
+
+async def test_supporters_hear_of_status_changes_and_see_what_they_joined(
+    bot: BotHarness,
+) -> None:
+    anna, bram = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, "idee:join:1")
+
+    [listing] = await bot.send(bram, "/mijn")
+    assert "Ideeën waar je aan meedoet" in listing.text
+    assert "Hondenspeeltuin in het park" in listing.text
+    assert listing.buttons == []  # only the initiator moves it on
+
+    [own] = await bot.send(anna, "/mijn")
+    assert own.buttons == [("✏️ #1", "mijn:status:1")]
+    await bot.press(anna, "mijn:status:1")
+    options = bot.replies(anna)[-1]
+    assert [data for _, data in options.buttons] == ["mijn:set:1:in_gesprek", "mijn:set:1:gestopt"]
+    await bot.press(anna, "mijn:set:1:in_gesprek")
+    assert "is nu in gesprek" in bot.last_text(anna)
+    assert bot.last_text(bram) == (
+        "Nieuws over <b>Hondenspeeltuin in het park</b>, waar je aan meedoet: "
+        "de status is nu in gesprek."
+    )
+
+
+async def test_status_changes_are_checked_on_the_server(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    for who, data in (
+        (bram, "mijn:set:1:in_gesprek"),  # not his initiative
+        (anna, "mijn:set:1:gerealiseerd"),  # idee cannot jump to gerealiseerd
+        (anna, "mijn:set:1:onzin"),
+        (bram, "mijn:status:1"),
+    ):
+        await bot.press_data(who, data)
+        assert bot.answers()[-1].startswith("Deze knop werkt niet meer"), data
+    [listing] = await bot.send(anna, "/mijn")
+    assert "Status: idee" in listing.text

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import MatchIndex, normalize
-from models import Initiative, InitiativeStatus, InitiativeStatusChange, Need
+from models import Initiative, InitiativeStatus, InitiativeStatusChange, Need, Supporter, User
 
 
 def matching_text(title: str) -> str:
@@ -72,6 +72,27 @@ class IncompleteDraft(ValueError):
 class MyInitiatives:
     total: int
     latest: list[Initiative]
+    joined: list[Initiative] = field(default_factory=list)
+
+
+# Which status may follow which; a change is a new history row, never an edit.
+ALLOWED_STATUS_CHANGES: dict[InitiativeStatus, frozenset[InitiativeStatus]] = {
+    InitiativeStatus.IDEA: frozenset({InitiativeStatus.IN_TALKS, InitiativeStatus.STOPPED}),
+    InitiativeStatus.IN_TALKS: frozenset(
+        {InitiativeStatus.EXPERIMENT, InitiativeStatus.REALISED, InitiativeStatus.STOPPED}
+    ),
+    InitiativeStatus.EXPERIMENT: frozenset({InitiativeStatus.REALISED, InitiativeStatus.STOPPED}),
+    InitiativeStatus.REALISED: frozenset(),
+    # A stopped initiative can be picked up again.
+    InitiativeStatus.STOPPED: frozenset({InitiativeStatus.IDEA}),
+}
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    initiative: Initiative
+    old: InitiativeStatus
+    supporters: list[User]
 
 
 class InitiativeService:
@@ -109,8 +130,40 @@ class InitiativeService:
         self._index.add(initiative.id, initiative.normalized, initiative.kern, is_open=True)
         return initiative
 
+    async def get(self, initiative_id: int) -> Initiative | None:
+        async with self._sessions() as session:
+            return await session.get(Initiative, initiative_id)
+
+    async def change_status(
+        self, initiative_id: int, new: InitiativeStatus, by_user_id: int
+    ) -> StatusChanged | None:
+        """Move an initiative on, by its initiator; None if not theirs or not allowed now."""
+        async with self._sessions.begin() as session:
+            initiative = await session.get(Initiative, initiative_id)
+            if initiative is None or initiative.author_id != by_user_id:
+                return None
+            old = initiative.status
+            if new not in ALLOWED_STATUS_CHANGES[old]:
+                return None
+            initiative.status = new
+            session.add(
+                InitiativeStatusChange(
+                    initiative_id=initiative.id, status=new, changed_by_id=by_user_id
+                )
+            )
+            supporters = list(
+                await session.scalars(
+                    select(User)
+                    .join(Supporter, Supporter.user_id == User.id)
+                    .where(Supporter.initiative_id == initiative_id)
+                )
+            )
+        self._index.update(initiative.id, initiative.normalized, initiative.kern, new.is_open)
+        return StatusChanged(initiative, old, supporters)
+
     async def of_author(self, author_id: int, *, limit: int = 20) -> MyInitiatives:
-        """The author's newest initiatives (at most `limit`) and how many there are in all."""
+        """The author's newest initiatives (at most `limit`), how many there are in all, and
+        the ones they joined as a supporter."""
         async with self._sessions() as session:
             total = await session.scalar(
                 select(func.count())
@@ -123,4 +176,11 @@ class InitiativeService:
                 .order_by(Initiative.created_at.desc(), Initiative.id.desc())
                 .limit(limit)
             )
-            return MyInitiatives(total=total or 0, latest=list(rows))
+            joined = await session.scalars(
+                select(Initiative)
+                .join(Supporter, Supporter.initiative_id == Initiative.id)
+                .where(Supporter.user_id == author_id)
+                .order_by(Initiative.id.desc())
+                .limit(limit)
+            )
+            return MyInitiatives(total=total or 0, latest=list(rows), joined=list(joined))

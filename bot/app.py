@@ -54,7 +54,9 @@ def command_menu(language: str) -> list[BotCommand]:
 
 async def _on_start(application: BotApplication) -> None:
     """Before the first update: the match index from the database, the command menus."""
-    await application.bot_data["services"].matching.load_index()
+    matching = application.bot_data["services"].matching
+    await matching.renormalize_if_rules_changed()
+    await matching.load_index()
     # The menu without a language is the default language's, for clients in any other language.
     default = application.bot_data["config"].default_language
     await application.bot.set_my_commands(command_menu(default))

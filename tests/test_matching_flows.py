@@ -292,3 +292,21 @@ async def test_status_changes_are_checked_on_the_server(bot: BotHarness) -> None
         assert bot.answers()[-1].startswith("Deze knop werkt niet meer"), data
     [listing] = await bot.send(anna, "/mijn")
     assert "Status: idee" in listing.text
+
+
+async def test_stored_texts_are_normalised_again_when_the_rules_change(
+    bot: BotHarness, monkeypatch
+) -> None:
+    anna, _ = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    async with bot.app.bot_data["engine"].begin() as connection:
+        await connection.execute(Initiative.__table__.update().values(normalized="verouderd"))
+    matching = bot.app.bot_data["services"].matching
+    assert await matching.renormalize_if_rules_changed() == 0  # same rules: nothing to do
+    monkeypatch.setattr(
+        "bot.services.matching.normalizer_fingerprint", lambda: "new-rules-fingerprint"
+    )
+    assert await matching.renormalize_if_rules_changed() == 1
+    assert await matching.renormalize_if_rules_changed() == 0
+    async with bot.app.bot_data["engine"].connect() as connection:
+        assert await connection.scalar(select(Initiative.normalized)) == "hond speel tuin park"

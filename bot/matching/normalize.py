@@ -9,6 +9,7 @@ so changing anything here means re-normalising what is stored.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import unicodedata
@@ -288,6 +289,20 @@ def tokens(text: str) -> list[str]:
         for token in canonical(word):
             seen.setdefault(token, None)
     return list(seen)
+
+
+# Raise when a change to the rules in this module changes what normalize() returns: stored
+# initiatives are then normalised again at the next start (see normalizer_fingerprint).
+RULES_VERSION = 1
+
+
+@cache
+def normalizer_fingerprint() -> str:
+    """Changes whenever normalize() may give other output: rules, lexicon or synonym list."""
+    digest = hashlib.sha256(f"rules:{RULES_VERSION}".encode())
+    for path in (LEXICON_PATH, SYNONYMS_PATH):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def normalize(text: str) -> str:

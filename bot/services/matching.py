@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.matching import Match, MatchIndex
+from bot.matching import Match, MatchIndex, normalize
+from bot.matching.normalize import normalizer_fingerprint
 from bot.services.initiatives import matching_text
 from models import (
+    BotState,
     Initiative,
     InitiativeStatus,
     Introduction,
@@ -27,6 +29,8 @@ from models import (
 )
 from models.base import utcnow
 
+META = "meta"
+NORMALIZER_KEY = "normalizer"
 SHOWN_IN_INTAKE = 3
 SEARCH_PAGE = 5
 SEARCH_LIMIT = 50
@@ -70,6 +74,24 @@ class MatchingService:
         self._sessions = sessions
         self.index = index
         self._seen_until: datetime | None = None
+
+    async def renormalize_if_rules_changed(self) -> int:
+        """Normalise every stored initiative again when the normaliser changed since they were
+        stored (new rules, lexicon or synonyms); returns how many were redone."""
+        fingerprint = normalizer_fingerprint()
+        async with self._sessions.begin() as session:
+            stored = await session.get(BotState, (META, NORMALIZER_KEY))
+            if stored is not None and stored.value == fingerprint:
+                return 0
+            redone = 0
+            for initiative in await session.scalars(select(Initiative)):
+                initiative.normalized = normalize(matching_text(initiative.title))
+                redone += 1
+            if stored is None:
+                session.add(BotState(namespace=META, key=NORMALIZER_KEY, value=fingerprint))
+            else:
+                stored.value = fingerprint
+        return redone
 
     async def load_index(self) -> int:
         """Bring the index up to date with the database: everything at start, then what

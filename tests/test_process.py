@@ -39,7 +39,7 @@ def write_config(directory: Path, api: FakeBotApi) -> Path:
 def bot_process(config: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     env = {**os.environ, "BURGERBEEST_TOKEN": TOKEN}
     with log.open("ab") as sink:
-        process = subprocess.Popen(  # noqa: S603 - our own CLI with a fixed argument list
+        process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--config", str(config)],
             env=env,
             stdout=sink,

@@ -181,10 +181,12 @@ def tune(taxonomy: Taxonomy, items: list[Item]) -> None:
     cost. Prints the table; copy the winner into bot/routing/classifier.py by hand."""
     tuning = [i for i in items if is_tuning(i.edition) and i.truth]
     grid = {
-        "fuzzy_cutoff": [82.0, 85.0, 88.0, 92.0, 101.0],  # 101 = no typo matching at all
-        "fuzzy_min_len": [5, 6, 7],
-        "phrase_bonus": [0.0, 0.5, 1.0],
-        "main_weight": [0.0, 0.2, 0.4, 0.8],
+        "fuzzy_cutoff": [85.0, 88.0, 101.0],  # 101 = no typo matching at all
+        "fuzzy_min_len": [5, 7],
+        "head_weight": [0.0, 0.6, 0.8],
+        "phrase_bonus": [0.5, 1.0],
+        "spread_power": [0.5, 1.0],
+        "main_weight": [0.2, 0.4, 0.8],
     }
     results = []
     for values in itertools.product(*grid.values()):

@@ -1,12 +1,14 @@
 """Which subtopic is a resident's question about? Keywords from the taxonomy, Dutch-aware.
 
 Text and keywords go through the same normaliser (bot.matching.normalize: case, accents, stop
-words, stems, compound parts), so "grofvuil naast de containers" meets the keywords "grofvuil"
-and "container". A keyword word is found when all its canonical tokens are in the text; failing
-that, a typo ("paspoord") is caught by rapidfuzz on the word's compact form. Evidence per
+words, stems, compound parts, synonyms), so "grofvuil naast de containers" meets the keywords
+"grofvuil" and "container". A keyword word is found where its canonical tokens run in order in
+the text (a compound's parts included); failing that, as the head of a compound the normaliser
+left whole ("buurtkoor" → "koor"), or as a typo ("paspoord") by rapidfuzz. Evidence per
 subtopic is the sum of its matched keywords, each weighted by how specific it is (a keyword
 shared by two subtopics counts half, a phrase counts more than a word); the main topic's
-keywords add to the children that have evidence of their own.
+keywords add to the children that have evidence of their own. `explain` says which keywords
+were found, for moderators and for tuning the taxonomy.
 
 Confidence = strength x share: strength grows with the evidence (1 - exp(-S/scale)), share is the
 top topic's part of the top three. No evidence → no candidates; two close topics → a low
@@ -27,7 +29,7 @@ from bot.matching.normalize import normalize as dutch_normalize
 from bot.routing.taxonomy import Taxonomy
 
 # Below this the bot asks "which of these is it about?"; tuned by `bench/routing.py --tune`.
-CONFIDENCE_THRESHOLD = 0.42
+CONFIDENCE_THRESHOLD = 0.5
 # Words longer than this are not words (URLs, base64, keyboard mashing): no fuzzy search for them.
 _MAX_FUZZY_LEN = 40
 
@@ -37,10 +39,10 @@ class ScoringParams:
     fuzzy_cutoff: float = 85.0  # rapidfuzz ratio (0..100) for a typo to count
     fuzzy_weight: float = 0.8  # a typo match counts this much of an exact one
     fuzzy_min_len: int = 5  # shorter words only match exactly ("bank" is not "band")
-    head_weight: float = 0.6  # an unknown compact word ending in a keyword ("buurtkoor")
+    head_weight: float = 0.8  # an unknown compact word ending in a keyword ("buurtkoor")
     head_min_len: int = 4  # shortest keyword taken as a compound head
-    phrase_bonus: float = 0.5  # each extra token in a matched keyword adds this
-    spread_power: float = 1.0  # a keyword in n subtopics weighs n ** -spread_power in each
+    phrase_bonus: float = 1.0  # each extra word in a matched keyword adds this
+    spread_power: float = 0.5  # a keyword in n subtopics weighs n ** -spread_power in each
     main_weight: float = 0.4  # a main topic keyword's weight for its children
     strength_scale: float = 2.0  # evidence at which strength is 1 - 1/e
 
@@ -74,10 +76,11 @@ class _Keyword:
 
     @classmethod
     def of(cls, text: str, words: tuple[_Word, ...], weight: float, bonus: float) -> _Keyword:
-        """Each canonical token beyond the first adds `bonus`: "woz-beschikking" and "grof
-        afval" say more than "woz" or "afval" alone."""
+        """Each word beyond the first adds `bonus`: "woz-beschikking" and "grof afval" say
+        more than "woz" or "afval" alone. A compound is one word, however the normaliser
+        splits it ("winkelcentrum" is no more specific than "drugs")."""
         tokens = frozenset(t for w in words for t in w.tokens)
-        return cls(text, words, weight * (1 + bonus * (len(tokens) - 1)), tokens)
+        return cls(text, words, weight * (1 + bonus * (len(words) - 1)), tokens)
 
 
 def _longest_first(keywords: list[_Keyword]) -> tuple[_Keyword, ...]:
@@ -99,6 +102,7 @@ class TopicClassifier:
         self._words = lru_cache(maxsize=1 << 15)(self._normalize_word)
         self._normalize = normalize
         self._subtopics = tuple(t.key for t in taxonomy.subtopics)
+        self._order = {key: i for i, key in enumerate(self._subtopics)}
         self._own: dict[str, tuple[_Keyword, ...]] = {}
         self._main: dict[str, tuple[_Keyword, ...]] = {}
         self._build()
@@ -112,7 +116,9 @@ class TopicClassifier:
         return _Word(tuple(tokens), "".join(tokens))
 
     def _phrase(self, keyword: str) -> tuple[_Word, ...]:
-        return tuple(w for w in map(self._words, keyword.split()) if w is not None)
+        # A hyphen joins words, not compound parts: "id-kaart" also matches "id kaart".
+        chunks = keyword.replace("-", " ").split()
+        return tuple(w for w in map(self._words, chunks) if w is not None)
 
     def _build(self) -> None:
         phrases: dict[str, dict[tuple[str, ...], tuple[str, tuple[_Word, ...]]]] = {}
@@ -151,7 +157,7 @@ class TopicClassifier:
         self._heads = {c: c for c in every_word}
         for topic in self.taxonomy:
             for keyword in topic.keywords:
-                for chunk in keyword.split():
+                for chunk in keyword.replace("-", " ").split():
                     word = self._words(chunk)
                     if word is not None and chunk.isalpha():
                         self._heads.setdefault(chunk, word.compact)
@@ -234,11 +240,13 @@ class TopicClassifier:
             if key in total:
                 parent = self.taxonomy[key].parent or ""
                 result[key] = total[key] + main_weight * total.get(parent, 0.0)
-        # A text that only names a main topic ("a question about taxes") gets all its children
+        if result:
+            return result
+        # A text that only names main topics ("a question about taxes") gets their children
         # equally, so the resident is asked which one.
         for parent in self._main:
             children = [t.key for t in self.taxonomy.children(parent)]
-            if parent in total and not any(c in result for c in children):
+            if parent in total:
                 for child in children:
                     result[child] = main_weight * total[parent] / len(children)
         return result
@@ -252,10 +260,10 @@ class TopicClassifier:
         if limit < 1:
             raise ValueError(f"limit must be >= 1, got {limit}")
         evidence = self.evidence(text)
-        order = {key: i for i, key in enumerate(self._subtopics)}
         # Ties keep taxonomy order, so the same text always gives the same answer.
         ranked = sorted(
-            ((k, v) for k, v in evidence.items() if v > 0), key=lambda kv: (-kv[1], order[kv[0]])
+            ((k, v) for k, v in evidence.items() if v > 0),
+            key=lambda kv: (-kv[1], self._order[kv[0]]),
         )
         top = ranked[: max(limit, 3)]
         mass = sum(score for _, score in top[:3])

@@ -161,6 +161,7 @@ class TopicClassifier:
                     word = self._words(chunk)
                     if word is not None and chunk.isalpha():
                         self._heads.setdefault(chunk, word.compact)
+        self._word_tokens = frozenset(w.tokens for w in every_word.values())
         self._longest = max((len(w.tokens) for w in every_word.values()), default=1)
         self._fuzzy_choices = [c for c in every_word if len(c) >= self.params.fuzzy_min_len]
 
@@ -198,6 +199,23 @@ class TopicClassifier:
                 best[choice] = max(best.get(choice, 0.0), p.fuzzy_weight * score / 100)
         return best
 
+    def _longest_matches(self, runs: dict[tuple[str, ...], list[int]]) -> set[tuple[str, ...]]:
+        """The keyword words found in the text, longest first: a word whose every occurrence
+        lies inside a longer keyword's does not count on its own, so "natuurspeeltuin" is a
+        playground and not also nature, "kledingbank" is not a bench."""
+        present = sorted(
+            (tokens for tokens in self._word_tokens if tokens in runs), key=len, reverse=True
+        )
+        covered: set[int] = set()
+        found: set[tuple[str, ...]] = set()
+        for tokens in present:
+            spans = [range(start, start + len(tokens)) for start in runs[tokens]]
+            if any(not covered.issuperset(span) for span in spans):
+                found.add(tokens)
+                for span in spans:
+                    covered.update(span)
+        return found
+
     def _matches(self, text: str) -> dict[str, list[tuple[_Keyword, float]]]:
         """Topic key (main topics too) → its keywords found in `text` with their match 0..1."""
         text_words = self._text_words(text)
@@ -208,15 +226,15 @@ class TopicClassifier:
         # verbouwen" (huis, ver bouw); a compound's head is found ("hondenspeeltuin" holds
         # "speeltuin"). The words of a multi-word keyword may be anywhere in the text.
         flat = [t for w in text_words for t in w.tokens]
-        runs = {
-            tuple(flat[i : i + n])
-            for n in range(1, self._longest + 1)
-            for i in range(len(flat) - n + 1)
-        }
+        runs: dict[tuple[str, ...], list[int]] = {}
+        for n in range(1, self._longest + 1):
+            for i in range(len(flat) - n + 1):
+                runs.setdefault(tuple(flat[i : i + n]), []).append(i)
+        exact = self._longest_matches(runs)
         approximate = self._approximate(text_words)
 
         def word_match(word: _Word) -> float:
-            return 1.0 if word.tokens in runs else approximate.get(word.compact, 0.0)
+            return 1.0 if word.tokens in exact else approximate.get(word.compact, 0.0)
 
         found: dict[str, list[tuple[_Keyword, float]]] = {}
         for key, keywords in (*self._main.items(), *self._own.items()):

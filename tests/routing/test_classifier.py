@@ -34,6 +34,37 @@ def classifier() -> TopicClassifier:
         ("Overlast van ratten in onze straat", "overlast/dieren"),
         ("We willen tegels eruit en geveltuinen in onze straat", "initiatieven/groen"),
         ("My passport expired, how do I get a new one?", "burgerzaken/paspoort-id-kaart"),
+        # One or two per main topic, so a taxonomy edit that breaks a service shows up here.
+        (
+            "Wij willen trouwen in het gemeentehuis, hoe regel ik dat?",
+            "burgerzaken/geboorte-huwelijk-overlijden",
+        ),
+        ("Ik wil bezwaar maken tegen de WOZ-waarde van mijn huis", "belastingen/woz"),
+        (
+            "Kan ik kwijtschelding krijgen van mijn gemeentelijke belastingen?",
+            "belastingen/kwijtschelding",
+        ),
+        (
+            "Ik heb schulden en kom niet rond, waar kan ik hulp krijgen?",
+            "werk-inkomen/schulden-minima",
+        ),
+        (
+            "Mijn kind heeft recht op leerlingenvervoer, hoe vraag ik dat aan?",
+            "zorg-welzijn/onderwijs-inburgering",
+        ),
+        ("Hoe kom ik in aanmerking voor een sociale huurwoning?", "bouwen-wonen/woning-huur"),
+        (
+            "Ik wil een buurtfeest organiseren en de straat afsluiten",
+            "evenementen/evenementenvergunning",
+        ),
+        ("De straatlantaarn voor mijn deur brandt niet", "openbare-ruimte/verlichting"),
+        ("Het riool is verstopt en het stinkt", "openbare-ruimte/riolering-water"),
+        ("Er wordt steeds te hard gereden in onze straat", "openbare-ruimte/verkeer"),
+        ("Mijn buren hebben elke nacht harde muziek aan", "overlast/geluid-stank"),
+        ("Ik vermoed een hennepkwekerij in het huis naast mij", "overlast/ondermijning-veiligheid"),
+        ("Kunnen we een natuurspeeltuin in Zeewijk krijgen?", "initiatieven/spelen-sport"),
+        ("Hoe kan ik inspreken bij de gemeenteraad?", "gemeente/bestuur-raad"),
+        ("Our bin was not emptied this week", "openbare-ruimte/afval"),
     ],
 )
 def test_obvious_questions_land_on_their_topic(
@@ -58,6 +89,17 @@ def test_obvious_questions_are_routed_without_asking(
     scores = classifier.classify(text)
     assert scores[0].confidence >= CONFIDENCE_THRESHOLD
     assert is_confident(scores)
+
+
+def test_danger_goes_to_an_urgent_topic(classifier: TopicClassifier) -> None:
+    top = classifier.classify("Er is een boom omgevallen over de weg")[0]
+    assert classifier.taxonomy[top.key].urgent
+
+
+def test_explain_names_the_keywords(classifier: TopicClassifier) -> None:
+    found = classifier.explain("Er ligt grofvuil naast de container")
+    assert set(found["openbare-ruimte/afval"]) >= {"grofvuil", "container"}
+    assert classifier.explain("") == {}
 
 
 def test_woz_is_a_tax_question(classifier: TopicClassifier) -> None:

@@ -31,11 +31,11 @@ KERNEN = (
 )
 
 
-def make_config(directory: Path) -> Config:
+def make_config(directory: Path, database_url: str) -> Config:
     return Config(
         path=directory / "config.toml",
         telegram=TelegramConfig(token=TOKEN, rate_limit=False),
-        database_url=f"sqlite+aiosqlite:///{directory / 'burgerbeest.sqlite3'}",
+        database_url=database_url,
         municipality=MunicipalityConfig(name="Velsen", kernen=KERNEN),
     )
 

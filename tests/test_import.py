@@ -3,30 +3,47 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.cli import main
-from bot.config import TOKEN_ENV
+from bot.config import TOKEN_ENV, load_config
+from models import Initiative
+from models.database import create_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_database_url: str) -> Path:
     monkeypatch.setenv(TOKEN_ENV, "123456:import-test-token")
     path = tmp_path / "config.toml"
-    path.write_text((ROOT / "config.example.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    example = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    path.write_text(example.replace('url = ""', f'url = "{empty_database_url}"'), encoding="utf-8")
     return path
 
 
-def rows(tmp_path: Path) -> list[tuple]:
-    with sqlite3.connect(tmp_path / "burgerbeest.sqlite3") as db:
-        return db.execute(
-            "SELECT external_id, title, kern, author_id, source FROM initiatives ORDER BY id"
-        ).fetchall()
+def rows(config: Path) -> list[tuple]:
+    async def read() -> list[tuple]:
+        engine = create_engine(load_config(config).database_url)
+        try:
+            async with engine.connect() as connection:
+                result = await connection.execute(
+                    select(
+                        Initiative.external_id,
+                        Initiative.title,
+                        Initiative.kern,
+                        Initiative.author_id,
+                        Initiative.source,
+                    ).order_by(Initiative.id)
+                )
+                return [tuple(row) for row in result]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 def test_import_loads_rows_and_reports_duplicates(
@@ -48,21 +65,20 @@ def test_import_loads_rows_and_reports_duplicates(
     assert "Kernen not in the config, kept as written: Atlantis" in out
     assert "#1 'Hondenspeeltuin in Zeewijk' ~ #2 'Speeltuin voor honden in Zeewijk'" in out
     assert "1 possible duplicates" in out
-    stored = rows(tmp_path)
+    stored = rows(config)
     assert stored[0] == ("1", "Hondenspeeltuin in Zeewijk", "IJmuiden", None, "burgertop.csv")
     assert [r[2] for r in stored] == ["IJmuiden", "IJmuiden", "Velsen-Zuid", "Atlantis"]
 
     # Running it again adds nothing.
     assert main(["import", str(csv_file), "--config", str(config)]) == 0
     assert "0 initiatives imported" in capsys.readouterr().out
-    assert len(rows(tmp_path)) == 4
+    assert len(rows(config)) == 4
 
 
 def test_imported_initiatives_are_found_by_the_running_bot(tmp_path: Path, config: Path) -> None:
-    from bot.config import load_config
     from bot.migrate import upgrade
     from bot.services import Services
-    from models.database import create_engine, create_sessionmaker
+    from models.database import create_sessionmaker
 
     csv_file = tmp_path / "list.csv"
     csv_file.write_text("title,kern\nBankjes langs het kanaal,Velsen-Noord\n", encoding="utf-8")

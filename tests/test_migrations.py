@@ -14,8 +14,8 @@ from models import Base
 from models.database import create_engine
 
 
-async def test_migrations_match_the_models(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+async def test_migrations_match_the_models(empty_database_url: str) -> None:
+    engine = create_engine(empty_database_url)
     try:
         await upgrade(engine)
         async with engine.connect() as connection:
@@ -39,8 +39,8 @@ async def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
         await engine.dispose()
 
 
-async def test_upgrade_twice_is_harmless(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+async def test_upgrade_twice_is_harmless(empty_database_url: str) -> None:
+    engine = create_engine(empty_database_url)
     try:
         await upgrade(engine)
         await upgrade(engine)

@@ -22,11 +22,13 @@ TOKEN = "4242:process-test-secret-token"
 WAIT = 30.0
 
 
-def write_config(directory: Path, api: FakeBotApi) -> Path:
+def write_config(directory: Path, api: FakeBotApi, database_url: str) -> Path:
     path = directory / "config.toml"
     path.write_text(
         "[telegram]\n"
         f'api_base_url = "{api.base_url}"\n'
+        "[database]\n"
+        f'url = "{database_url}"\n'
         "[municipality]\n"
         'name = "Velsen"\n'
         'kernen = ["IJmuiden", "Driehuis", "Velserbroek"]\n',
@@ -100,10 +102,12 @@ class Resident:
         raise AssertionError(f"no button {label!r} in the chat")
 
 
-def test_onboard_idee_mijn_and_restart_as_a_process(tmp_path: Path) -> None:
+def test_onboard_idee_mijn_and_restart_as_a_process(
+    tmp_path: Path, empty_database_url: str
+) -> None:
     log = tmp_path / "bot.log"
     with FakeBotApi(TOKEN) as api:
-        config = write_config(tmp_path, api)
+        config = write_config(tmp_path, api, empty_database_url)
         anna = Resident(api, user_id=1001, first_name="Anna", username="anna")
         with bot_process(config, log):
             assert "Privacy" in anna.says("/start")

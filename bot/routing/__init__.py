@@ -8,6 +8,7 @@ from bot.routing.classifier import (
     TopicScore,
     is_confident,
 )
+from bot.routing.cli import add_route_parser
 from bot.routing.taxonomy import DEFAULT_TAXONOMY, Taxonomy, TaxonomyError, Topic, load_taxonomy
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Topic",
     "TopicClassifier",
     "TopicScore",
+    "add_route_parser",
     "is_confident",
     "load_taxonomy",
 ]

@@ -40,10 +40,12 @@ class Call:
     response: dict[str, Any] = field(default_factory=dict)
     # True when the connection was cut instead of answered (see FakeBotApi.disconnect).
     dropped: bool = False
+    # True when the bot hung up first (a cancelled long poll, a killed process).
+    abandoned: bool = False
 
     @property
     def ok(self) -> bool:
-        return bool(self.response.get("ok")) and not self.dropped
+        return bool(self.response.get("ok")) and not (self.dropped or self.abandoned)
 
     @property
     def result(self) -> Any:
@@ -92,7 +94,10 @@ class Call:
 
     def describe(self) -> str:
         """One line for failure messages."""
-        outcome = "dropped" if self.dropped else ("ok" if self.ok else f"{self.error_code}")
+        if self.dropped or self.abandoned:
+            outcome = "dropped" if self.dropped else "abandoned"
+        else:
+            outcome = "ok" if self.ok else str(self.error_code)
         parts = [f"#{self.seq} {self.method}"]
         if self.chat_id is not None:
             parts.append(f"chat={self.chat_id}")

@@ -11,6 +11,8 @@ import asyncio
 import json
 import logging
 import re
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -72,6 +74,10 @@ class _Rule:
 _R = TypeVar("_R", bound=_Rule)
 
 
+class _ClientGone(Exception):
+    """The bot closed the connection while its request was still being handled."""
+
+
 @dataclass
 class _Fault(_Rule):
     error: BotApiError
@@ -123,6 +129,8 @@ class FakeBotApi:
         self._delays: list[_Delay] = []
         self._drops: list[_Drop] = []
         self._blocked: set[int] = set()
+        # Per handler thread: a check whether the bot closed the connection of this request.
+        self._connection = threading.local()
         self._methods = BotApiMethods(self.bot_user, self._cond, strict=strict)
         self._methods.register("getUpdates", self._get_updates)
         self._methods.register("deleteWebhook", self._delete_webhook)
@@ -251,6 +259,9 @@ class FakeBotApi:
             generation = self._poll_generation
             self._cond.notify_all()
             while True:
+                # A poll whose bot hung up (shutdown, kill -9) ends quietly, not with a 409.
+                if self._client_gone():
+                    raise _ClientGone
                 if generation != self._poll_generation:
                     raise BotApiError(
                         409,
@@ -260,7 +271,11 @@ class FakeBotApi:
                 remaining = deadline - time.monotonic()
                 if self._updates or remaining <= 0 or self._stopping.is_set():
                     return [json.loads(json.dumps(u)) for u in self._updates[:limit]]
-                self._cond.wait(remaining)
+                self._cond.wait(min(remaining, 0.1))
+
+    def _client_gone(self) -> bool:
+        check: Callable[[], bool] | None = getattr(self._connection, "gone", None)
+        return check is not None and check()
 
     def _confirm(self, offset: int) -> None:
         if offset > 0:
@@ -503,7 +518,7 @@ class FakeBotApi:
         route = _METHOD_PATH.match(path)
         if route is not None:
             call = self._call(route["token"], route["method"], content_type, body, query)
-            if call.dropped:
+            if call.dropped or call.abandoned:
                 return None
             return call.status, _dump(call.response), "application/json"
         route = _FILE_PATH.match(path)
@@ -538,6 +553,8 @@ class FakeBotApi:
         except BotApiError as error:
             call.status = error.code
             call.response = error.response()
+        except _ClientGone:
+            call.abandoned = True
         except Exception as exc:  # a bug in the fake must show in the test, not hang it
             log.exception("fake Bot API failed on %s", name)
             call.status = 500
@@ -605,6 +622,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         url = urlsplit(self.path)
+        self.server.api._connection.gone = self._client_gone
         # httpx percent-encodes the token's colon in file download URLs.
         reply = self.server.api._serve(
             unquote(url.path), url.query, self.headers.get("Content-Type"), self._body()
@@ -621,6 +639,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         except OSError:
             log.debug("the bot hung up before the answer to %s", url.path)
+
+    def _client_gone(self) -> bool:
+        # One request per connection: anything readable now is the bot closing its end.
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return True
 
     def _body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":

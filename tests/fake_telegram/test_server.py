@@ -343,3 +343,12 @@ async def test_async_context_manager_and_stop_ends_long_poll() -> None:
             await asyncio.to_thread(api.stop)
             assert await asyncio.wait_for(poll, 5) == ()
             assert time.monotonic() - started < 2
+
+
+async def test_a_long_poll_the_bot_hung_up_on_is_abandoned(api: FakeBotApi) -> None:
+    async with httpx.AsyncClient(timeout=0.3) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            await client.post(f"{api.base_url}/bot{api.token}/getUpdates", data={"timeout": "5"})
+    call = await api.wait_for("getUpdates", timeout=2)
+    assert call.abandoned and not call.ok
+    assert call.duration < 1.5  # noticed the hang-up, did not sit out the 5 s

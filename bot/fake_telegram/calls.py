@@ -79,6 +79,12 @@ class Call:
         return self.params.get("text") or self.params.get("caption") or ""
 
     @property
+    def plain_text(self) -> str:
+        """The text or caption as the user reads it (HTML rendered), from the answer."""
+        result = self.result if isinstance(self.result, dict) else {}
+        return result.get("text") or result.get("caption") or ""
+
+    @property
     def reply_markup(self) -> dict[str, Any]:
         markup = self.params.get("reply_markup") or {}
         return json.loads(markup) if isinstance(markup, str) else markup

@@ -217,18 +217,24 @@ class FakeBotApi:
     def enqueue(self, *updates: JSON) -> None:
         """Queue updates for the bot's next getUpdates (a waiting long poll returns at once)."""
         with self._cond:
+            pending = {u["update_id"] for u in self._updates}
             for update in updates:
                 update_id = update.get("update_id")
                 if not isinstance(update_id, int):
                     raise ValueError(f"an update needs an integer update_id: {update!r}")
-                if update_id < self._confirmed:
+                if update_id < self._confirmed or update_id in pending:
+                    # PTB confirms with offset = last id + 1: a stale or repeated id would be
+                    # lost or handled twice, which Telegram never does.
                     raise ValueError(
-                        f"update_id {update_id} is below the offset {self._confirmed} the bot "
-                        "already confirmed, so Telegram would never deliver it; build updates "
-                        "with api.updates (or one UpdateFactory per server)"
+                        f"update_id {update_id} is already pending or below the offset "
+                        f"{self._confirmed} the bot confirmed; build updates with api.updates "
+                        "(or one UpdateFactory per server)"
                     )
+                pending.add(update_id)
                 self._methods.learn(update)
-                self._updates.append(update)
+                # A copy: the test may reuse its dict, the bot must see what was enqueued.
+                self._updates.append(json.loads(json.dumps(update)))
+            self._updates.sort(key=lambda u: u["update_id"])
             self._cond.notify_all()
 
     def pending(self) -> list[JSON]:
@@ -303,9 +309,13 @@ class FakeBotApi:
                 and (chat_id is None or c.chat_id == chat_id)
             ]
 
-    def sent_texts(self, chat_id: int | str) -> list[str]:
-        """Texts and captions the bot sent to the chat successfully, as it sent them."""
-        return [c.text for c in self.calls(chat_id=chat_id) if c.method in SEND_METHODS and c.ok]
+    def sent_texts(self, chat_id: int | str, *, plain: bool = False) -> list[str]:
+        """Texts and captions the bot sent to the chat successfully.
+
+        As the bot sent them (HTML included), or with `plain=True` as the user reads them.
+        """
+        sent = [c for c in self.calls(chat_id=chat_id) if c.method in SEND_METHODS and c.ok]
+        return [c.plain_text if plain else c.text for c in sent]
 
     def message(self, chat_id: int, message_id: int) -> JSON | None:
         """The bot's message as the user now sees it (after edits), or None if deleted/unknown."""
@@ -345,7 +355,9 @@ class FakeBotApi:
                 if found is not None:
                     return found
                 if time.monotonic() >= deadline:
-                    raise TimeoutError(self._waited_in_vain(method, chat_id, ok, timeout))
+                    raise TimeoutError(
+                        self._waited_in_vain(method, predicate, chat_id, ok, since, timeout)
+                    )
             await asyncio.sleep(0.01)
 
     def wait_for_sync(
@@ -367,7 +379,9 @@ class FakeBotApi:
                     return found
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError(self._waited_in_vain(method, chat_id, ok, timeout))
+                    raise TimeoutError(
+                        self._waited_in_vain(method, predicate, chat_id, ok, since, timeout)
+                    )
                 self._cond.wait(remaining)
 
     def _claim(
@@ -396,23 +410,30 @@ class FakeBotApi:
         return (chat_id is None or call.chat_id == chat_id) and (ok is None or call.ok == ok)
 
     def _waited_in_vain(
-        self, method: str | None, chat_id: object, ok: bool | None, timeout: float
+        self,
+        method: str | None,
+        predicate: Predicate | None,
+        chat_id: object,
+        ok: bool | None,
+        since: int | None,
+        timeout: float,
     ) -> str:
-        wanted = method or "any"
+        wanted = f"{method or 'any'} call"
         if chat_id is not None:
             wanted += f" to chat {chat_id}"
         if ok is not None:
-            wanted += " (succeeded)" if ok else " (failed)"
-        claimed = sum(
-            1
-            for c in self._calls
-            if c.seq in self._claimed and self._matches(c, method, chat_id, ok)
-        )
+            wanted += " that succeeded" if ok else " that failed"
+        if predicate is not None:
+            wanted += f" matching {getattr(predicate, '__name__', 'the predicate')}"
+        candidates = [c for c in self._calls[since or 0 :] if self._matches(c, method, chat_id, ok)]
+        claimed = sum(1 for c in candidates if c.seq in self._claimed)
         polls = sum(1 for c in self._calls if c.method == "getUpdates")
         recent = [c.describe() for c in self._calls if c.method != "getUpdates"][-15:]
-        lines = [f"no {wanted} call arrived within {timeout:g}s."]
+        lines = [f"no {wanted} arrived within {timeout:g}s."]
         if claimed:
-            lines.append(f"{claimed} matching call(s) were already returned by earlier waits.")
+            lines.append(f"{claimed} such call(s) were already returned by earlier waits.")
+        if predicate is not None and len(candidates) > claimed:
+            lines.append(f"{len(candidates) - claimed} such call(s) failed the predicate.")
         lines.append(f"Recent calls, newest last ({polls} getUpdates not shown):")
         lines.extend(f"  {line}" for line in recent or ["(none)"])
         if self._updates:
@@ -436,6 +457,7 @@ class FakeBotApi:
         `method=None` matches any method but getUpdates. The description defaults to Telegram's
         wording for the code, e.g. "Too Many Requests: retry after 3" for 429 with retry_after.
         """
+        _check_times(times)
         if description is None:
             if error_code == 429:
                 description = f"Too Many Requests: retry after {retry_after or 1}"
@@ -468,6 +490,7 @@ class FakeBotApi:
         The call is still carried out after the wait, as on Telegram: a bot whose read timeout
         is shorter sees TimedOut although the message was sent, and a retry sends it twice.
         """
+        _check_times(times)
         with self._cond:
             self._delays.append(_Delay(method, chat_id, times, seconds))
 
@@ -483,6 +506,7 @@ class FakeBotApi:
 
         `processed=True` carries the call out first: the message exists but the answer is lost.
         """
+        _check_times(times)
         with self._cond:
             self._drops.append(_Drop(method, chat_id, times, processed))
 
@@ -588,6 +612,11 @@ class FakeBotApi:
         result = handler(call.params, call.files)
         call.dropped = drop is not None
         return result
+
+
+def _check_times(times: int | None) -> None:
+    if times is not None and times < 1:
+        raise ValueError(f"times must be at least 1, or None for always; got {times}")
 
 
 def _dump(payload: JSON) -> bytes:

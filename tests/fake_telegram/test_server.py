@@ -20,7 +20,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.fake_telegram import FakeBotApi, user
+from bot.fake_telegram import Call, FakeBotApi, user
 
 ANNA = user(1001, first_name="Anna")
 KEYBOARD = InlineKeyboardMarkup(
@@ -69,6 +69,7 @@ async def test_html_is_rendered_and_checked_like_telegram(api: FakeBotApi, tg: B
         await tg.send_message(1001, "bankje <3 kapot", parse_mode="HTML")
     assert api.calls("sendMessage")[-1].error_code == 400
     assert api.sent_texts(1001) == ["😀 <b>Zeewijk</b> &lt;3"]
+    assert api.sent_texts(1001, plain=True) == ["😀 Zeewijk <3"]
 
 
 async def test_edit_replaces_text_and_drops_keyboard(api: FakeBotApi, tg: Bot) -> None:
@@ -286,8 +287,8 @@ async def test_wait_for_hands_out_each_call_once(api: FakeBotApi, tg: Bot) -> No
     with pytest.raises(TimeoutError) as caught:
         await api.wait_for("sendMessage", chat_id=1001, timeout=0.2)
     message = str(caught.value)
-    assert "no sendMessage to chat 1001 call arrived within 0.2s" in message
-    assert "2 matching call(s) were already returned" in message
+    assert "no sendMessage call to chat 1001 arrived within 0.2s" in message
+    assert "2 such call(s) were already returned" in message
     assert "sendMessage chat=1001 'twee' -> ok" in message
 
 
@@ -352,3 +353,31 @@ async def test_a_long_poll_the_bot_hung_up_on_is_abandoned(api: FakeBotApi) -> N
     call = await api.wait_for("getUpdates", timeout=2)
     assert call.abandoned and not call.ok
     assert call.duration < 1.5  # noticed the hang-up, did not sit out the 5 s
+
+
+async def test_enqueue_guards_update_ids(api: FakeBotApi, tg: Bot) -> None:
+    update = api.updates.text(ANNA, "een")
+    api.enqueue(update)
+    update["message"]["text"] = "veranderd"  # the queued copy is what the bot gets
+    with pytest.raises(ValueError, match="already pending"):
+        api.enqueue(update)
+    (delivered,) = await tg.get_updates(offset=0, timeout=0)
+    assert delivered.message is not None and delivered.message.text == "een"
+    await tg.get_updates(offset=delivered.update_id + 1, timeout=0)
+    with pytest.raises(ValueError, match="below the offset"):
+        api.enqueue(update)
+
+
+async def test_timeout_message_explains_a_failing_predicate(api: FakeBotApi, tg: Bot) -> None:
+    api.add_chat(ANNA)
+    await tg.send_message(1001, "hallo")
+
+    def mentions_kern(call: Call) -> bool:
+        return "kern" in call.text
+
+    with pytest.raises(TimeoutError) as caught:
+        await api.wait_for("sendMessage", mentions_kern, timeout=0.1)
+    assert "matching mentions_kern" in str(caught.value)
+    assert "1 such call(s) failed the predicate" in str(caught.value)
+    with pytest.raises(ValueError, match="times"):
+        api.inject("sendMessage", error_code=500, times=0)

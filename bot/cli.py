@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 
 from bot.config import Config, ConfigError, load_config
 from bot.logs import configure_logging
@@ -59,7 +60,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         config.municipality.name,
         config.telegram.api_base_url,
     )
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        # A self-hosted Bot API may come up a little after the bot: retry the start a few times.
+        application.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=5)
+    except InvalidToken:
+        print(
+            "burgerbeest: the Bot API refused the token (check BURGERBEEST_TOKEN)", file=sys.stderr
+        )
+        return EXIT_USAGE
+    except NetworkError as exc:
+        print(
+            f"burgerbeest: cannot reach the Bot API at {config.telegram.api_base_url}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

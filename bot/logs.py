@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from telegram.error import NetworkError
+
 REDACTED = "<token>"
 
 
@@ -40,9 +42,23 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+class _OneLineNetworkErrors(logging.Filter):
+    """An unreachable Bot API is an operational fact, not a bug: one line, not a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, NetworkError):
+            record.msg = f"{record.getMessage()} ({error})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def configure_logging(level: str, secrets: list[str]) -> None:
     """Route all logging to stderr through the redacting formatter."""
     handler = _StderrHandler()
+    handler.addFilter(_OneLineNetworkErrors())
     handler.setFormatter(
         RedactingFormatter(secrets, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
@@ -52,3 +68,4 @@ def configure_logging(level: str, secrets: list[str]) -> None:
     # httpx logs every request URL (which contains the token) at INFO: only its warnings matter.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -29,3 +29,20 @@ def test_the_token_is_redacted_from_messages_and_tracebacks() -> None:
 def test_the_secret_half_alone_is_redacted_too() -> None:
     formatter = RedactingFormatter([TOKEN], "%(message)s")
     assert "AAsecret" not in formatter.format(record("secret: AAsecret-token-value_xyz"))
+
+
+def test_an_unreachable_bot_api_is_one_line_not_a_traceback(capsys) -> None:
+    import logging
+
+    from telegram.error import NetworkError
+
+    from bot.logs import configure_logging
+
+    configure_logging("INFO", [TOKEN])
+    try:
+        raise NetworkError(f"httpx.ConnectError at /bot{TOKEN}/getMe")
+    except NetworkError:
+        logging.getLogger("telegram.ext").exception("Network Retry Loop: Aborting.")
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert "Aborting. (httpx.ConnectError at /bot<token>/getMe)" in err

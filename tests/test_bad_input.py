@@ -185,3 +185,21 @@ async def test_a_user_who_blocked_the_bot_gets_no_retry_storm(bot: BotHarness, a
     async with bot.app.bot_data["engine"].connect() as connection:
         active = await connection.scalar(select(User.active).where(User.telegram_id == anna.id))
     assert active is True
+
+
+async def test_an_internal_error_is_logged_and_the_resident_is_told(
+    bot: BotHarness, anna, monkeypatch, caplog
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(bot.app.bot_data["services"].initiatives, "of_author", broken)
+    replies = await bot.send(anna, "/mijn")
+    assert [r.text for r in replies] == [
+        "Sorry, er ging bij mij iets mis. Wat je al had ingevuld is bewaard; probeer het zo nog "
+        "eens."
+    ]
+    assert [type(e) for e in bot.errors] == [RuntimeError]
+    bot.errors.clear()
+    [record] = [r for r in caplog.records if r.message.startswith("error while handling")]
+    assert "'user_id': 1001" in record.message and record.exc_info is not None

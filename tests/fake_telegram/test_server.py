@@ -381,3 +381,14 @@ async def test_timeout_message_explains_a_failing_predicate(api: FakeBotApi, tg:
     assert "1 such call(s) failed the predicate" in str(caught.value)
     with pytest.raises(ValueError, match="times"):
         api.inject("sendMessage", error_code=500, times=0)
+
+
+async def test_custom_methods_and_lenient_mode() -> None:
+    with FakeBotApi(strict=False) as lenient:
+        lenient.on("getChatMemberCount", lambda params: 7 if params["chat_id"] == -5 else 0)
+        async with Bot(lenient.token, base_url=f"{lenient.base_url}/bot") as bot:
+            assert await bot.get_chat_member_count(-5) == 7
+            sent = await bot.send_message(4242, "onbekende chat mag hier")
+            assert sent.chat.id == 4242
+            edited = await bot.edit_message_text("ook dit", chat_id=4242, message_id=77)
+            assert edited.text == "ook dit"  # type: ignore[union-attr]

@@ -22,6 +22,7 @@ from bot.config import Config
 from bot.i18n import LANGUAGES, translator
 from bot.persistence import SqlPersistence
 from bot.services import Services
+from bot.services.flood import FloodGuard
 from models.database import create_engine, create_sessionmaker
 
 # Initiatives stored by another process (an import, a second instance) reach the index this late.
@@ -111,7 +112,9 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application: BotApplication = builder.build()  # type: ignore[assignment]
-    application.bot_data.update(config=config, engine=engine, services=Services.create(sessions))
+    application.bot_data.update(
+        config=config, engine=engine, services=Services.create(sessions), flood=FloodGuard()
+    )
     register(application)
     if application.job_queue is not None:
         application.job_queue.run_repeating(

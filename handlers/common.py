@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import warnings
 from collections.abc import Awaitable, Callable
 from functools import wraps
@@ -11,11 +12,12 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import ConversationHandler, filters
+from telegram.ext import ApplicationHandlerStop, ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
 
 from bot.app import BotContext
 from bot.i18n import Translator, language_from_telegram, translator
+from bot.services.flood import Verdict
 from models import User
 
 log = logging.getLogger(__name__)
@@ -152,3 +154,21 @@ def conversation(**kwargs: Any) -> ConversationHandler:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBUserWarning)
         return ConversationHandler(**kwargs)
+
+
+async def flood_guard(update: Update, context: BotContext) -> None:
+    """Before every handler: someone sending faster than a person types is slowed down, told
+    once per burst, and the rest of the burst is dropped."""
+    user = update.effective_user
+    if user is None:
+        return
+    verdict = context.bot_data["flood"].check(user.id, time.monotonic())
+    if verdict is Verdict.ALLOW:
+        return
+    if verdict is Verdict.WARN:
+        _, t = await speaker(update, context)
+        if update.callback_query:
+            await update.callback_query.answer(t("common.slow_down"), show_alert=True)
+        elif update.effective_message:
+            await update.effective_message.reply_text(t("common.slow_down"))
+    raise ApplicationHandlerStop

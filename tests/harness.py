@@ -16,6 +16,7 @@ from bot.app import BotApplication, BotContext, build_application
 from bot.config import Config, MunicipalityConfig, TelegramConfig
 from bot.fake_telegram.updates import UpdateFactory, user
 from bot.migrate import upgrade
+from bot.services.flood import FloodGuard
 from models.database import create_engine
 from tests.recording_request import Call, RecordingRequest
 
@@ -63,6 +64,8 @@ class BotHarness:
         await upgrade(engine)
         self.app = build_application(self.config, request=self.request, engine=engine)
         self.app.add_error_handler(self._record_error)
+        # Tests talk faster than any person; tests/test_flood.py puts a real limit back.
+        self.app.bot_data["flood"] = FloodGuard(limit=1_000_000)
         await self.app.initialize()
         # run_polling() calls post_init after initialize(); the harness does the same.
         if self.app.post_init:

@@ -21,6 +21,7 @@ from telegram.request import BaseRequest
 from bot.config import Config
 from bot.i18n import LANGUAGES, translator
 from bot.persistence import SqlPersistence
+from bot.metrics import Metrics
 from bot.services import Services
 from bot.services.flood import FloodGuard
 from models.database import create_engine, create_sessionmaker
@@ -113,7 +114,12 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     application: BotApplication = builder.build()  # type: ignore[assignment]
     application.bot_data.update(
-        config=config, engine=engine, services=Services.create(sessions), flood=FloodGuard()
+        config=config,
+        engine=engine,
+        sessions=sessions,
+        services=Services.create(sessions),
+        flood=FloodGuard(),
+        metrics=Metrics(),
     )
     register(application)
     if application.job_queue is not None:

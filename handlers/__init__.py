@@ -8,7 +8,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, T
 from bot.app import BotApplication, BotContext
 from handlers import common, initiative, introductions, mine, onboarding, search
 
-# First group: flood control, before any work is done for an update.
+# First groups: count every update, then flood control, before any work is done for it.
+COUNT_GROUP = -2
 GUARD_GROUP = -1
 # Last group: write conversation state and user_data after every update, not once a minute,
 # so a crash loses no answer a resident already gave.
@@ -20,6 +21,7 @@ async def _persist(update: Update, context: BotContext) -> None:
 
 
 def register(application: BotApplication) -> None:
+    application.add_handler(TypeHandler(Update, common.count_update), group=COUNT_GROUP)
     application.add_handler(TypeHandler(Update, common.flood_guard), group=GUARD_GROUP)
     # The conversation goes first: while /idee is open it answers everything, commands included.
     initiative.register(application)

@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
 
@@ -63,6 +63,7 @@ async def send_to(context: BotContext, user: User, text: str, markup: object = N
     try:
         await context.bot.send_message(user.telegram_id, text, reply_markup=markup)
     except Forbidden:
+        context.bot_data["metrics"].send_errors.labels("blocked").inc()
         await context.services.users.update(user.telegram_id, active=False)
         return False
     return True
@@ -111,6 +112,9 @@ async def not_understood(update: Update, context: BotContext) -> None:
 
 async def on_error(update: object, context: BotContext) -> None:
     """Log with context and tell the person that something went wrong: never a silent bot."""
+    if isinstance(context.error, TelegramError):
+        reason = "blocked" if isinstance(context.error, Forbidden) else type(context.error).__name__
+        context.bot_data["metrics"].send_errors.labels(reason).inc()
     if isinstance(context.error, Forbidden):
         # The user blocked the bot: nobody left to tell, and nothing more to send them.
         if isinstance(update, Update) and update.effective_user:
@@ -172,3 +176,9 @@ async def flood_guard(update: Update, context: BotContext) -> None:
         elif update.effective_message:
             await update.effective_message.reply_text(t("common.slow_down"))
     raise ApplicationHandlerStop
+
+
+async def count_update(update: Update, context: BotContext) -> None:
+    """For /metrics: every update, by what it is."""
+    kind = "callback" if update.callback_query else "message" if update.message else "other"
+    context.bot_data["metrics"].updates.labels(kind).inc()

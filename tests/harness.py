@@ -75,6 +75,8 @@ class BotHarness:
         """Stop like the process does on SIGTERM: persistence flushed, engine disposed."""
         if self.app is None:
             return
+        if self.app.running:
+            await self.app.stop()
         await self.app.shutdown()
         if self.app.post_shutdown:
             await self.app.post_shutdown(self.app)

@@ -20,8 +20,8 @@ from telegram.request import BaseRequest
 
 from bot.config import Config
 from bot.i18n import LANGUAGES, translator
-from bot.persistence import SqlPersistence
 from bot.metrics import Metrics
+from bot.persistence import SqlPersistence
 from bot.services import Services
 from bot.services.flood import FloodGuard
 from models.database import create_engine, create_sessionmaker

@@ -18,6 +18,7 @@ from telegram.warnings import PTBUserWarning
 from bot.app import BotContext
 from bot.i18n import Translator, language_from_telegram, translator
 from bot.services.flood import Verdict
+from bot.services.text_input import Problem, check
 from models import User
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,20 @@ async def send_to(context: BotContext, user: User, text: str, markup: object = N
         await context.services.users.update(user.telegram_id, active=False)
         return False
     return True
+
+
+async def typed_answer(update: Update, t: Translator, limit: int) -> str | None:
+    """The typed answer, cleaned; None (after saying why) when it is empty or too long."""
+    checked = check(update.effective_message.text, limit)
+    if checked.problem is Problem.EMPTY:
+        await update.effective_message.reply_text(t("common.empty"))
+        return None
+    if checked.problem is Problem.TOO_LONG:
+        await update.effective_message.reply_text(
+            t("common.too_long", length=checked.length, limit=checked.limit)
+        )
+        return None
+    return checked.text
 
 
 def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:

@@ -29,7 +29,6 @@ from bot.services.initiatives import (
     InitiativeDraft,
 )
 from bot.services.intake import description_follow_up
-from bot.services.text_input import Problem, check
 from handlers.common import (
     NEW_MESSAGE,
     clear_buttons,
@@ -37,6 +36,7 @@ from handlers.common import (
     keyboard,
     requires_resident,
     speaker,
+    typed_answer,
 )
 from handlers.introductions import (
     notify_joined,
@@ -188,18 +188,17 @@ async def _after(update: Update, context: BotContext, t: Translator, done: int) 
     return await _ask(update, context, t, _ORDER[position + 1])
 
 
-async def _text(update: Update, t: Translator, limit: int) -> str | None:
-    """The typed answer, cleaned; None (after saying why) when it cannot be used."""
-    checked = check(update.effective_message.text, limit)
-    if checked.problem is Problem.EMPTY:
-        await update.effective_message.reply_text(t("idee.empty"))
-        return None
-    if checked.problem is Problem.TOO_LONG:
-        await update.effective_message.reply_text(
-            t("idee.too_long", length=checked.length, limit=checked.limit)
-        )
-        return None
-    return checked.text
+async def _take_text(update: Update, context: BotContext, field: str, limit: int, step: int) -> int:
+    """Store a typed answer in the draft's `field` and ask what comes after `step`; a text that
+    cannot be used is explained and the same step stays open."""
+    _, t = await speaker(update, context)
+    text = await typed_answer(update, t, limit)
+    if text is None:
+        return step
+    draft = _draft(context)
+    setattr(draft, field, text)
+    _keep(context, draft)
+    return await _after(update, context, t, step)
 
 
 # --- the steps ---------------------------------------------------------------------------
@@ -216,20 +215,13 @@ async def begin(update: Update, context: BotContext, user: User, t: Translator) 
 
 async def got_title(update: Update, context: BotContext) -> int:
     """Store the title; ask what the idea is."""
-    _, t = await speaker(update, context)
-    text = await _text(update, t, TITLE_MAX)
-    if text is None:
-        return TITLE
-    draft = _draft(context)
-    draft.title = text
-    _keep(context, draft)
-    return await _after(update, context, t, TITLE)
+    return await _take_text(update, context, "title", TITLE_MAX, TITLE)
 
 
 async def got_description(update: Update, context: BotContext) -> int:
     """Store the description; a short or vague one gets one pointed follow-up question."""
     _, t = await speaker(update, context)
-    text = await _text(update, t, DESCRIPTION_MAX)
+    text = await typed_answer(update, t, DESCRIPTION_MAX)
     if text is None:
         return DESCRIPTION
     draft = _draft(context)
@@ -247,7 +239,7 @@ async def got_more(update: Update, context: BotContext) -> int:
     """Add the answer to the follow-up to the description; ask why and for whom."""
     _, t = await speaker(update, context)
     draft = _draft(context)
-    text = await _text(update, t, max(1, DESCRIPTION_MAX - len(draft.description) - 2))
+    text = await typed_answer(update, t, max(1, DESCRIPTION_MAX - len(draft.description) - 2))
     if text is None:
         return MORE
     draft.description = f"{draft.description}\n\n{text}"
@@ -257,14 +249,7 @@ async def got_more(update: Update, context: BotContext) -> int:
 
 async def got_motivation(update: Update, context: BotContext) -> int:
     """Store why and for whom; ask where."""
-    _, t = await speaker(update, context)
-    text = await _text(update, t, MOTIVATION_MAX)
-    if text is None:
-        return MOTIVATION
-    draft = _draft(context)
-    draft.motivation = text
-    _keep(context, draft)
-    return await _after(update, context, t, MOTIVATION)
+    return await _take_text(update, context, "motivation", MOTIVATION_MAX, MOTIVATION)
 
 
 async def got_kern(update: Update, context: BotContext) -> int:
@@ -293,7 +278,7 @@ async def got_place(update: Update, context: BotContext) -> int:
         await clear_buttons(update)
         draft.place = None
     else:
-        text = await _text(update, t, PLACE_MAX)
+        text = await typed_answer(update, t, PLACE_MAX)
         if text is None:
             return PLACE
         draft.place = text

@@ -23,7 +23,6 @@ from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, escape, translator
 from bot.services.initiatives import DESCRIPTION_MAX
 from bot.services.matching import SimilarInitiative
-from bot.services.text_input import Problem, check
 from handlers.common import (
     NEW_MESSAGE,
     clear_buttons,
@@ -32,6 +31,7 @@ from handlers.common import (
     requires_resident,
     send_to,
     speaker,
+    typed_answer,
 )
 from models import ContactMethod, Introduction, User
 from models.base import utcnow
@@ -233,14 +233,8 @@ async def start_relay(update: Update, context: BotContext, user: User, t: Transl
 @requires_resident
 async def relay(update: Update, context: BotContext, user: User, t: Translator) -> int | None:
     """Pass the text on, anonymously, with a button to answer."""
-    checked = check(update.effective_message.text, DESCRIPTION_MAX)
-    if checked.problem is Problem.EMPTY:
-        await update.effective_message.reply_text(t("idee.empty"))
-        return WRITING
-    if checked.problem is Problem.TOO_LONG:
-        await update.effective_message.reply_text(
-            t("idee.too_long", length=checked.length, limit=checked.limit)
-        )
+    text = await typed_answer(update, t, DESCRIPTION_MAX)
+    if text is None:
         return WRITING
     introduction_id = context.user_data.pop("relay", None)
     partner = (
@@ -257,7 +251,7 @@ async def relay(update: Update, context: BotContext, user: User, t: Translator) 
     delivered = await send_to(
         context,
         partner,
-        pt("match.relayed", title=summary.title if summary else "", text=checked.text),
+        pt("match.relayed", title=summary.title if summary else "", text=text),
         keyboard([[(pt("match.button_reply"), f"intro:msg:{introduction_id}")]]),
     )
     await update.effective_message.reply_text(

@@ -15,7 +15,7 @@ from pathlib import Path
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import TOKEN_ENV, Config, ConfigError, load_config
 from bot.logs import configure_logging
 from bot.matching.dedupe import add_dedupe_parser
 
@@ -121,6 +121,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox import SANDBOX_TOKEN, Sandbox
+
+    # The sandbox has its own token and stand-in; a real token in the environment is not used.
+    config = load_config(args.config, environ={TOKEN_ENV: SANDBOX_TOKEN})
+    configure_logging("WARNING", [SANDBOX_TOKEN])
+    args.dir.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(Sandbox(config, args.dir).run())
+
+
 def _config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
@@ -153,6 +163,20 @@ def build_parser() -> argparse.ArgumentParser:
     _config_argument(importer)
     importer.set_defaults(handler=cmd_import)
     add_dedupe_parser(commands)
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try the bot in this terminal against a local stand-in of Telegram (no token needed)",
+    )
+    sandbox.add_argument(
+        "--config",
+        type=Path,
+        default=Path("config.example.toml"),
+        help="the municipality to try (default: ./config.example.toml)",
+    )
+    sandbox.add_argument(
+        "--dir", type=Path, default=Path(".sandbox"), help="where the sandbox keeps its database"
+    )
+    sandbox.set_defaults(handler=cmd_sandbox)
     return parser
 
 

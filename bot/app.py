@@ -22,6 +22,7 @@ from bot.config import Config
 from bot.i18n import LANGUAGES, translator
 from bot.metrics import Metrics
 from bot.persistence import SqlPersistence
+from bot.request import RetryingRequest
 from bot.services import Services
 from bot.services.flood import FloodGuard
 from models.database import create_engine, create_sessionmaker
@@ -112,6 +113,8 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:
+        builder = builder.request(RetryingRequest())
     application: BotApplication = builder.build()  # type: ignore[assignment]
     application.bot_data.update(
         config=config,

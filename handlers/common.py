@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from telegram.ext import ApplicationHandlerStop, ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
 
@@ -130,6 +130,11 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(context.error, TelegramError):
         reason = "blocked" if isinstance(context.error, Forbidden) else type(context.error).__name__
         context.bot_data["metrics"].send_errors.labels(reason).inc()
+    if isinstance(context.error, TimedOut):
+        # The Bot API did not answer in time: the message may well have arrived, so an apology
+        # (or a retry) could be the second message. The resident can ask again if not.
+        log.warning("timed out talking to the Bot API: %s", context.error)
+        return
     if isinstance(context.error, Forbidden):
         # The user blocked the bot: nobody left to tell, and nothing more to send them.
         if isinstance(update, Update) and update.effective_user:

@@ -25,6 +25,7 @@ from bot.persistence import SqlPersistence
 from bot.request import RetryingRequest
 from bot.services import Services
 from bot.services.flood import FloodGuard
+from bot.web import WebSettings, start_web
 from models.database import create_engine, create_sessionmaker
 
 # Initiatives stored by another process (an import, a second instance) reach the index this late.
@@ -60,6 +61,7 @@ async def _on_start(application: BotApplication) -> None:
     matching = application.bot_data["services"].matching
     await matching.renormalize_if_rules_changed()
     await matching.load_index()
+    _start_http(application)
     # The menu without a language is the default language's, for clients in any other language.
     default = application.bot_data["config"].default_language
     await application.bot.set_my_commands(command_menu(default))
@@ -67,11 +69,29 @@ async def _on_start(application: BotApplication) -> None:
         await application.bot.set_my_commands(command_menu(language), language_code=language)
 
 
+def _start_http(application: BotApplication) -> None:
+    """/healthz and /metrics, and the webhook endpoint in webhook mode, when a port is set."""
+    http = application.bot_data["config"].http
+    if not http.port:
+        return
+    settings = WebSettings(
+        listen=http.listen,
+        port=http.port,
+        webhook_path=http.webhook_path if http.webhook_url else None,
+        secret_token=http.webhook_secret or None,
+    )
+    application.bot_data["http"] = start_web(application, settings)
+
+
 async def _refresh_index(context: BotContext) -> None:
     await context.services.matching.load_index()
 
 
-async def _dispose_engine(application: BotApplication) -> None:
+async def _on_shutdown(application: BotApplication) -> None:
+    """After the last update: stop serving HTTP, close the database connections."""
+    server = application.bot_data.pop("http", None)
+    if server is not None:
+        server.stop()
     engine: AsyncEngine = application.bot_data["engine"]
     await engine.dispose()
 
@@ -105,7 +125,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .persistence(SqlPersistence(sessions))
         .post_init(_on_start)
-        .post_shutdown(_dispose_engine)
+        .post_shutdown(_on_shutdown)
         # Conversations need their updates one after another, per the design notes.
         .concurrent_updates(False)
     )

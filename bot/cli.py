@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.config import TOKEN_ENV, Config, ConfigError, load_config
 from bot.logs import configure_logging
@@ -60,9 +60,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         config.municipality.name,
         config.telegram.api_base_url,
     )
+    http = config.http
     try:
-        # A self-hosted Bot API may come up a little after the bot: retry the start a few times.
-        application.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=5)
+        if http.webhook_url:
+            from bot.web import run_webhook
+
+            asyncio.run(run_webhook(application, http.webhook_url, http.webhook_secret))
+        else:
+            # A self-hosted Bot API may come up a little after the bot: retry the start a few
+            # times.
+            application.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=5)
     except InvalidToken:
         print(
             "burgerbeest: the Bot API refused the token (check BURGERBEEST_TOKEN)", file=sys.stderr
@@ -73,6 +80,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"burgerbeest: cannot reach the Bot API at {config.telegram.api_base_url}: {exc}",
             file=sys.stderr,
         )
+        return 1
+    except TelegramError as exc:
+        print(f"burgerbeest: the Bot API refused to start the bot: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 TOKEN_ENV = "BURGERBEEST_TOKEN"  # noqa: S105 - the name of the variable, not a secret
+WEBHOOK_SECRET_ENV = "BURGERBEEST_WEBHOOK_SECRET"  # noqa: S105 - a variable name
 TELEGRAM_API = "https://api.telegram.org"
 LANGUAGES = ("nl", "en")
+# Telegram allows 1-256 of these characters in a webhook's secret token.
+_WEBHOOK_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # Bot API tokens are "<bot id>:<secret>"; a stand-in may use a short secret, so the check is loose.
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 
@@ -54,6 +58,18 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True)
+class HttpConfig:
+    """The bot's HTTP side: /healthz and /metrics when `port` is set, and in webhook mode
+    (`webhook_url` set) the endpoint Telegram posts updates to, behind a reverse proxy."""
+
+    listen: str = "127.0.0.1"
+    port: int = 0  # 0: no HTTP server (polling without health/metrics endpoints)
+    webhook_url: str = ""  # empty: long polling
+    webhook_path: str = "/telegram"
+    webhook_secret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class MunicipalityConfig:
     name: str
     kernen: tuple[str, ...]
@@ -72,6 +88,7 @@ class Config:
     municipality: MunicipalityConfig
     default_language: str = "nl"
     log_level: str = "INFO"
+    http: HttpConfig = field(default_factory=HttpConfig)
 
 
 def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
@@ -92,6 +109,35 @@ def _string(table: dict[str, Any], key: str, path: Path, section: str, default: 
 
 def _default_database_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path.resolve().parent / 'burgerbeest.sqlite3'}"
+
+
+def _http(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> HttpConfig:
+    http = _table(data, "http", path)
+    webhook = _table(data, "webhook", path)
+    listen = _string(http, "listen", path, "http", "127.0.0.1")
+    port = http.get("port", 0)
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        raise ConfigError(path, "http.port", "must be a port number (0 for no HTTP server)")
+    url = _string(webhook, "url", path, "webhook", "")
+    webhook_path = _string(webhook, "path", path, "webhook", "/telegram")
+    if not webhook_path.startswith("/"):
+        raise ConfigError(path, "webhook.path", "must start with /")
+    secret = env.get(WEBHOOK_SECRET_ENV) or _string(webhook, "secret_token", path, "webhook", "")
+    if url:
+        if not url.startswith(("https://", "http://")):
+            raise ConfigError(path, "webhook.url", "must start with https://")
+        if port == 0:
+            raise ConfigError(path, "http.port", "must be set: the webhook is served on it")
+        if not _WEBHOOK_SECRET_SHAPE.match(secret):
+            raise ConfigError(
+                path,
+                "webhook.secret_token",
+                f"is required in webhook mode (or set {WEBHOOK_SECRET_ENV}): 1-256 of "
+                "A-Z a-z 0-9 _ -",
+            )
+    return HttpConfig(
+        listen=listen, port=port, webhook_url=url, webhook_path=webhook_path, webhook_secret=secret
+    )
 
 
 def load_config(path: Path, *, environ: dict[str, str] | None = None) -> Config:
@@ -164,4 +210,5 @@ def load_config(path: Path, *, environ: dict[str, str] | None = None) -> Config:
         ),
         default_language=language,
         log_level=log_level,
+        http=_http(data, path, env),
     )

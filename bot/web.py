@@ -7,10 +7,13 @@ Application, which handles it like a polled one.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
+import signal
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from telegram import Update
@@ -110,3 +113,31 @@ def start_web(application: object, settings: WebSettings) -> HTTPServer:
     server.listen(settings.port, address=settings.listen)
     log.info("HTTP on %s:%s (webhook: %s)", settings.listen, settings.port, settings.webhook_path)
     return server
+
+
+async def run_webhook(application: Any, url: str, secret_token: str) -> None:
+    """Webhook mode, until SIGINT or SIGTERM: register the webhook with Telegram and handle
+    what it posts (the endpoint itself is started with the application, see bot/app.py).
+
+    The webhook is left registered on stop: another instance behind the same proxy may still
+    be serving it, and Telegram keeps updates while none is.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await application.initialize()
+    try:
+        if application.post_init:
+            await application.post_init(application)
+        await application.bot.set_webhook(
+            url, secret_token=secret_token, allowed_updates=Update.ALL_TYPES
+        )
+        await application.start()
+        log.info("webhook mode: Telegram posts to %s", url)
+        await stop.wait()
+        await application.stop()
+    finally:
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)

@@ -141,3 +141,44 @@ def test_migrate_creates_the_database_next_to_the_config(
     assert (tmp_path / "burgerbeest.sqlite3").exists()
     # Running it again is a no-op, not an error.
     assert main(["migrate", "--config", str(path)]) == 0
+
+
+def _http_config(tmp_path: Path, body: str, environ: dict[str, str] | None = None):
+    path = write(tmp_path, body + '[municipality]\nname = "V"\nkernen = ["A"]\n')
+    return load_config(path, environ={TOKEN_ENV: TOKEN, **(environ or {})})
+
+
+def test_polling_is_the_default_and_http_is_off(tmp_path: Path) -> None:
+    http = _http_config(tmp_path, "").http
+    assert (http.port, http.webhook_url) == (0, "")
+
+
+def test_webhook_mode_takes_its_secret_from_the_environment(tmp_path: Path) -> None:
+    body = '[http]\nport = 8080\n[webhook]\nurl = "https://bot.example.nl/telegram"\n'
+    http = _http_config(tmp_path, body, {"BURGERBEEST_WEBHOOK_SECRET": "s3cret_-"}).http
+    assert (http.port, http.webhook_url, http.webhook_secret) == (
+        8080,
+        "https://bot.example.nl/telegram",
+        "s3cret_-",
+    )
+    assert "s3cret" not in repr(http)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('[webhook]\nurl = "https://x/t"\nsecret_token = "abc"\n', "[http] port must be set"),
+        ('[http]\nport = 8080\n[webhook]\nurl = "https://x/t"\n', "[webhook] secret_token is"),
+        (
+            '[http]\nport = 8080\n[webhook]\nurl = "https://x/t"\nsecret_token = "no spaces"\n',
+            "[webhook] secret_token is",
+        ),
+        ("[http]\nport = 70000\n", "[http] port must be a port number"),
+        ('[http]\nport = "80"\n', "[http] port must be a port number"),
+        ('[webhook]\npath = "telegram"\n', "[webhook] path must start with /"),
+    ],
+)
+def test_bad_http_settings(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _http_config(tmp_path, body)
+    assert message in str(caught.value)

@@ -21,7 +21,9 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_database_url: 
     monkeypatch.setenv(TOKEN_ENV, "123456:import-test-token")
     path = tmp_path / "config.toml"
     example = (ROOT / "config.example.toml").read_text(encoding="utf-8")
-    path.write_text(example.replace('url = ""', f'url = "{empty_database_url}"'), encoding="utf-8")
+    # The first `url = ""` is [database]'s.
+    database = example.replace('url = ""', f'url = "{empty_database_url}"', 1)
+    path.write_text(database, encoding="utf-8")
     return path
 
 

@@ -31,7 +31,7 @@ from models.database import create_engine, create_sessionmaker
 # Initiatives stored by another process (an import, a second instance) reach the index this late.
 INDEX_REFRESH_S = 60
 # Commands in the menu, in the order shown; each has a description key "command.<name>".
-RESIDENT_COMMANDS = ("idee", "zoek", "mijn", "taal", "help", "annuleer", "start")
+RESIDENT_COMMANDS = ("idee", "zoek", "mijn", "taal", "help", "privacy", "annuleer", "start")
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.app import BotApplication, BotContext
-from handlers import common, initiative, introductions, mine, onboarding, search
+from handlers import common, initiative, introductions, mine, onboarding, privacy, search
 
 # First groups: count every update, then flood control, before any work is done for it.
 COUNT_GROUP = -2
@@ -29,6 +29,7 @@ def register(application: BotApplication) -> None:
     search.register(application)
     onboarding.register(application)
     mine.register(application)
+    privacy.register(application)
     application.add_handlers(
         [
             CommandHandler("annuleer", common.nothing_to_cancel),

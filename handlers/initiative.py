@@ -508,7 +508,9 @@ def initiative_conversation() -> ConversationHandler:
         fallbacks=[
             CommandHandler("annuleer", cancel),
             CallbackQueryHandler(cancel, pattern=r"^idee:cancel$"),
-            CallbackQueryHandler(stale_in_conversation),
+            # Only this conversation's own buttons: an introduction or a download pressed while
+            # an idea is half-written goes to its own handler.
+            CallbackQueryHandler(stale_in_conversation, pattern=r"^idee:"),
             MessageHandler(NEW_MESSAGE, reprompt),
         ],
     )

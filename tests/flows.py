@@ -12,7 +12,8 @@ DESCRIPTION = (
 
 async def onboard(bot: BotHarness, who: Person, kern: str = "IJmuiden") -> None:
     await bot.send(who, "/start")
-    await bot.press(who, "onb:consent:nl")
+    language = "en" if str(who.payload.get("language_code", "")).startswith("en") else "nl"
+    await bot.press(who, f"onb:consent:{language}")
     await bot.press(who, kern)
     if who.payload.get("username"):
         await bot.press(who, "onb:contact:username")

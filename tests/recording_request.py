@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
@@ -28,6 +28,8 @@ class Call:
     method: str
     params: dict[str, Any]
     result: Any = None
+    # Uploaded files by field name: (file name, content, MIME type).
+    files: dict[str, tuple[str, bytes, str]] = field(default_factory=dict)
 
     @property
     def chat_id(self) -> int | None:
@@ -83,7 +85,8 @@ class RecordingRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        call = Call(name, params)
+        files = dict(request_data.multipart_data or {}) if request_data else {}
+        call = Call(name, params, files=files)
         self.calls.append(call)
         chat_id = call.chat_id
         if chat_id in self.failing_chats and (name in _SENDS or name in _EDITS):

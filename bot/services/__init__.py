@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.matching import MatchIndex
 from bot.services.initiatives import InitiativeService
 from bot.services.matching import MatchingService
+from bot.services.privacy import PrivacyService
 from bot.services.users import UserService
 
 
@@ -17,6 +18,7 @@ class Services:
     users: UserService
     initiatives: InitiativeService
     matching: MatchingService
+    privacy: PrivacyService
 
     @classmethod
     def create(cls, sessions: async_sessionmaker[AsyncSession]) -> Services:
@@ -25,4 +27,5 @@ class Services:
             users=UserService(sessions),
             initiatives=InitiativeService(sessions, index),
             matching=MatchingService(sessions, index),
+            privacy=PrivacyService(sessions),
         )

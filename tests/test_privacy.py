@@ -1,0 +1,54 @@
+"""/privacy: what is kept and why, and the export of all of it."""
+
+from __future__ import annotations
+
+import json
+
+
+from bot.services.privacy import personal_tables
+from tests.flows import answer_until_summary, onboard
+from tests.harness import BotHarness
+
+
+async def test_privacy_says_what_is_kept_in_both_languages(bot: BotHarness) -> None:
+    anna = bot.person(1001, "Anna")
+    [reply] = await bot.send(anna, "/privacy")
+    assert "Wat ik bewaar." in reply.text and "nooit je naam" in reply.text
+    assert reply.buttons == []  # nothing is kept yet, so there is nothing to download
+    emma = bot.person(1002, "Emma", language_code="en")
+    await onboard(bot, emma)
+    [reply] = await bot.send(emma, "/privacy")
+    assert "What I keep." in reply.text
+    assert reply.buttons == [("📦 Download my data", "privacy:export")]
+
+
+async def test_the_export_holds_everything_about_the_resident(bot: BotHarness) -> None:
+    anna = bot.person(1001, "Anna", username="anna")
+    bram = bot.person(1002, "Bram")
+    await onboard(bot, anna)
+    await onboard(bot, bram)
+    await answer_until_summary(bot, anna, "Hondenspeeltuin")
+    await bot.press(anna, "Opslaan")
+    await answer_until_summary(bot, bram, "Moestuin")
+    await bot.press(bram, "Opslaan")
+    await bot.send(anna, "/privacy")
+    await bot.send(anna, "/idee")
+    await bot.send(anna, "Nog een half idee")  # a conversation in progress is data too
+    calls = await bot.press(anna, "privacy:export")
+    [document] = [c for c in calls if c.method == "sendDocument"]
+    name, content, _ = document.files["document"]
+    assert name == "burgerbeest-gegevens.json"
+    data = json.loads(content)
+    assert data["you"]["telegram_id"] == 1001 and data["you"]["username"] == "anna"
+    assert [i["title"] for i in data["initiatives"]] == ["Hondenspeeltuin"]  # not Bram's
+    assert data["conversation_in_progress"]["draft"]["title"] == "Nog een half idee"
+    assert "normalized" not in data["initiatives"][0]
+    # Every table that refers to a user has its section, empty or not.
+    assert {t.name for t in personal_tables()} <= set(data)
+
+
+async def test_a_stranger_gets_no_export(bot: BotHarness) -> None:
+    stranger = bot.person(2002, "Stranger")
+    await bot.press_data(stranger, "privacy:export")
+    assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
+    assert bot.calls("sendDocument") == []

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import MatchIndex
+from bot.services.broadcasts import BroadcastService
+from bot.services.following import FollowingService
 from bot.services.initiatives import InitiativeService
 from bot.services.matching import MatchingService
 from bot.services.privacy import PrivacyService
@@ -18,6 +20,8 @@ class Services:
     users: UserService
     initiatives: InitiativeService
     matching: MatchingService
+    broadcasts: BroadcastService
+    following: FollowingService
     privacy: PrivacyService
 
     @classmethod
@@ -27,5 +31,7 @@ class Services:
             users=UserService(sessions),
             initiatives=InitiativeService(sessions, index),
             matching=MatchingService(sessions, index),
+            broadcasts=BroadcastService(sessions),
+            following=FollowingService(sessions),
             privacy=PrivacyService(sessions),
         )

@@ -31,7 +31,17 @@ from models.database import create_engine, create_sessionmaker
 # Initiatives stored by another process (an import, a second instance) reach the index this late.
 INDEX_REFRESH_S = 60
 # Commands in the menu, in the order shown; each has a description key "command.<name>".
-RESIDENT_COMMANDS = ("idee", "zoek", "mijn", "taal", "help", "privacy", "annuleer", "start")
+RESIDENT_COMMANDS = (
+    "idee",
+    "vraag",
+    "zoek",
+    "mijn",
+    "taal",
+    "help",
+    "privacy",
+    "annuleer",
+    "start",
+)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
@@ -140,7 +150,7 @@ def build_application(
         config=config,
         engine=engine,
         sessions=sessions,
-        services=Services.create(sessions),
+        services=Services.create(sessions, config),
         flood=FloodGuard(),
         metrics=Metrics(),
     )

@@ -11,6 +11,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -81,6 +82,50 @@ class MunicipalityConfig:
 
 
 @dataclass(frozen=True)
+class RoutingRule:
+    """Questions whose topic key starts with `topic` (and in `kern`, if set) go to `servants`:
+    civil servants by their invite handle (a string) or Telegram id (a number), first available."""
+
+    topic: str
+    servants: tuple[str | int, ...]
+    kern: str | None = None
+
+    def matches(self, topic_key: str | None, kern: str | None) -> bool:
+        if topic_key is None:
+            return False
+        prefix_ok = f"{topic_key}/".startswith(f"{self.topic}/")
+        return prefix_ok and (self.kern is None or self.kern == kern)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A question the bot asks a resident after a question on `topic` (a key or key prefix)."""
+
+    topic: str
+    key: str
+    text: dict[str, str]  # language → wording
+
+
+@dataclass(frozen=True)
+class QuestionsConfig:
+    """Questions to the municipality: routing, dispatch times, reminders, invites, moderators."""
+
+    topics_file: Path | None = None  # None: the shipped bot/data/topics.toml
+    rules: tuple[RoutingRule, ...] = ()
+    follow_ups: tuple[FollowUp, ...] = ()
+    dispatch_times: tuple[time, ...] = (time(9, 0), time(14, 0))
+    reminder_days_before: int = 1
+    reopen_days: int = 14
+    invite_days: int = 14
+    moderators: tuple[int, ...] = ()
+
+    def follow_ups_for(self, topic_key: str | None) -> list[FollowUp]:
+        if topic_key is None:
+            return []
+        return [f for f in self.follow_ups if f"{topic_key}/".startswith(f"{f.topic}/")]
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     telegram: TelegramConfig
@@ -89,6 +134,7 @@ class Config:
     default_language: str = "nl"
     log_level: str = "INFO"
     http: HttpConfig = field(default_factory=HttpConfig)
+    questions: QuestionsConfig = field(default_factory=QuestionsConfig)
 
 
 def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
@@ -105,6 +151,87 @@ def _string(table: dict[str, Any], key: str, path: Path, section: str, default: 
     if not isinstance(value, str):
         raise ConfigError(path, f"{section}.{key}", "must be a string")
     return value.strip()
+
+
+def _int(table: dict[str, Any], key: str, path: Path, section: str, default: int, low: int) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(path, f"{section}.{key}", f"must be a whole number of at least {low}")
+    return value
+
+
+def _tables(data: dict[str, Any], name: str, path: Path, where: str) -> list[dict[str, Any]]:
+    value = data.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(path, where, f"must be a list of tables ([[{where}]])")
+    return value
+
+
+def _questions(data: dict[str, Any], path: Path, kernen: tuple[str, ...]) -> QuestionsConfig:
+    routing = _table(data, "routing", path)
+    topics_file: Path | None = None
+    if routing.get("topics_file"):
+        topics_file = Path(_string(routing, "topics_file", path, "routing", None))
+        if not topics_file.is_absolute():
+            topics_file = path.resolve().parent / topics_file
+        if not topics_file.is_file():
+            raise ConfigError(path, "routing.topics_file", f"does not exist: {topics_file}")
+    rules = []
+    for number, raw in enumerate(_tables(routing, "rules", path, "routing.rules"), 1):
+        where = f"routing.rules #{number}"
+        topic = raw.get("topic")
+        if not isinstance(topic, str) or not topic.strip():
+            raise ConfigError(path, where, "needs topic = a topic key or its beginning")
+        kern = raw.get("kern")
+        if kern is not None and kern not in kernen:
+            raise ConfigError(path, where, f"names kern {kern!r}, which is not in [municipality]")
+        servants = raw.get("servants")
+        if (
+            not isinstance(servants, list)
+            or not servants
+            or not all(isinstance(s, str | int) and not isinstance(s, bool) for s in servants)
+        ):
+            raise ConfigError(
+                path, where, "needs servants = a list of invite handles or Telegram ids"
+            )
+        rules.append(RoutingRule(topic.strip(), tuple(servants), kern))
+    follow_ups = []
+    for number, raw in enumerate(_tables(data, "follow_ups", path, "follow_ups"), 1):
+        where = f"follow_ups #{number}"
+        texts = {lang: raw.get(lang) for lang in LANGUAGES}
+        if not isinstance(raw.get("topic"), str) or not isinstance(raw.get("key"), str):
+            raise ConfigError(path, where, "needs topic and key")
+        if not all(isinstance(t, str) and t.strip() for t in texts.values()):
+            raise ConfigError(path, where, "needs the question in nl and en")
+        follow_ups.append(
+            FollowUp(raw["topic"], raw["key"], {k: str(v).strip() for k, v in texts.items()})
+        )
+    dispatch = _table(data, "dispatch", path)
+    raw_times = dispatch.get("times", ["09:00", "14:00"])
+    times = []
+    if not isinstance(raw_times, list) or not raw_times:
+        raise ConfigError(path, "dispatch.times", 'must be a list of times like ["09:00"]')
+    for raw_time in raw_times:
+        try:
+            times.append(time.fromisoformat(raw_time))
+        except (TypeError, ValueError):
+            raise ConfigError(path, "dispatch.times", f"has {raw_time!r}, not a time") from None
+    moderators = _table(data, "moderators", path).get("telegram_ids", [])
+    if not isinstance(moderators, list) or not all(
+        isinstance(m, int) and not isinstance(m, bool) for m in moderators
+    ):
+        raise ConfigError(path, "moderators.telegram_ids", "must be a list of Telegram ids")
+    questions = _table(data, "questions", path)
+    return QuestionsConfig(
+        topics_file=topics_file,
+        rules=tuple(rules),
+        follow_ups=tuple(follow_ups),
+        dispatch_times=tuple(sorted(set(times))),
+        reminder_days_before=_int(dispatch, "reminder_days_before", path, "dispatch", 1, 0),
+        reopen_days=_int(questions, "reopen_days", path, "questions", 14, 1),
+        invite_days=_int(questions, "invite_days", path, "questions", 14, 1),
+        moderators=tuple(moderators),
+    )
 
 
 def _default_database_url(path: Path) -> str:
@@ -211,4 +338,5 @@ def load_config(path: Path, *, environ: dict[str, str] | None = None) -> Config:
         default_language=language,
         log_level=log_level,
         http=_http(data, path, env),
+        questions=_questions(data, path, tuple(k.strip() for k in kernen)),
     )

@@ -6,7 +6,18 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.app import BotApplication, BotContext
-from handlers import common, initiative, introductions, mine, onboarding, privacy, search
+from handlers import (
+    civil_servant,
+    common,
+    dispatch,
+    initiative,
+    introductions,
+    mine,
+    onboarding,
+    privacy,
+    question,
+    search,
+)
 
 # First groups: count every update, then flood control, before any work is done for it.
 COUNT_GROUP = -2
@@ -26,6 +37,9 @@ def register(application: BotApplication) -> None:
     # The conversation goes first: while /idee is open it answers everything, commands included.
     initiative.register(application)
     introductions.register(application)
+    question.register(application)
+    civil_servant.register(application)
+    dispatch.register(application)
     search.register(application)
     onboarding.register(application)
     mine.register(application)

@@ -10,6 +10,7 @@ from bot.app import BotApplication, BotContext
 from bot.i18n import Translator, translator
 from bot.services.initiatives import ALLOWED_STATUS_CHANGES
 from handlers.common import clear_buttons, keyboard, requires_resident, send_to
+from handlers.dispatch import question_values
 from models import Initiative, InitiativeStatus, User
 
 SHOWN = 15  # keeps the message well under Telegram's 4,096 characters with long titles
@@ -30,7 +31,8 @@ def _item(t: Translator, item: Initiative, tz: object) -> str:
 async def mine(update: Update, context: BotContext, user: User, t: Translator) -> None:
     """List the newest initiatives of the resident and those they joined."""
     mine = await context.services.initiatives.of_author(user.id, limit=SHOWN)
-    if mine.total == 0 and not mine.joined:
+    questions = await context.services.questions.of_resident(user.id, limit=SHOWN)
+    if mine.total == 0 and not mine.joined and not questions.total:
         await update.effective_message.reply_text(t("mijn.empty"))
         return
     tz = context.config.municipality.tz
@@ -43,6 +45,9 @@ async def mine(update: Update, context: BotContext, user: User, t: Translator) -
     if mine.joined:
         lines.append(t("mijn.joined_header"))
         lines += [_item(t, item, tz) for item in mine.joined]
+    if questions.total:
+        lines.append(t.plural("vraag.mine_header", questions.total))
+        lines += [t("vraag.mine_item", **question_values(context, t, q)) for q in questions.latest]
     movable = [i for i in mine.latest if ALLOWED_STATUS_CHANGES[i.status]]
     buttons = [(t("mijn.button_status", number=i.id), f"mijn:status:{i.id}") for i in movable]
     markup = keyboard([buttons[n : n + 3] for n in range(0, len(buttons), 3)]) if buttons else None

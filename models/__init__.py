@@ -2,30 +2,34 @@
 
 from models.base import Base
 from models.bot_state import BotState
-from models.broadcast import Broadcast, BroadcastDelivery, BroadcastState, DeliveryState
-from models.follow import AnnouncementMute, Follow, FollowKind
+from models.civil_servant import CivilServant, Invite
 from models.initiative import Initiative, InitiativeStatus, InitiativeStatusChange, Need
 from models.matching import Introduction, IntroductionStatus, MatchNotice, Supporter
-from models.user import ContactMethod, User
+from models.question import EventKind, Question, QuestionEvent, QuestionStatus
+from models.user import ContactMethod, Role, User
+from models.work import ScheduledWork, WorkKind, WorkState
 
 __all__ = [
-    "AnnouncementMute",
     "Base",
     "BotState",
-    "Broadcast",
-    "BroadcastDelivery",
-    "BroadcastState",
+    "CivilServant",
     "ContactMethod",
-    "DeliveryState",
-    "Follow",
-    "FollowKind",
+    "EventKind",
     "Initiative",
     "InitiativeStatus",
     "InitiativeStatusChange",
     "Introduction",
     "IntroductionStatus",
+    "Invite",
     "MatchNotice",
     "Need",
+    "Question",
+    "QuestionEvent",
+    "QuestionStatus",
+    "Role",
+    "ScheduledWork",
     "Supporter",
     "User",
+    "WorkKind",
+    "WorkState",
 ]

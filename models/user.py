@@ -18,6 +18,15 @@ class ContactMethod(enum.StrEnum):
     PROFILE_LINK = "profile_link"
 
 
+class Role(enum.StrEnum):
+    RESIDENT = "resident"
+    CIVIL_SERVANT = "ambtenaar"
+    MODERATOR = "moderator"
+
+
+role_type = Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
 class User(Timestamped, Base):
     __tablename__ = "users"
 
@@ -39,6 +48,8 @@ class User(Timestamped, Base):
     )
     # False once Telegram said the user blocked the bot: nothing is sent to them any more.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Moderators may also come from the config ([moderators] telegram_ids).
+    role: Mapped[Role] = mapped_column(role_type, default=Role.RESIDENT, server_default="resident")
 
     @property
     def onboarded(self) -> bool:

@@ -142,7 +142,17 @@ async def test_command_menus_are_set_per_language(bot: BotHarness) -> None:
     assert set(menus) == {None, "nl", "en"}
     assert menus[None] == menus["nl"]
     names = [c["command"] for c in menus["en"]]
-    assert names == ["idee", "zoek", "mijn", "taal", "help", "privacy", "annuleer", "start"]
+    assert names == [
+        "idee",
+        "vraag",
+        "zoek",
+        "mijn",
+        "taal",
+        "help",
+        "privacy",
+        "annuleer",
+        "start",
+    ]
     assert menus["en"][0]["description"] == "Share an idea for your neighbourhood"
     assert menus["nl"][0]["description"] == "Deel een idee voor je buurt"
 

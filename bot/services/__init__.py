@@ -6,13 +6,17 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config import Config
 from bot.matching import MatchIndex
-from bot.services.broadcasts import BroadcastService
-from bot.services.following import FollowingService
+from bot.services.civil_servants import CivilServantService
+from bot.services.dispatch import DispatchService
 from bot.services.initiatives import InitiativeService
+from bot.services.invites import InviteService
 from bot.services.matching import MatchingService
 from bot.services.privacy import PrivacyService
+from bot.services.questions import QuestionService
 from bot.services.users import UserService
+from bot.workdays import WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -20,18 +24,27 @@ class Services:
     users: UserService
     initiatives: InitiativeService
     matching: MatchingService
-    broadcasts: BroadcastService
-    following: FollowingService
     privacy: PrivacyService
+    questions: QuestionService
+    civil_servants: CivilServantService
+    invites: InviteService
+    dispatch: DispatchService
 
     @classmethod
-    def create(cls, sessions: async_sessionmaker[AsyncSession]) -> Services:
+    def create(
+        cls, sessions: async_sessionmaker[AsyncSession], config: Config | None = None
+    ) -> Services:
         index = MatchIndex()
+        questions_config = config.questions if config else None
+        calendar = WorkingCalendar(config.municipality.tz) if config else WorkingCalendar()
+        questions = QuestionService(sessions, questions_config, calendar)
         return cls(
             users=UserService(sessions),
             initiatives=InitiativeService(sessions, index),
             matching=MatchingService(sessions, index),
-            broadcasts=BroadcastService(sessions),
-            following=FollowingService(sessions),
             privacy=PrivacyService(sessions),
+            questions=questions,
+            civil_servants=CivilServantService(sessions, questions.config.moderators),
+            invites=InviteService(sessions, questions.config.invite_days),
+            dispatch=DispatchService(sessions, questions),
         )

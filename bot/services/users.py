@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import ContactMethod, User
+from models import ContactMethod, ScheduledWork, User, WorkState
 from models.base import utcnow
 
 
@@ -74,3 +75,37 @@ class UserService:
 
     async def choose_contact(self, telegram_id: int, method: ContactMethod) -> User | None:
         return await self.update(telegram_id, contact_method=method)
+
+    async def erase(self, telegram_id: int, now: datetime | None = None) -> bool:
+        """Remove a resident's personal data; False if there was nobody to erase.
+
+        Their questions stay for statistics without their words (open ones are closed and the
+        civil servant is told); the row stays as an empty placeholder under a negative id, so
+        what others built on it (an initiative, a supporter count) does not break.
+        """
+        from bot.services.questions import anonymise_questions  # questions import this module
+
+        now = now or utcnow()
+        async with self._sessions.begin() as session:
+            user = await self._get(session, telegram_id)
+            if user is None:
+                return False
+            await anonymise_questions(session, user, now)
+            await session.execute(
+                update(ScheduledWork)
+                .where(
+                    ScheduledWork.recipient_id == user.id,
+                    ScheduledWork.state == WorkState.PENDING,
+                )
+                .values(state=WorkState.CANCELLED)
+                .execution_options(synchronize_session=False)
+            )
+            user.telegram_id = -user.id
+            user.consent_at = None
+            user.language = None
+            user.kern = None
+            user.display_name = None
+            user.username = None
+            user.contact_method = None
+            user.active = False
+            return True

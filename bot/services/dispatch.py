@@ -1,0 +1,351 @@
+"""Sending what is due: digests, questions, reminders, escalations and notices. Free of Telegram.
+
+Each row is claimed before its message is sent, with a conditional UPDATE (`state = 'pending'` in
+the WHERE clause, rowcount checked): on SQLite and PostgreSQL alike only one claimer wins, so a
+second instance or an overlapping run never sends a row twice. The claim is committed before the
+send and the result recorded after it; a crash in between leaves the row `claimed`, and such a
+row is never sent again: after LEASE it is marked failed and logged. The question it was about is
+not lost: it stays with its civil servant, in /vragen, and its reminder and escalation still come.
+A passing failure (network, flood control) puts the row back to pending with a later due time; a
+blocked recipient is marked inactive, and a question meant for them goes to the backup or triage.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services.questions import QuestionService
+from models import (
+    CivilServant,
+    EventKind,
+    Question,
+    QuestionEvent,
+    QuestionStatus,
+    ScheduledWork,
+    User,
+    WorkKind,
+    WorkState,
+)
+from models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+# A claim older than this belongs to a run that died; its outcome is unknown.
+LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 6
+BATCH = 500
+# Buttons that make a notice about acting on the question: pointless once it is closed.
+_ACTION_BUTTONS = {"card", "triage"}
+
+
+class SendResult(enum.StrEnum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # the recipient blocked the bot
+    RETRY = "retry"  # a passing failure: try again later
+    FAILED = "failed"  # will not work however often it is tried
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message to send; the Telegram side renders it from these facts."""
+
+    work_id: int
+    kind: WorkKind
+    recipient: User
+    question: Question | None
+    payload: dict[str, Any]
+    servant: CivilServant | None = None  # the recipient's profile, when they have one
+
+
+@dataclass(frozen=True)
+class Sent:
+    result: SendResult
+    retry_after: float | None = None
+    error: str = ""
+
+
+Sender = Callable[[Delivery], Awaitable[Sent]]
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    blocked: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: WorkKind) -> None:
+        self.kinds[kind.value] = self.kinds.get(kind.value, 0) + 1
+
+
+class DispatchService:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], questions: QuestionService
+    ) -> None:
+        self._sessions = sessions
+        self._questions = questions
+
+    async def run_due(self, sender: Sender, now: datetime | None = None) -> DispatchReport:
+        """Send everything due by `now`, each civil servant's digest header before their
+        questions, until nothing due is left (rows added meanwhile, such as an escalation's
+        notices, included)."""
+        now = now or utcnow()
+        await self.recover_stale(now)
+        report = DispatchReport()
+        while ids := await self._due_ids(now):
+            for work_id in ids:
+                await self._process(work_id, sender, now, report)
+        return report
+
+    async def send_now(
+        self, ids: Iterable[int], sender: Sender, now: datetime | None = None
+    ) -> DispatchReport:
+        """Send these rows right away (a move in a chat owes its message now); what they lead
+        to (a reroute after a block) follows in the same call."""
+        now = now or utcnow()
+        report = DispatchReport()
+        pending = list(ids)
+        while pending:
+            follow_ups: list[int] = []
+            for work_id in pending:
+                follow_ups += await self._process(work_id, sender, now, report)
+            pending = follow_ups
+        return report
+
+    async def recover_stale(self, now: datetime) -> int:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(ScheduledWork)
+                .where(
+                    ScheduledWork.state == WorkState.CLAIMED,
+                    ScheduledWork.claimed_at < now - LEASE,
+                )
+                .values(
+                    state=WorkState.FAILED,
+                    last_error="claimed by a run that stopped; outcome unknown, not sent again",
+                )
+                .execution_options(synchronize_session=False)
+            )
+        if result.rowcount:
+            log.warning("%d scheduled messages were claimed by a stopped run", result.rowcount)
+        return result.rowcount
+
+    async def pending_count(self) -> int:
+        async with self._sessions() as session:
+            return (
+                await session.scalar(
+                    select(func.count())
+                    .select_from(ScheduledWork)
+                    .where(ScheduledWork.state == WorkState.PENDING)
+                )
+                or 0
+            )
+
+    async def _due_ids(self, now: datetime) -> list[int]:
+        digest_first = case((ScheduledWork.kind == WorkKind.DIGEST, 0), else_=1)
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(ScheduledWork.id)
+                .where(ScheduledWork.state == WorkState.PENDING, ScheduledWork.due_at <= now)
+                .order_by(
+                    ScheduledWork.due_at,
+                    ScheduledWork.recipient_id,
+                    digest_first,
+                    ScheduledWork.id,
+                )
+                .limit(BATCH)
+            )
+            return list(rows)
+
+    async def _process(
+        self, work_id: int, sender: Sender, now: datetime, report: DispatchReport
+    ) -> list[int]:
+        """Claim, send, record. Returns rows the outcome added that are due now."""
+        async with self._sessions.begin() as session:
+            claimed = await session.execute(
+                update(ScheduledWork)
+                .where(
+                    ScheduledWork.id == work_id,
+                    ScheduledWork.state == WorkState.PENDING,
+                    ScheduledWork.due_at <= now,
+                )
+                .values(
+                    state=WorkState.CLAIMED,
+                    claimed_at=now,
+                    attempts=ScheduledWork.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:
+                return []  # another run has it, or it is not due (any more)
+            row = await session.get(ScheduledWork, work_id, populate_existing=True)
+            assert row is not None
+            delivery, added = await self._prepare(session, row, now)
+            if delivery is None:
+                report.cancelled += row.state is WorkState.CANCELLED
+                return added
+        # The claim is committed: from here a crash means "maybe sent", never "sent twice".
+        try:
+            if delivery.recipient.active:
+                sent = await sender(delivery)
+            else:  # an assignee known to have blocked the bot: straight to the reroute
+                sent = Sent(SendResult.BLOCKED)
+        except Exception as exc:
+            log.exception("sending scheduled message %s failed", work_id)
+            sent = Sent(SendResult.FAILED, error=type(exc).__name__)
+        return await self._record(work_id, delivery, sent, now, report)
+
+    async def _prepare(
+        self, session: AsyncSession, row: ScheduledWork, now: datetime
+    ) -> tuple[Delivery | None, list[int]]:
+        """What to send for a claimed row, or None after cancelling it (or, for an
+        escalation, after writing the notices it leads to)."""
+        question = await session.get(Question, row.question_id) if row.question_id else None
+        recipient = await session.get(User, row.recipient_id) if row.recipient_id else None
+        assignee = (
+            await session.get(CivilServant, question.assignee_id)
+            if question is not None and question.assignee_id
+            else None
+        )
+        for_assignee = assignee is not None and recipient is not None
+        for_assignee = for_assignee and assignee.user_id == recipient.id
+
+        def cancel() -> tuple[None, list[int]]:
+            row.state = WorkState.CANCELLED
+            row.done_at = now
+            return None, []
+
+        if row.kind is WorkKind.ESCALATION:
+            if question is None or not question.status.awaits_civil_servant:
+                return cancel()
+            added = await self._questions.escalate(session, question, now)
+            row.state = WorkState.DONE
+            row.done_at = now
+            return None, [r.id for r in added]
+        if recipient is None:
+            return cancel()
+        if row.kind is WorkKind.DIGEST:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(ScheduledWork)
+                .where(
+                    ScheduledWork.kind == WorkKind.DELIVER,
+                    ScheduledWork.recipient_id == recipient.id,
+                    ScheduledWork.state == WorkState.PENDING,
+                    ScheduledWork.due_at <= now,
+                )
+            )
+            if not count:
+                return cancel()
+            row.payload = {**row.payload, "count": count}
+        elif row.kind is WorkKind.DELIVER:
+            if question is None or question.status is not QuestionStatus.SUBMITTED:
+                return cancel()
+            if not for_assignee:
+                return cancel()
+        elif row.kind is WorkKind.REMINDER:
+            if question is None or not question.status.awaits_civil_servant:
+                return cancel()
+            if not for_assignee:
+                return cancel()
+        elif row.payload.get("buttons") in _ACTION_BUTTONS:
+            if question is None or not question.status.is_open:
+                return cancel()
+            triage = row.payload.get("key") == "vraag.triage_notice"
+            if triage and question.status is not QuestionStatus.TRIAGE:
+                return cancel()
+        if not recipient.active and not for_assignee:
+            return cancel()
+        servant = await session.scalar(
+            select(CivilServant).where(CivilServant.user_id == recipient.id)
+        )
+        return Delivery(row.id, row.kind, recipient, question, dict(row.payload), servant), []
+
+    async def _record(
+        self,
+        work_id: int,
+        delivery: Delivery,
+        sent: Sent,
+        now: datetime,
+        report: DispatchReport,
+    ) -> list[int]:
+        added: list[int] = []
+        async with self._sessions.begin() as session:
+            row = await session.get(ScheduledWork, work_id, populate_existing=True)
+            assert row is not None
+            if sent.result is SendResult.SENT:
+                row.state = WorkState.DONE
+                row.done_at = now
+                report.sent += 1
+                report.count(row.kind)
+                await self._after_sent(session, row, now)
+            elif sent.result is SendResult.RETRY and row.attempts < MAX_ATTEMPTS:
+                row.state = WorkState.PENDING
+                backoff = max(sent.retry_after or 0, 30 * 2 ** (row.attempts - 1))
+                row.due_at = now + timedelta(seconds=backoff)
+                row.last_error = sent.error[:200] or "retry"
+                report.retried += 1
+            elif sent.result is SendResult.BLOCKED:
+                row.state = WorkState.FAILED
+                row.done_at = now
+                row.last_error = "blocked by the recipient"
+                report.blocked += 1
+                added = await self._after_blocked(session, row, now)
+            else:
+                row.state = WorkState.FAILED
+                row.done_at = now
+                row.last_error = sent.error[:200] or "failed"
+                report.failed += 1
+                log.warning("scheduled message %s failed: %s", work_id, row.last_error)
+        return added
+
+    async def _after_sent(self, session: AsyncSession, row: ScheduledWork, now: datetime) -> None:
+        if row.question_id is None or row.kind not in (WorkKind.DELIVER, WorkKind.REMINDER):
+            return
+        question = await session.get(Question, row.question_id, populate_existing=True)
+        if question is None:
+            return
+        if row.kind is WorkKind.DELIVER and question.status is QuestionStatus.SUBMITTED:
+            question.status = QuestionStatus.DELIVERED
+            kind = EventKind.DELIVERED
+        else:
+            kind = EventKind.REMINDED
+        session.add(
+            QuestionEvent(
+                question_id=question.id,
+                kind=kind,
+                status=question.status,
+                civil_servant_id=question.assignee_id,
+                at=now,
+            )
+        )
+
+    async def _after_blocked(
+        self, session: AsyncSession, row: ScheduledWork, now: datetime
+    ) -> list[int]:
+        """Nothing more goes to someone who blocked the bot; a question waiting for them as
+        its assignee goes to their backup, or else to the moderators' triage queue."""
+        recipient = await session.get(User, row.recipient_id, populate_existing=True)
+        if recipient is None:
+            return []
+        recipient.active = False
+        if row.question_id is None:
+            return []
+        question = await session.get(Question, row.question_id, populate_existing=True)
+        if question is None or not question.status.is_open:
+            return []
+        assignee = await session.get(CivilServant, question.assignee_id or 0)
+        if assignee is None or assignee.user_id != recipient.id:
+            return []
+        await session.flush()
+        return await self._questions.reroute_blocked(session, question, recipient, now)

@@ -1,0 +1,824 @@
+"""Questions of residents to the municipality: classifying, routing, the civil servant's moves
+(answer, ask for more, forward, close), feedback and reopening. Free of Telegram.
+
+Every message a move owes someone is written as a `scheduled_work` row in the same transaction
+as the move itself; the dispatch service sends them (at once when the row is due now, which the
+handlers ask for right away), so a crash between the move and the message loses nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import QuestionsConfig
+from bot.routing import Taxonomy, TopicClassifier, TopicScore, is_confident, load_taxonomy
+from bot.services.civil_servants import moderator_users
+from bot.workdays import WorkingCalendar
+from models import (
+    CivilServant,
+    EventKind,
+    Question,
+    QuestionEvent,
+    QuestionStatus,
+    Role,
+    ScheduledWork,
+    User,
+    WorkKind,
+    WorkState,
+)
+from models.base import utcnow
+
+QUESTION_MAX = 2000
+DETAIL_MAX = 300
+MESSAGE_MAX = 3000
+FEEDBACK_MAX = 1000
+# A question without a topic ("iets anders", then "weet ik niet") is due in this many days.
+DEFAULT_DEADLINE_DAYS = 10
+# Events whose text the resident wrote: blanked when they erase their data.
+RESIDENT_TEXT_EVENTS = (EventKind.CREATED, EventKind.RESIDENT_REPLIED, EventKind.FEEDBACK)
+# Work that belongs to one assignment: replaced when the question moves on.
+ASSIGNMENT_WORK = (WorkKind.DELIVER, WorkKind.REMINDER, WorkKind.ESCALATION)
+
+
+@dataclass
+class QuestionDraft:
+    """What /vraag has collected so far; plain data for the conversation's storage."""
+
+    text: str = ""
+    topic_key: str | None = None
+    confidence: float | None = None
+    candidates: list[str] = field(default_factory=list)
+    kern: str = ""
+    details: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> QuestionDraft:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a move did: `ok`, the reason when not, the question and the work to send now."""
+
+    ok: bool
+    reason: str = ""
+    question: Question | None = None
+    assignee: CivilServant | None = None
+    send_now: list[int] = field(default_factory=list)
+
+
+def _refused(reason: str) -> Outcome:
+    return Outcome(False, reason)
+
+
+@dataclass(frozen=True)
+class MyQuestions:
+    total: int
+    latest: list[Question]
+
+
+class QuestionService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        config: QuestionsConfig | None = None,
+        calendar: WorkingCalendar | None = None,
+        taxonomy: Taxonomy | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.config = config or QuestionsConfig()
+        self.calendar = calendar or WorkingCalendar()
+        self.taxonomy = taxonomy or load_taxonomy(self.config.topics_file)
+        self.classifier = TopicClassifier(self.taxonomy)
+        self._moderator_ids = frozenset(self.config.moderators)
+
+    # --- topics --------------------------------------------------------------------------
+
+    def classify(self, text: str) -> tuple[list[TopicScore], bool]:
+        """The best topics and whether the first may be used without asking the resident."""
+        scores = self.classifier.classify(text, limit=3)
+        return scores, is_confident(scores)
+
+    def topic_name(self, key: str | None, language: str) -> str | None:
+        topic = self.taxonomy.get(key) if key else None
+        return topic.name(language) if topic else None
+
+    def _deadline_days(self, key: str | None) -> int:
+        topic = self.taxonomy.get(key) if key else None
+        return topic.deadline_days if topic else DEFAULT_DEADLINE_DAYS
+
+    def is_urgent(self, key: str | None) -> bool:
+        topic = self.taxonomy.get(key) if key else None
+        return bool(topic and topic.urgent)
+
+    # --- reading -------------------------------------------------------------------------
+
+    async def get(self, question_id: int) -> Question | None:
+        async with self._sessions() as session:
+            return await session.get(Question, question_id)
+
+    async def of_resident(self, user_id: int, *, limit: int = 10) -> MyQuestions:
+        async with self._sessions() as session:
+            total = await session.scalar(
+                select(func.count()).select_from(Question).where(Question.resident_id == user_id)
+            )
+            rows = await session.scalars(
+                select(Question)
+                .where(Question.resident_id == user_id)
+                .order_by(Question.id.desc())
+                .limit(limit)
+            )
+            return MyQuestions(total or 0, list(rows))
+
+    async def open_for(self, servant_id: int) -> list[Question]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Question)
+                .where(
+                    Question.assignee_id == servant_id,
+                    Question.status != QuestionStatus.CLOSED,
+                )
+                .order_by(Question.deadline_at, Question.id)
+            )
+            return list(rows)
+
+    async def triage_queue(self) -> list[Question]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Question)
+                .where(Question.status == QuestionStatus.TRIAGE)
+                .order_by(Question.id)
+            )
+            return list(rows)
+
+    async def events(self, question_id: int) -> list[QuestionEvent]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(QuestionEvent)
+                .where(QuestionEvent.question_id == question_id)
+                .order_by(QuestionEvent.id)
+            )
+            return list(rows)
+
+    # --- submitting ----------------------------------------------------------------------
+
+    async def submit(
+        self, resident: User, draft: QuestionDraft, now: datetime | None = None
+    ) -> Outcome:
+        """Store the question with its deadline, route it and schedule its delivery."""
+        now = now or utcnow()
+        if not draft.text:
+            return _refused("incomplete")
+        async with self._sessions.begin() as session:
+            question = Question(
+                resident_id=resident.id,
+                text=draft.text,
+                topic_key=draft.topic_key,
+                confidence=draft.confidence,
+                kern=draft.kern or resident.kern,
+                details=dict(draft.details),
+                status=QuestionStatus.SUBMITTED,
+                created_at=now,
+                deadline_at=self.calendar.add_working_days(
+                    now, self._deadline_days(draft.topic_key)
+                ),
+            )
+            session.add(question)
+            await session.flush()
+            self._event(session, question, EventKind.CREATED, resident.id, text=draft.text)
+            servant = await self._route(session, question, now, exclude=set())
+            send_now = await self._assign(session, question, servant, now, actor_id=None)
+            return Outcome(True, question=question, assignee=servant, send_now=send_now)
+
+    # --- routing -------------------------------------------------------------------------
+
+    async def _route(
+        self, session: AsyncSession, question: Question, now: datetime, exclude: set[int]
+    ) -> CivilServant | None:
+        """Rules from the config in order, then profiles (most specific topic first); an away,
+        blocked or excluded civil servant hands over to their backup; else None (triage)."""
+        servants = list(await session.scalars(select(CivilServant)))
+        by_id = {s.id: s for s in servants}
+        by_handle = {s.handle: s for s in servants if s.handle}
+        by_telegram = {s.user.telegram_id: s for s in servants}
+        today = self.calendar.local_date(now)
+
+        def available(servant: CivilServant) -> bool:
+            return servant.id not in exclude and servant.user.active and not servant.is_away(today)
+
+        def pick(servant: CivilServant) -> CivilServant | None:
+            if available(servant):
+                return servant
+            backup = by_id.get(servant.backup_id) if servant.backup_id else None
+            return backup if backup is not None and available(backup) else None
+
+        topic, kern = question.topic_key, question.kern
+        for rule in self.config.rules:
+            if not rule.matches(topic, kern):
+                continue
+            for ref in rule.servants:
+                named = by_handle.get(ref) if isinstance(ref, str) else by_telegram.get(ref)
+                chosen = pick(named) if named else None
+                if chosen:
+                    return chosen
+        if topic is None:
+            return None
+        ranked = []
+        for servant in servants:
+            depth = max(
+                (len(t) for t in servant.topics if f"{topic}/".startswith(f"{t}/")), default=0
+            )
+            if depth and (not servant.kernen or kern in servant.kernen):
+                ranked.append((-depth, servant.id, servant))
+        for _, _, servant in sorted(ranked, key=lambda r: r[:2]):
+            chosen = pick(servant)
+            if chosen:
+                return chosen
+        return None
+
+    def _slot(self, now: datetime) -> datetime:
+        return self.calendar.next_slot(now, self.config.dispatch_times)
+
+    async def _assign(
+        self,
+        session: AsyncSession,
+        question: Question,
+        servant: CivilServant | None,
+        now: datetime,
+        *,
+        actor_id: int | None,
+        at_once: bool = False,
+        kind: EventKind = EventKind.ASSIGNED,
+    ) -> list[int]:
+        """Give the question to `servant` (None: the triage queue) and schedule what follows.
+        Returns the ids of work rows due now."""
+        await self._cancel(session, question.id, ASSIGNMENT_WORK)
+        if servant is None:
+            question.assignee_id = None
+            question.status = QuestionStatus.TRIAGE
+            self._event(session, question, EventKind.TRIAGED, actor_id)
+            rows = [
+                self._work(
+                    session,
+                    WorkKind.NOTICE,
+                    now,
+                    question,
+                    moderator,
+                    {"key": "vraag.triage_notice", "buttons": "triage"},
+                )
+                for moderator in await moderator_users(session, self._moderator_ids)
+            ]
+            await session.flush()
+            return [r.id for r in rows]
+        question.assignee_id = servant.id
+        question.status = QuestionStatus.SUBMITTED
+        self._event(session, question, kind, actor_id, servant_id=servant.id)
+        urgent = self.is_urgent(question.topic_key)
+        due = now if at_once or urgent else self._slot(now)
+        deliver = self._work(
+            session, WorkKind.DELIVER, due, question, servant.user, {"urgent": urgent}
+        )
+        if due > now:
+            await self._digest_header(session, servant.user_id, due)
+        self._deadline_work(session, question, servant.user, due, now)
+        await session.flush()
+        return [deliver.id] if due <= now else []
+
+    def _deadline_work(
+        self,
+        session: AsyncSession,
+        question: Question,
+        recipient: User,
+        delivered_by: datetime,
+        now: datetime,
+    ) -> None:
+        """A reminder one working day (configurable) before the deadline, at the first dispatch
+        time, if that comes after the delivery; the escalation at the first dispatch time
+        after the deadline. Working days throughout."""
+        if question.deadline_at is None:
+            return
+        day = self.calendar.local_date(question.deadline_at)
+        for _ in range(self.config.reminder_days_before):
+            day = self.calendar.previous_working_day(day)
+        first: time = self.config.dispatch_times[0]
+        remind_at = datetime.combine(day, first, tzinfo=self.calendar.tz).astimezone(UTC)
+        if remind_at > delivered_by and remind_at > now:
+            self._work(session, WorkKind.REMINDER, remind_at, question, recipient, {})
+        escalate_at = self._slot(max(question.deadline_at, now))
+        self._work(session, WorkKind.ESCALATION, escalate_at, question, None, {})
+
+    async def _digest_header(self, session: AsyncSession, user_id: int, due: datetime) -> None:
+        """One digest header per civil servant and dispatch time (a unique key)."""
+        key = f"digest:{user_id}:{due.astimezone(UTC).isoformat()}"
+        if await session.scalar(select(ScheduledWork.id).where(ScheduledWork.key == key)):
+            return
+        session.add(
+            ScheduledWork(
+                kind=WorkKind.DIGEST, due_at=due, recipient_id=user_id, key=key, payload={}
+            )
+        )
+
+    @staticmethod
+    def _work(
+        session: AsyncSession,
+        kind: WorkKind,
+        due: datetime,
+        question: Question | None,
+        recipient: User | None,
+        payload: dict[str, Any],
+    ) -> ScheduledWork:
+        row = ScheduledWork(
+            kind=kind,
+            due_at=due,
+            question_id=question.id if question else None,
+            recipient_id=recipient.id if recipient else None,
+            payload=payload,
+            state=WorkState.PENDING,
+            attempts=0,
+        )
+        session.add(row)
+        return row
+
+    @staticmethod
+    async def _cancel(session: AsyncSession, question_id: int, kinds: tuple[WorkKind, ...]) -> None:
+        await session.execute(
+            update(ScheduledWork)
+            .where(
+                ScheduledWork.question_id == question_id,
+                ScheduledWork.kind.in_(kinds),
+                ScheduledWork.state == WorkState.PENDING,
+            )
+            .values(state=WorkState.CANCELLED)
+            .execution_options(synchronize_session=False)
+        )
+
+    @staticmethod
+    def _event(
+        session: AsyncSession,
+        question: Question,
+        kind: EventKind,
+        actor_id: int | None,
+        *,
+        servant_id: int | None = None,
+        text: str | None = None,
+    ) -> None:
+        session.add(
+            QuestionEvent(
+                question_id=question.id,
+                kind=kind,
+                status=question.status,
+                actor_id=actor_id,
+                civil_servant_id=servant_id,
+                text=text,
+                at=utcnow(),
+            )
+        )
+
+    # --- who may act ---------------------------------------------------------------------
+
+    async def _handler_of(
+        self, session: AsyncSession, actor: User, question: Question
+    ) -> CivilServant | bool | None:
+        """The actor's profile if they may act on `question` (its assignee, or the assignee's
+        backup); True for a moderator without a profile; False when they may not."""
+        servant = await session.scalar(select(CivilServant).where(CivilServant.user_id == actor.id))
+        moderator = actor.role is Role.MODERATOR or actor.telegram_id in self._moderator_ids
+        if servant is not None and question.assignee_id is not None:
+            if question.assignee_id == servant.id:
+                return servant
+            assignee = await session.get(CivilServant, question.assignee_id)
+            if assignee is not None and assignee.backup_id == servant.id:
+                return servant
+        if moderator:
+            return servant if servant is not None else True
+        return False
+
+    async def _for_civil_servant(
+        self, session: AsyncSession, question_id: int, actor: User
+    ) -> tuple[Question, CivilServant | None] | str:
+        question = await session.get(Question, question_id, with_for_update=True)
+        if question is None:
+            return "unknown"
+        handler = await self._handler_of(session, actor, question)
+        if handler is False:
+            return "not_yours"
+        if not question.status.is_open:
+            return "closed"
+        if question.resident_id is None:
+            return "gone"
+        return question, handler if isinstance(handler, CivilServant) else None
+
+    async def may_handle(self, actor: User, question_id: int) -> bool:
+        async with self._sessions() as session:
+            question = await session.get(Question, question_id)
+            if question is None:
+                return False
+            return await self._handler_of(session, actor, question) is not False
+
+    # --- the civil servant's moves -------------------------------------------------------
+
+    async def answer(
+        self, question_id: int, actor: User, text: str, now: datetime | None = None
+    ) -> Outcome:
+        """The answer goes to the resident with the civil servant's name and department."""
+        now = now or utcnow()
+        async with self._sessions.begin() as session:
+            found = await self._for_civil_servant(session, question_id, actor)
+            if isinstance(found, str):
+                return _refused(found)
+            question, servant = found
+            question.status = QuestionStatus.ANSWERED
+            self._event(
+                session,
+                question,
+                EventKind.ANSWERED,
+                actor.id,
+                servant_id=servant.id if servant else None,
+                text=text,
+            )
+            await self._cancel(session, question.id, (WorkKind.REMINDER, WorkKind.ESCALATION))
+            row = await self._to_resident(
+                session,
+                question,
+                now,
+                "vraag.answer_to_resident",
+                {**self._signature(servant, actor), "answer": text},
+                buttons="answered",
+            )
+            return Outcome(True, question=question, send_now=[row.id])
+
+    async def request_info(
+        self, question_id: int, actor: User, text: str, now: datetime | None = None
+    ) -> Outcome:
+        """Ask the resident for more; the clock stops until they reply."""
+        now = now or utcnow()
+        async with self._sessions.begin() as session:
+            found = await self._for_civil_servant(session, question_id, actor)
+            if isinstance(found, str):
+                return _refused(found)
+            question, servant = found
+            question.status = QuestionStatus.INFO_REQUESTED
+            self._event(
+                session,
+                question,
+                EventKind.INFO_REQUESTED,
+                actor.id,
+                servant_id=servant.id if servant else None,
+                text=text,
+            )
+            await self._cancel(session, question.id, (WorkKind.REMINDER, WorkKind.ESCALATION))
+            row = await self._to_resident(
+                session,
+                question,
+                now,
+                "vraag.info_to_resident",
+                {**self._signature(servant, actor), "request": text},
+                buttons="reply",
+            )
+            return Outcome(True, question=question, send_now=[row.id])
+
+    async def forward(
+        self,
+        question_id: int,
+        actor: User,
+        *,
+        servant_id: int | None = None,
+        topic_key: str | None = None,
+        now: datetime | None = None,
+    ) -> Outcome:
+        """To a colleague (an away one hands over to their backup) or to a topic (routed
+        again, never back to the one forwarding); the resident hears who has it now."""
+        now = now or utcnow()
+        async with self._sessions.begin() as session:
+            found = await self._for_civil_servant(session, question_id, actor)
+            if isinstance(found, str):
+                return _refused(found)
+            question, _ = found
+            exclude = {question.assignee_id} if question.assignee_id else set()
+            if servant_id is not None:
+                target = await session.get(CivilServant, servant_id)
+                if target is None or target.id in exclude:
+                    return _refused("unknown")
+                today = self.calendar.local_date(now)
+                if target.is_away(today) or not target.user.active:
+                    backup = await session.get(CivilServant, target.backup_id or 0)
+                    if backup is not None and backup.user.active and not backup.is_away(today):
+                        target = backup
+            elif topic_key is not None and topic_key in self.taxonomy:
+                question.topic_key = topic_key
+                target = await self._route(session, question, now, exclude)
+            else:
+                return _refused("unknown")
+            send_now = await self._assign(
+                session,
+                question,
+                target,
+                now,
+                actor_id=actor.id,
+                at_once=True,
+                kind=EventKind.FORWARDED,
+            )
+            if target is not None:
+                row = await self._to_resident(
+                    session, question, now, "vraag.forwarded_to_resident", target.summary()
+                )
+                send_now.append(row.id)
+            return Outcome(True, question=question, assignee=target, send_now=send_now)
+
+    async def close(self, question_id: int, actor: User, now: datetime | None = None) -> Outcome:
+        """Close; the resident is asked for feedback and may reopen within the configured days."""
+        now = now or utcnow()
+        async with self._sessions.begin() as session:
+            found = await self._for_civil_servant(session, question_id, actor)
+            if isinstance(found, str):
+                return _refused(found)
+            question, servant = found
+            question.status = QuestionStatus.CLOSED
+            question.closed_at = now
+            self._event(
+                session,
+                question,
+                EventKind.CLOSED,
+                actor.id,
+                servant_id=servant.id if servant else None,
+            )
+            await self._cancel(session, question.id, ASSIGNMENT_WORK)
+            row = await self._to_resident(
+                session,
+                question,
+                now,
+                "vraag.closed_to_resident",
+                {"days": self.config.reopen_days},
+                buttons="feedback",
+            )
+            return Outcome(True, question=question, send_now=[row.id])
+
+    async def assign_by_moderator(
+        self, question_id: int, actor: User, servant_id: int, now: datetime | None = None
+    ) -> Outcome:
+        """A moderator gives a question from the triage queue to a civil servant, at once."""
+        now = now or utcnow()
+        if not (actor.role is Role.MODERATOR or actor.telegram_id in self._moderator_ids):
+            return _refused("not_yours")
+        async with self._sessions.begin() as session:
+            question = await session.get(Question, question_id, with_for_update=True)
+            target = await session.get(CivilServant, servant_id)
+            if question is None or target is None:
+                return _refused("unknown")
+            if question.status is not QuestionStatus.TRIAGE:
+                return _refused("taken")
+            if question.resident_id is None:
+                return _refused("gone")
+            send_now = await self._assign(
+                session, question, target, now, actor_id=actor.id, at_once=True
+            )
+            row = await self._to_resident(
+                session, question, now, "vraag.forwarded_to_resident", target.summary()
+            )
+            return Outcome(True, question=question, assignee=target, send_now=[*send_now, row.id])
+
+    # --- the resident's moves ------------------------------------------------------------
+
+    async def _own(
+        self, session: AsyncSession, question_id: int, resident: User
+    ) -> Question | None:
+        question = await session.get(Question, question_id, with_for_update=True)
+        if question is None or question.resident_id != resident.id:
+            return None
+        return question
+
+    async def resident_reply(
+        self, question_id: int, resident: User, text: str, now: datetime | None = None
+    ) -> Outcome:
+        """The resident's answer to a request for more information goes back to the assignee;
+        the clock runs again."""
+        now = now or utcnow()
+        async with self._sessions.begin() as session:
+            question = await self._own(session, question_id, resident)
+            if question is None:
+                return _refused("not_yours")
+            if question.status is not QuestionStatus.INFO_REQUESTED:
+                return _refused("not_waiting")
+            question.status = QuestionStatus.DELIVERED
+            self._event(session, question, EventKind.RESIDENT_REPLIED, resident.id, text=text)
+            send_now: list[int] = []
+            assignee = await session.get(CivilServant, question.assignee_id or 0)
+            if assignee is not None:
+                row = self._work(
+                    session,
+                    WorkKind.NOTICE,
+                    now,
+                    question,
+                    assignee.user,
+                    {"key": "vraag.reply_to_servant", "values": {"reply": text}, "buttons": "card"},
+                )
+                self._deadline_work(session, question, assignee.user, now, now)
+                await session.flush()
+                send_now.append(row.id)
+            return Outcome(True, question=question, assignee=assignee, send_now=send_now)
+
+    async def feedback(
+        self,
+        question_id: int,
+        resident: User,
+        *,
+        score: int | None = None,
+        text: str | None = None,
+    ) -> Outcome:
+        async with self._sessions.begin() as session:
+            question = await self._own(session, question_id, resident)
+            if question is None or question.status is not QuestionStatus.CLOSED:
+                return _refused("not_yours")
+            if score is not None:
+                if not 1 <= score <= 5:
+                    return _refused("unknown")
+                question.feedback_score = score
+            if text:
+                question.feedback_text = text
+            self._event(
+                session,
+                question,
+                EventKind.FEEDBACK,
+                resident.id,
+                text=text if text else f"score {score}",
+            )
+            return Outcome(True, question=question)
+
+    async def reopen(
+        self, question_id: int, resident: User, now: datetime | None = None
+    ) -> Outcome:
+        """Not helped: the question is open again, with a new deadline, for the same civil
+        servant when they are available (else routed again)."""
+        now = now or utcnow()
+        async with self._sessions.begin() as session:
+            question = await self._own(session, question_id, resident)
+            if question is None or question.status is not QuestionStatus.CLOSED:
+                return _refused("not_yours")
+            if question.closed_at is None or now - question.closed_at > timedelta(
+                days=self.config.reopen_days
+            ):
+                return _refused("too_late")
+            question.closed_at = None
+            question.deadline_at = self.calendar.add_working_days(
+                now, self._deadline_days(question.topic_key)
+            )
+            previous = await session.get(CivilServant, question.assignee_id or 0)
+            today = self.calendar.local_date(now)
+            if previous is not None and previous.user.active and not previous.is_away(today):
+                target: CivilServant | None = previous
+            else:
+                target = await self._route(session, question, now, exclude=set())
+            send_now = await self._assign(
+                session, question, target, now, actor_id=resident.id, kind=EventKind.REOPENED
+            )
+            return Outcome(True, question=question, assignee=target, send_now=send_now)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    @staticmethod
+    def _signature(servant: CivilServant | None, actor: User) -> dict[str, str]:
+        if servant is not None:
+            return servant.summary()
+        return {"name": actor.display_name or "", "department": "moderatie"}
+
+    async def _to_resident(
+        self,
+        session: AsyncSession,
+        question: Question,
+        now: datetime,
+        key: str,
+        values: dict[str, Any],
+        *,
+        buttons: str | None = None,
+    ) -> ScheduledWork:
+        resident = await session.get(User, question.resident_id or 0)
+        row = self._work(
+            session,
+            WorkKind.NOTICE,
+            now,
+            question,
+            resident,
+            {"key": key, "values": values, "buttons": buttons},
+        )
+        await session.flush()
+        return row
+
+    # --- the dispatcher's questions ------------------------------------------------------
+
+    async def reroute_blocked(
+        self, session: AsyncSession, question: Question, blocked: User, now: datetime
+    ) -> list[int]:
+        """The assignee blocked the bot: to their backup, else to the triage queue."""
+        servant = await session.scalar(
+            select(CivilServant).where(CivilServant.user_id == blocked.id)
+        )
+        exclude = {servant.id} if servant else set()
+        target = None
+        if servant is not None and servant.backup_id:
+            backup = await session.get(CivilServant, servant.backup_id)
+            today = self.calendar.local_date(now)
+            if backup is not None and backup.user.active and not backup.is_away(today):
+                target = backup
+        if target is None:
+            target = await self._route(session, question, now, exclude)
+        self._event(
+            session, question, EventKind.BLOCKED, None, servant_id=servant.id if servant else None
+        )
+        return await self._assign(session, question, target, now, actor_id=None, at_once=True)
+
+    async def escalate(
+        self, session: AsyncSession, question: Question, now: datetime
+    ) -> list[ScheduledWork]:
+        """The deadline passed: the assignee's backup gets the question with its buttons, the
+        moderators a notice. Returns the new work rows (all due now)."""
+        self._event(session, question, EventKind.ESCALATED, None)
+        rows = []
+        assignee = await session.get(CivilServant, question.assignee_id or 0)
+        if assignee is not None and assignee.backup_id:
+            backup = await session.get(CivilServant, assignee.backup_id)
+            if backup is not None and backup.user.active:
+                rows.append(
+                    self._work(
+                        session,
+                        WorkKind.NOTICE,
+                        now,
+                        question,
+                        backup.user,
+                        {
+                            "key": "vraag.escalated_to_backup",
+                            "values": {"colleague": assignee.name},
+                            "buttons": "card",
+                        },
+                    )
+                )
+        for moderator in await moderator_users(session, self._moderator_ids):
+            rows.append(
+                self._work(
+                    session,
+                    WorkKind.NOTICE,
+                    now,
+                    question,
+                    moderator,
+                    {
+                        "key": "vraag.escalated_to_moderator",
+                        "values": {"colleague": assignee.name if assignee else "—"},
+                        "buttons": "triage",
+                    },
+                )
+            )
+        await session.flush()
+        return rows
+
+
+async def anonymise_questions(session: AsyncSession, user: User, now: datetime) -> None:
+    """A resident erased their data: their questions stay for statistics without their words;
+    open ones are closed, and the civil servant holding one is told (a notice row)."""
+    questions = list(await session.scalars(select(Question).where(Question.resident_id == user.id)))
+    for question in questions:
+        await session.execute(
+            update(ScheduledWork)
+            .where(
+                ScheduledWork.question_id == question.id,
+                ScheduledWork.state == WorkState.PENDING,
+            )
+            .values(state=WorkState.CANCELLED)
+            .execution_options(synchronize_session=False)
+        )
+        if question.status.is_open:
+            question.status = QuestionStatus.CLOSED
+            question.closed_at = now
+            assignee = await session.get(CivilServant, question.assignee_id or 0)
+            if assignee is not None:
+                QuestionService._work(
+                    session,
+                    WorkKind.NOTICE,
+                    now,
+                    question,
+                    assignee.user,
+                    {"key": "vraag.erased_to_servant"},
+                )
+        QuestionService._event(session, question, EventKind.ERASED, None)
+        # The one edit of history: the resident's own words go with their data.
+        await session.execute(
+            update(QuestionEvent)
+            .where(
+                QuestionEvent.question_id == question.id,
+                QuestionEvent.kind.in_(RESIDENT_TEXT_EVENTS),
+            )
+            .values(text=None, actor_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        question.text = ""
+        question.details = {}
+        question.feedback_text = None
+        question.resident_id = None
+    await session.flush()

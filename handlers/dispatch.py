@@ -1,0 +1,155 @@
+"""The Telegram side of scheduled work: rendering a delivery, sending it, the periodic tick.
+
+The dispatch service decides what is due and records what happened; this module only turns a
+`Delivery` into a message and Telegram's answer into a `Sent`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from telegram import InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.app import BotApplication, BotContext
+from bot.i18n import Markup, Translator, escape, translator
+from bot.services.dispatch import Delivery, DispatchReport, SendResult, Sent
+from handlers.common import keyboard
+from models import Question, WorkKind
+
+log = logging.getLogger(__name__)
+
+# Due rows are looked for this often; digests go at configured times, urgent questions and
+# the messages of a civil servant's move at once (those are sent by the move itself).
+TICK_S = 60
+
+
+def question_values(context: BotContext, t: Translator, question: Question) -> dict[str, object]:
+    """What every text about a question may mention."""
+    tz = context.config.municipality.tz
+    questions = context.services.questions
+    details = []
+    follow_ups = {f.key: f for f in questions.config.follow_ups_for(question.topic_key)}
+    for key, answer in question.details.items():
+        label = follow_ups[key].text.get(t.language, key) if key in follow_ups else key
+        details.append(escape(f"• {label} ") + Markup("<b>") + escape(answer) + Markup("</b>"))
+    return {
+        "number": question.number,
+        "topic": questions.topic_name(question.topic_key, t.language) or t("vraag.topic_none"),
+        "kern": question.kern or "—",
+        "text": question.text or t("vraag.text_erased"),
+        "details": Markup("\n").join(details) if details else "",
+        "deadline": question.deadline_at.astimezone(tz).strftime("%d-%m-%Y")
+        if question.deadline_at
+        else "—",
+        "status": t(f"vraag.status.{question.status.value}"),
+    }
+
+
+def card_buttons(t: Translator, question_id: int) -> InlineKeyboardMarkup:
+    return keyboard(
+        [
+            [
+                (t("vraag.button_answer"), f"cs:ans:{question_id}"),
+                (t("vraag.button_info"), f"cs:info:{question_id}"),
+            ],
+            [
+                (t("vraag.button_forward"), f"cs:fwd:{question_id}"),
+                (t("vraag.button_close"), f"cs:close:{question_id}"),
+            ],
+        ]
+    )
+
+
+def card_text(context: BotContext, t: Translator, question: Question, urgent: bool) -> str:
+    text = t("vraag.card", **question_values(context, t, question))
+    return "\n".join((t("vraag.card_urgent"), text)) if urgent else text
+
+
+def _buttons(kind: str | None, t: Translator, question: Question | None) -> object:
+    if question is None or kind is None:
+        return None
+    qid = question.id
+    if kind == "card":
+        return card_buttons(t, qid)
+    if kind == "triage":
+        return keyboard([[(t("vraag.button_assign"), f"mod:assign:{qid}")]])
+    if kind == "reply":
+        return keyboard([[(t("vraag.button_reply"), f"vq:reply:{qid}")]])
+    if kind == "feedback":
+        scores = [(str(n), f"fb:score:{qid}:{n}") for n in range(1, 6)]
+        return keyboard([scores, [(t("vraag.button_reopen"), f"fb:reopen:{qid}")]])
+    return None
+
+
+def render(context: BotContext, delivery: Delivery) -> tuple[str, object]:
+    t = translator(delivery.recipient.language)
+    question = delivery.question
+    payload = delivery.payload
+    if delivery.kind is WorkKind.DIGEST:
+        name = delivery.servant.name if delivery.servant else ""
+        return t.plural("vraag.digest", int(payload.get("count", 0)), name=name), None
+    assert question is not None
+    if delivery.kind is WorkKind.DELIVER:
+        return card_text(context, t, question, bool(payload.get("urgent"))), card_buttons(
+            t, question.id
+        )
+    if delivery.kind is WorkKind.REMINDER:
+        text = "\n\n".join((t("vraag.reminder"), card_text(context, t, question, False)))
+        return text, card_buttons(t, question.id)
+    values = {**question_values(context, t, question), **payload.get("values", {})}
+    text = t(payload["key"], **values)
+    if payload.get("buttons") in ("card", "triage"):
+        text = "\n\n".join((text, card_text(context, t, question, False)))
+    return text, _buttons(payload.get("buttons"), t, question)
+
+
+class TelegramSender:
+    """Sends a delivery with the application's bot; Telegram's refusals become a `Sent`."""
+
+    def __init__(self, context: BotContext) -> None:
+        self._context = context
+
+    async def __call__(self, delivery: Delivery) -> Sent:
+        text, markup = render(self._context, delivery)
+        try:
+            await self._context.bot.send_message(
+                delivery.recipient.telegram_id, text, reply_markup=markup
+            )
+        except Forbidden:
+            return Sent(SendResult.BLOCKED)
+        except RetryAfter as exc:
+            delay = exc.retry_after
+            seconds = delay if isinstance(delay, int | float) else delay.total_seconds()
+            return Sent(SendResult.RETRY, retry_after=seconds, error="flood control")
+        except BadRequest as exc:  # a subclass of NetworkError, but it will not get better
+            return Sent(SendResult.FAILED, error=exc.message)
+        except NetworkError as exc:
+            return Sent(SendResult.RETRY, error=exc.message)
+        return Sent(SendResult.SENT)
+
+
+async def send_now(context: BotContext, ids: Iterable[int]) -> DispatchReport:
+    """Send the messages a move in a chat just wrote (and what they lead to) right away."""
+    return await context.services.dispatch.send_now(ids, TelegramSender(context))
+
+
+async def dispatch_tick(context: BotContext) -> DispatchReport:
+    """The periodic job: send everything due."""
+    report = await context.services.dispatch.run_due(TelegramSender(context))
+    if report.sent or report.failed or report.blocked:
+        log.info("dispatch: %s", report)
+    return report
+
+
+def register(application: BotApplication) -> None:
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            dispatch_tick,
+            interval=TICK_S,
+            first=5,
+            name="dispatch",
+            # Due rows live in the database: a late or skipped run only delays them.
+            job_kwargs={"misfire_grace_time": TICK_S, "coalesce": True, "max_instances": 1},
+        )

@@ -1,0 +1,474 @@
+"""/vraag: a resident's question to the municipality; their reply to a request for more
+information; feedback and reopening after the question was closed.
+
+TEXT → (TOPIC: the best candidates or "iets anders" → MAIN: the main topics, or "weet ik niet")
+→ KERN → FOLLOW (the topic's follow-up questions from the config) → CONFIRM → a ticket number.
+A confident classification skips TOPIC: the resident is asked only when the bot is unsure.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import BotApplication, BotContext
+from bot.i18n import Translator
+from bot.services.questions import (
+    DETAIL_MAX,
+    FEEDBACK_MAX,
+    MESSAGE_MAX,
+    QUESTION_MAX,
+    QuestionDraft,
+)
+from bot.services.text_input import Problem, check
+from handlers.common import (
+    NEW_MESSAGE,
+    clear_buttons,
+    conversation,
+    keyboard,
+    requires_resident,
+    speaker,
+)
+from handlers.dispatch import question_values, send_now
+from models import QuestionStatus, User
+
+TEXT, TOPIC, MAIN, KERN, FOLLOW, CONFIRM = range(6)
+REPLY_WRITING = 10
+FEEDBACK_COMMENT = 20
+
+
+def _draft(context: BotContext) -> QuestionDraft:
+    return QuestionDraft.from_dict(context.user_data.get("vraag"))
+
+
+def _keep(context: BotContext, draft: QuestionDraft) -> None:
+    context.user_data["vraag"] = draft.to_dict()
+
+
+def _forget(context: BotContext) -> None:
+    for key in ("vraag", "vraag_follow"):
+        context.user_data.pop(key, None)
+
+
+async def _text(update: Update, t: Translator, limit: int) -> str | None:
+    checked = check(update.effective_message.text, limit)
+    if checked.problem is Problem.EMPTY:
+        await update.effective_message.reply_text(t("vraag.empty"))
+        return None
+    if checked.problem is Problem.TOO_LONG:
+        await update.effective_message.reply_text(
+            t("vraag.too_long", length=checked.length, limit=checked.limit)
+        )
+        return None
+    return checked.text
+
+
+def _text_step(callback: object) -> MessageHandler:
+    return MessageHandler(NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, callback)  # type: ignore[arg-type]
+
+
+# --- asking ------------------------------------------------------------------------------
+
+
+@requires_resident
+async def begin(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    _forget(context)
+    _keep(context, QuestionDraft(kern=user.kern or ""))
+    await update.effective_message.reply_text(t("vraag.ask_text"))
+    return TEXT
+
+
+async def got_text(update: Update, context: BotContext) -> int:
+    """Classify; sure → on to the kern, unsure → a follow-up question about the topic."""
+    _, t = await speaker(update, context)
+    text = await _text(update, t, QUESTION_MAX)
+    if text is None:
+        return TEXT
+    questions = context.services.questions
+    scores, confident = questions.classify(text)
+    draft = _draft(context)
+    draft.text = text
+    if confident:
+        draft.topic_key, draft.confidence = scores[0].key, scores[0].confidence
+        _keep(context, draft)
+        await update.effective_message.reply_text(
+            t("vraag.topic_found", topic=questions.topic_name(draft.topic_key, t.language))
+        )
+        return await _ask_kern(update, context, t)
+    draft.candidates = [s.key for s in scores]
+    _keep(context, draft)
+    if not scores:
+        return await _ask_main(update, context, t)
+    rows = [
+        [(questions.topic_name(key, t.language) or key, f"vraag:topic:{i}")]
+        for i, key in enumerate(draft.candidates)
+    ]
+    rows.append([(t("vraag.topic_other"), "vraag:topic:other")])
+    await update.effective_message.reply_text(t("vraag.ask_topic"), reply_markup=keyboard(rows))
+    return TOPIC
+
+
+async def choose_topic(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    _, t = await speaker(update, context)
+    value = query.data.rsplit(":", 1)[1]
+    draft = _draft(context)
+    if value == "other":
+        await query.answer()
+        await clear_buttons(update)
+        return await _ask_main(update, context, t)
+    if not value.isdigit() or int(value) >= len(draft.candidates):
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return TOPIC
+    draft.topic_key = draft.candidates[int(value)]
+    _keep(context, draft)
+    await query.answer()
+    await clear_buttons(update)
+    return await _ask_kern(update, context, t)
+
+
+async def _ask_main(update: Update, context: BotContext, t: Translator) -> int:
+    mains = context.services.questions.taxonomy.main_topics
+    rows = [[(topic.name(t.language), f"vraag:main:{i}")] for i, topic in enumerate(mains)]
+    rows.append([(t("vraag.topic_unknown"), "vraag:main:none")])
+    await update.effective_message.reply_text(t("vraag.ask_main"), reply_markup=keyboard(rows))
+    return MAIN
+
+
+async def choose_main(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    _, t = await speaker(update, context)
+    value = query.data.rsplit(":", 1)[1]
+    mains = context.services.questions.taxonomy.main_topics
+    draft = _draft(context)
+    if value == "none":
+        draft.topic_key = None
+    elif value.isdigit() and int(value) < len(mains):
+        draft.topic_key = mains[int(value)].key
+    else:
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return MAIN
+    draft.confidence = None
+    _keep(context, draft)
+    await query.answer()
+    await clear_buttons(update)
+    return await _ask_kern(update, context, t)
+
+
+async def _ask_kern(update: Update, context: BotContext, t: Translator) -> int:
+    draft = _draft(context)
+    kernen = context.config.municipality.kernen
+    buttons = [
+        (("📍 " if name == draft.kern else "") + name, f"vraag:kern:{i}")
+        for i, name in enumerate(kernen)
+    ]
+    await update.effective_message.reply_text(
+        t("vraag.ask_kern"),
+        reply_markup=keyboard([buttons[i : i + 2] for i in range(0, len(buttons), 2)]),
+    )
+    return KERN
+
+
+async def choose_kern(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    _, t = await speaker(update, context)
+    kernen = context.config.municipality.kernen
+    value = query.data.rsplit(":", 1)[1]
+    if not value.isdigit() or int(value) >= len(kernen):
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return KERN
+    draft = _draft(context)
+    draft.kern = kernen[int(value)]
+    _keep(context, draft)
+    await query.answer(draft.kern)
+    await clear_buttons(update)
+    context.user_data["vraag_follow"] = 0
+    return await _ask_follow_up(update, context, t)
+
+
+async def _ask_follow_up(update: Update, context: BotContext, t: Translator) -> int:
+    """The next of the topic's follow-up questions, or the summary when none is left."""
+    draft = _draft(context)
+    follow_ups = context.services.questions.config.follow_ups_for(draft.topic_key)
+    index = context.user_data.get("vraag_follow", 0)
+    if index >= len(follow_ups):
+        return await _summary(update, context, t)
+    follow_up = follow_ups[index]
+    await update.effective_message.reply_text(
+        t("vraag.follow_up", question=follow_up.text.get(t.language, follow_up.text["nl"])),
+        reply_markup=keyboard([[(t("vraag.skip"), "vraag:skip")]]),
+    )
+    return FOLLOW
+
+
+async def got_follow_up(update: Update, context: BotContext) -> int:
+    _, t = await speaker(update, context)
+    draft = _draft(context)
+    follow_ups = context.services.questions.config.follow_ups_for(draft.topic_key)
+    index = context.user_data.get("vraag_follow", 0)
+    if update.callback_query:
+        await update.callback_query.answer()
+        await clear_buttons(update)
+    else:
+        text = await _text(update, t, DETAIL_MAX)
+        if text is None:
+            return FOLLOW
+        if index < len(follow_ups):
+            draft.details[follow_ups[index].key] = text
+            _keep(context, draft)
+    context.user_data["vraag_follow"] = index + 1
+    return await _ask_follow_up(update, context, t)
+
+
+async def _summary(update: Update, context: BotContext, t: Translator) -> int:
+    draft = _draft(context)
+    questions = context.services.questions
+    follow_ups = {f.key: f for f in questions.config.follow_ups_for(draft.topic_key)}
+    details = "\n".join(
+        f"• {follow_ups[k].text.get(t.language, k) if k in follow_ups else k} {v}"
+        for k, v in draft.details.items()
+    )
+    await update.effective_message.reply_text(
+        t(
+            "vraag.summary",
+            text=draft.text,
+            topic=questions.topic_name(draft.topic_key, t.language) or t("vraag.topic_none"),
+            kern=draft.kern,
+            details=details,
+        ),
+        reply_markup=keyboard(
+            [[(t("vraag.button_send"), "vraag:send"), (t("vraag.button_cancel"), "vraag:cancel")]]
+        ),
+    )
+    return CONFIRM
+
+
+@requires_resident
+async def send(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    query = update.callback_query
+    draft = _draft(context)
+    if not draft.text:
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    await clear_buttons(update)
+    outcome = await context.services.questions.submit(user, draft)
+    _forget(context)
+    question = outcome.question
+    assert question is not None
+    values = question_values(context, t, question)
+    if outcome.assignee is None:
+        text = t("vraag.submitted_triage", **values)
+    else:
+        text = t("vraag.submitted", **values)
+    await query.message.reply_text(text)
+    if outcome.send_now:
+        await send_now(context, outcome.send_now)
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    _, t = await speaker(update, context)
+    _forget(context)
+    if update.callback_query:
+        await update.callback_query.answer()
+        await clear_buttons(update)
+    await update.effective_message.reply_text(t("vraag.cancelled"))
+    return ConversationHandler.END
+
+
+async def reprompt(update: Update, context: BotContext) -> None:
+    _, t = await speaker(update, context)
+    await update.effective_message.reply_text(t("vraag.reprompt"))
+
+
+async def stale(update: Update, context: BotContext) -> None:
+    _, t = await speaker(update, context)
+    await update.callback_query.answer(t("common.stale_button"), show_alert=True)
+
+
+def question_conversation() -> ConversationHandler:
+    return conversation(
+        name="question",
+        persistent=True,
+        entry_points=[CommandHandler("vraag", begin)],
+        states={
+            TEXT: [_text_step(got_text)],
+            TOPIC: [CallbackQueryHandler(choose_topic, pattern=r"^vraag:topic:")],
+            MAIN: [CallbackQueryHandler(choose_main, pattern=r"^vraag:main:")],
+            KERN: [CallbackQueryHandler(choose_kern, pattern=r"^vraag:kern:")],
+            FOLLOW: [
+                _text_step(got_follow_up),
+                CallbackQueryHandler(got_follow_up, pattern=r"^vraag:skip$"),
+            ],
+            CONFIRM: [CallbackQueryHandler(send, pattern=r"^vraag:send$")],
+        },
+        fallbacks=[
+            CommandHandler("annuleer", cancel),
+            CallbackQueryHandler(cancel, pattern=r"^vraag:cancel$"),
+            CallbackQueryHandler(stale),
+            MessageHandler(NEW_MESSAGE, reprompt),
+        ],
+    )
+
+
+# --- the resident replies to a request for more information --------------------------------
+
+
+def _question_id(data: str, position: int = 2) -> int | None:
+    parts = data.split(":")
+    return int(parts[position]) if len(parts) > position and parts[position].isdigit() else None
+
+
+@requires_resident
+async def start_reply(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    query = update.callback_query
+    question_id = _question_id(query.data)
+    question = await context.services.questions.get(question_id) if question_id else None
+    if (
+        question is None
+        or question.resident_id != user.id
+        or question.status is not QuestionStatus.INFO_REQUESTED
+    ):
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    context.user_data["vraag_reply"] = question.id
+    await query.message.reply_text(t("vraag.write_reply", number=question.number))
+    return REPLY_WRITING
+
+
+@requires_resident
+async def got_reply(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    text = await _text(update, t, MESSAGE_MAX)
+    if text is None:
+        return REPLY_WRITING
+    question_id = context.user_data.pop("vraag_reply", None)
+    outcome = await context.services.questions.resident_reply(question_id or 0, user, text)
+    if not outcome.ok:
+        await update.effective_message.reply_text(t("vraag.reply_not_possible"))
+        return ConversationHandler.END
+    await update.effective_message.reply_text(t("vraag.reply_sent"))
+    await send_now(context, outcome.send_now)
+    return ConversationHandler.END
+
+
+async def reply_cancel(update: Update, context: BotContext) -> int:
+    _, t = await speaker(update, context)
+    context.user_data.pop("vraag_reply", None)
+    await update.effective_message.reply_text(t("vraag.cancelled"))
+    return ConversationHandler.END
+
+
+def reply_conversation() -> ConversationHandler:
+    return conversation(
+        name="question_reply",
+        persistent=True,
+        entry_points=[CallbackQueryHandler(start_reply, pattern=r"^vq:reply:")],
+        states={REPLY_WRITING: [_text_step(got_reply)]},
+        fallbacks=[
+            CommandHandler("annuleer", reply_cancel),
+            MessageHandler(NEW_MESSAGE & ~filters.COMMAND, reprompt),
+        ],
+    )
+
+
+# --- feedback and reopening ------------------------------------------------------------------
+
+
+@requires_resident
+async def score(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    query = update.callback_query
+    parts = query.data.split(":")
+    valid = len(parts) == 4 and parts[2].isdigit() and parts[3] in {"1", "2", "3", "4", "5"}
+    outcome = (
+        await context.services.questions.feedback(int(parts[2]), user, score=int(parts[3]))
+        if valid
+        else None
+    )
+    if outcome is None or not outcome.ok:
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    await clear_buttons(update)
+    context.user_data["vraag_feedback"] = int(parts[2])
+    buttons = [[(t("vraag.feedback_done"), "fb:done")]]
+    assert outcome.question is not None
+    if outcome.question.closed_at is not None:
+        buttons.insert(0, [(t("vraag.button_reopen"), f"fb:reopen:{outcome.question.id}")])
+    await query.message.reply_text(t("vraag.feedback_thanks"), reply_markup=keyboard(buttons))
+    return FEEDBACK_COMMENT
+
+
+@requires_resident
+async def comment(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    text = await _text(update, t, FEEDBACK_MAX)
+    if text is None:
+        return FEEDBACK_COMMENT
+    question_id = context.user_data.pop("vraag_feedback", 0)
+    await context.services.questions.feedback(question_id, user, text=text)
+    await update.effective_message.reply_text(t("vraag.feedback_saved"))
+    return ConversationHandler.END
+
+
+async def feedback_done(update: Update, context: BotContext) -> int:
+    _, t = await speaker(update, context)
+    context.user_data.pop("vraag_feedback", None)
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    await update.effective_message.reply_text(t("vraag.feedback_saved"))
+    return ConversationHandler.END
+
+
+@requires_resident
+async def reopen(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    query = update.callback_query
+    question_id = _question_id(query.data)
+    outcome = await context.services.questions.reopen(question_id or 0, user)
+    context.user_data.pop("vraag_feedback", None)
+    if not outcome.ok:
+        key = "vraag.reopen_too_late" if outcome.reason == "too_late" else "common.stale_button"
+        await query.answer(t(key), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    await clear_buttons(update)
+    assert outcome.question is not None
+    await query.message.reply_text(
+        t("vraag.reopened", **question_values(context, t, outcome.question))
+    )
+    if outcome.send_now:
+        await send_now(context, outcome.send_now)
+    return ConversationHandler.END
+
+
+def feedback_conversation() -> ConversationHandler:
+    return conversation(
+        name="question_feedback",
+        persistent=True,
+        entry_points=[
+            CallbackQueryHandler(score, pattern=r"^fb:score:"),
+            CallbackQueryHandler(reopen, pattern=r"^fb:reopen:"),
+        ],
+        states={
+            FEEDBACK_COMMENT: [
+                _text_step(comment),
+                CallbackQueryHandler(feedback_done, pattern=r"^fb:done$"),
+            ]
+        },
+        fallbacks=[
+            CallbackQueryHandler(reopen, pattern=r"^fb:reopen:"),
+            CommandHandler("annuleer", reply_cancel),
+        ],
+    )
+
+
+def register(application: BotApplication) -> None:
+    application.add_handlers(
+        [question_conversation(), reply_conversation(), feedback_conversation()]
+    )

@@ -2,7 +2,9 @@
 
 from models.base import Base
 from models.bot_state import BotState
+from models.broadcast import Broadcast, BroadcastDelivery, BroadcastState, DeliveryState
 from models.civil_servant import CivilServant, Invite
+from models.follow import AnnouncementMute, Follow, FollowKind
 from models.initiative import Initiative, InitiativeStatus, InitiativeStatusChange, Need
 from models.matching import Introduction, IntroductionStatus, MatchNotice, Supporter
 from models.question import EventKind, Question, QuestionEvent, QuestionStatus
@@ -10,11 +12,18 @@ from models.user import ContactMethod, Role, User
 from models.work import ScheduledWork, WorkKind, WorkState
 
 __all__ = [
+    "AnnouncementMute",
     "Base",
     "BotState",
+    "Broadcast",
+    "BroadcastDelivery",
+    "BroadcastState",
     "CivilServant",
     "ContactMethod",
+    "DeliveryState",
     "EventKind",
+    "Follow",
+    "FollowKind",
     "Initiative",
     "InitiativeStatus",
     "InitiativeStatusChange",

@@ -8,8 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Config
 from bot.matching import MatchIndex
+from bot.services.broadcasts import BroadcastService
 from bot.services.civil_servants import CivilServantService
 from bot.services.dispatch import DispatchService
+from bot.services.following import FollowingService
 from bot.services.initiatives import InitiativeService
 from bot.services.invites import InviteService
 from bot.services.matching import MatchingService
@@ -25,6 +27,8 @@ class Services:
     initiatives: InitiativeService
     matching: MatchingService
     privacy: PrivacyService
+    broadcasts: BroadcastService
+    following: FollowingService
     questions: QuestionService
     civil_servants: CivilServantService
     invites: InviteService
@@ -43,6 +47,8 @@ class Services:
             initiatives=InitiativeService(sessions, index),
             matching=MatchingService(sessions, index),
             privacy=PrivacyService(sessions),
+            broadcasts=BroadcastService(sessions),
+            following=FollowingService(sessions),
             questions=questions,
             civil_servants=CivilServantService(sessions, questions.config.moderators),
             invites=InviteService(sessions, questions.config.invite_days),

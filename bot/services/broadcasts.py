@@ -128,6 +128,11 @@ class PermanentFailure(DeliveryError):
     """Telegram refused this message for this chat (chat not found, …): not retried."""
 
 
+class DeliveryUncertain(DeliveryError):
+    """No answer (a timeout, a dropped connection): the message may have arrived, so it is not
+    sent again; the row becomes unknown, as after a crash."""
+
+
 @dataclass(frozen=True)
 class Message:
     broadcast_id: int
@@ -178,7 +183,8 @@ class SenderSettings:
     rate: float | None = 25.0
     # Sends in flight at once: at 25/s and ~100 ms per request, a few are needed to keep up.
     concurrency: int = 8
-    attempts: int = 4  # per message, for temporary failures
+    # Per message, for temporary failures (the HTTP layer may already retry 5xx on its own).
+    attempts: int = 3
     backoff_s: float = 1.0  # before the 2nd attempt; doubled for every next one
     max_retry_after: int = 20  # RetryAfter answers per message before it counts as failed
     progress_every_s: float = 3.0
@@ -523,6 +529,8 @@ class BroadcastService:
                 await pacer.acquire()
             except PermanentFailure as error:
                 return self._result(recipient, DeliveryState.FAILED, attempts, str(error))
+            except DeliveryUncertain as error:
+                return self._result(recipient, DeliveryState.UNKNOWN, attempts, str(error))
             except Exception as error:  # a bug in the sender must not stop the broadcast
                 log.exception("broadcast %s: sending to user %s", message.broadcast_id, recipient)
                 return self._result(recipient, DeliveryState.FAILED, attempts, repr(error))
@@ -549,6 +557,8 @@ class BroadcastService:
                 progress.sent += 1
             elif result.state is DeliveryState.BLOCKED:
                 progress.blocked += 1
+            elif result.state is DeliveryState.UNKNOWN:
+                progress.unknown += 1
             else:
                 progress.failed += 1
 
@@ -677,6 +687,7 @@ __all__ = [
     "Audience",
     "BroadcastService",
     "DeliveryError",
+    "DeliveryUncertain",
     "Message",
     "PermanentFailure",
     "Progress",

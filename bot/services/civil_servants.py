@@ -67,6 +67,9 @@ class CivilServantService:
         self._sessions = sessions
         self._moderator_ids = frozenset(moderator_ids)
 
+    def is_configured_moderator(self, telegram_id: int) -> bool:
+        return telegram_id in self._moderator_ids
+
     def is_moderator(self, user: User | None) -> bool:
         return user is not None and (
             user.role is Role.MODERATOR or user.telegram_id in self._moderator_ids

@@ -1,0 +1,173 @@
+"""/vraag when the bot is unsure, follow-up questions, more information, forwarding, closing
+with feedback and reopening, erasure while a question is open, and forged presses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from models import EventKind, Question, QuestionEvent, QuestionStatus, ScheduledWork, WorkState
+from tests.flows import onboard
+from tests.harness import BotHarness
+from tests.questions_support import ask, join, local, qbot, services, texts, tick
+
+__all__ = ["qbot"]
+STALE = "Deze knop werkt niet meer"
+
+
+async def test_unsure_topic_is_asked_and_event_follow_ups_are_in_the_summary(
+    qbot: BotHarness,
+) -> None:
+    bot = qbot
+    anna = bot.person(1001, "Anna")
+    await onboard(bot, anna, "Driehuis")
+    await bot.send(anna, "/vraag")
+    await bot.send(anna, "Er ligt zwerfafval en een kapotte vuilniszak bij de bushalte.")
+    offered = [label for label, _ in bot.replies(anna)[-1].buttons]
+    assert "niet zeker" in bot.last_text(anna)
+    assert offered[:2] == ["Afval, grofvuil en containers", "Verkeer en verkeersveiligheid"]
+    assert offered[-1] == "Iets anders"
+    await bot.press(anna, "Iets anders")
+    await bot.press(anna, "Evenementen en vergunningen openbare ruimte")
+    assert "📍 Driehuis" in [label for label, _ in bot.replies(anna)[-1].buttons]
+    await bot.press(anna, "Driehuis")
+    assert bot.last_text(anna) == "Op welke datum?"
+    await bot.send(anna, "12 juni")
+    assert bot.last_text(anna) == "Waar precies?"
+    await bot.press(anna, "Overslaan")
+    await bot.send(anna, "ongeveer 40")
+    summary = bot.last_text(anna)
+    assert "Onderwerp: Evenementen en vergunningen openbare ruimte" in summary
+    assert "• Op welke datum? 12 juni" in summary and "• Met hoeveel mensen? ongeveer 40" in summary
+    assert "Waar precies" not in summary
+    await bot.press(anna, "Versturen")
+    # No rule or profile for events: the moderators' triage queue.
+    assert "Ik zoek nog uit wie" in bot.last_text(anna)
+    question = await services(bot).questions.get(1)
+    assert question.topic_key == "evenementen" and question.kern == "Driehuis"
+    assert question.details == {"date": "12 juni", "people": "ongeveer 40"}
+    assert question.status is QuestionStatus.TRIAGE
+    await bot.send(anna, "/mijn")
+    assert "V-" in bot.last_text(anna) and "wordt doorgezet" in bot.last_text(anna)
+
+
+async def test_more_information_forward_close_feedback_and_reopen(qbot: BotHarness) -> None:
+    bot = qbot
+    anna, piet = bot.person(1001, "Anna"), bot.person(2001, "Piet")
+    klaas = bot.person(2003, "Klaas")
+    await onboard(bot, anna)
+    await join(bot, piet, "Piet de Vries", "Afval en Reiniging", handle="afval")
+    await join(bot, klaas, "Klaas Bakker", "Wijkbeheer", topic="Overlast")
+    with time_machine.travel(local("2026-06-01 10:00"), tick=False):
+        await ask(bot, anna)
+    await tick(bot, "2026-06-01 14:00")
+
+    with time_machine.travel(local("2026-06-01 15:00"), tick=False):
+        await bot.press(piet, "Meer info vragen")
+        await bot.send(piet, "Om welke container gaat het precies?")
+        assert "Piet de Vries (Afval en Reiniging) heeft een vraag" in bot.last_text(anna)
+        await bot.press(anna, "Antwoord geven")
+        await bot.send(anna, "De container bij Kennemerlaan 12.")
+        assert "doorgestuurd" in bot.last_text(anna)
+        assert "Kennemerlaan 12" in bot.last_text(piet)
+        assert (await services(bot).questions.get(1)).status is QuestionStatus.DELIVERED
+
+        await bot.press(piet, "Doorsturen")
+        await bot.press(piet, "Klaas Bakker")
+        assert "doorgestuurd naar Klaas Bakker" in bot.last_text(piet)
+        assert "ligt nu bij Klaas Bakker, Wijkbeheer" in bot.last_text(anna)
+        assert bot.last_text(klaas).startswith("📨")
+        # Piet no longer holds it: his old buttons are refused.
+        await bot.press_data(piet, "cs:close:1")
+        assert bot.answers()[-1].startswith(STALE)
+
+        await bot.press(klaas, "Sluiten")
+        closed = bot.last_text(anna)
+        assert "afgesloten" in closed and "14 dagen" in closed
+        await bot.press(anna, "fb:score:1:2")
+        await bot.send(anna, "Het duurde lang.")
+        assert "Dank je wel voor je reactie" in bot.last_text(anna)
+    question = await services(bot).questions.get(1)
+    assert question.feedback_score == 2 and question.feedback_text == "Het duurde lang."
+
+    with time_machine.travel(local("2026-06-05 10:00"), tick=False):
+        await bot.press_data(anna, "fb:reopen:1")
+        assert "weer open" in bot.last_text(anna)
+    await tick(bot, "2026-06-05 14:00")
+    assert "V-2026-0001" in bot.last_text(klaas)
+
+    with time_machine.travel(local("2026-06-05 15:00"), tick=False):
+        await bot.press(klaas, "Sluiten")
+    with time_machine.travel(local("2026-06-05 15:00") + timedelta(days=15), tick=False):
+        await bot.press_data(anna, "fb:reopen:1")
+    assert "te lang geleden" in bot.answers()[-1]
+    async with bot.app.bot_data["sessions"]() as session:
+        kinds = list(await session.scalars(select(QuestionEvent.kind).order_by(QuestionEvent.id)))
+    assert kinds.count(EventKind.CLOSED) == 2 and EventKind.REOPENED in kinds
+    assert EventKind.FORWARDED in kinds and EventKind.RESIDENT_REPLIED in kinds
+
+
+async def test_forged_presses_are_refused(qbot: BotHarness) -> None:
+    bot = qbot
+    anna, bram, piet = bot.person(1001, "Anna"), bot.person(1002, "Bram"), bot.person(2001, "Piet")
+    klaas = bot.person(2003, "Klaas")
+    await onboard(bot, anna)
+    await onboard(bot, bram)
+    await join(bot, piet, "Piet de Vries", "Afval en Reiniging", handle="afval")
+    await join(bot, klaas, "Klaas Bakker", "Wijkbeheer", topic="Overlast")
+    with time_machine.travel(local("2026-06-01 10:00"), tick=False):
+        await ask(bot, anna)
+    for who, data in [
+        (anna, "cs:ans:1"),  # a resident cannot answer
+        (klaas, "cs:close:1"),  # nor another civil servant
+        (klaas, "cs:fwd:1"),
+        (klaas, "cs:tf:1:0"),
+        (bram, "fb:score:1:5"),  # nor another resident give feedback
+        (bram, "vq:reply:1"),
+        (anna, "mod:to:1:1"),  # nor anyone but a moderator assign
+        (piet, "cs:ans:99"),
+        (piet, "cs:to:1:abc"),
+    ]:
+        await bot.press_data(who, data)
+        assert bot.answers()[-1].startswith(STALE), data
+    assert (await services(bot).questions.get(1)).status is QuestionStatus.SUBMITTED
+
+
+async def test_a_resident_who_erased_their_data_while_a_question_was_open(
+    qbot: BotHarness,
+) -> None:
+    bot = qbot
+    anna, piet = bot.person(1001, "Anna"), bot.person(2001, "Piet")
+    await onboard(bot, anna)
+    await join(bot, piet, "Piet de Vries", "Afval en Reiniging", handle="afval")
+    with time_machine.travel(local("2026-06-01 10:00"), tick=False):
+        await ask(bot, anna)
+    await tick(bot, "2026-06-01 14:00")
+    with time_machine.travel(local("2026-06-01 15:00"), tick=False):
+        assert await services(bot).users.erase(anna.id)
+    await tick(bot, "2026-06-01 15:00")
+    assert "gegevens laten verwijderen" in bot.last_text(piet)
+    await bot.press(piet, "Beantwoorden")
+    assert "gegevens laten verwijderen" in bot.answers()[-1]
+
+    async with bot.app.bot_data["sessions"]() as session:
+        question = await session.scalar(select(Question))
+        events = list(await session.scalars(select(QuestionEvent).order_by(QuestionEvent.id)))
+        pending = list(
+            await session.scalars(
+                select(ScheduledWork).where(ScheduledWork.state == WorkState.PENDING)
+            )
+        )
+    assert question.status is QuestionStatus.CLOSED
+    assert question.text == "" and question.resident_id is None
+    assert question.topic_key == "openbare-ruimte/afval"  # kept for statistics
+    assert all(e.text is None for e in events if e.kind is EventKind.CREATED)
+    assert events[-1].kind is EventKind.ERASED
+    assert not pending  # no reminder, no escalation for a question nobody can get
+    # Anna is a stranger now.
+    assert await services(bot).users.get(anna.id) is None
+    await bot.send(anna, "/mijn")
+    assert "/start" in bot.last_text(anna)
+    assert "grofvuil" not in " ".join(texts(bot, piet)[-1:])

@@ -218,10 +218,80 @@ def tune(taxonomy: Taxonomy, items: list[Item]) -> None:
         print(f"  scale {scale}: threshold {threshold:.2f} {tally.figures()}")
 
 
-def dispatch_figures() -> dict[str, float]:
-    """Dispatch throughput for 10,000 queued questions ("dispatch_10k"): to be added by the lead
-    once the dispatch service exists. Deliberately empty until then: no invented numbers."""
-    return {}
+DISPATCH_QUEUED = 10_000
+
+
+def dispatch_figures(queued: int = DISPATCH_QUEUED) -> dict[str, float]:
+    """Dispatch throughput: `queued` questions waiting for one digest time, sent by the real
+    DispatchService (claim in a transaction, send, record, per row) to a zero-latency sender
+    on an SQLite file; what the database side costs per message, Telegram's limits apart."""
+    import asyncio
+    import tempfile
+    from datetime import timedelta
+
+    from bot.migrate import upgrade
+    from bot.services.dispatch import Delivery, DispatchService, SendResult, Sent
+    from bot.services.questions import QuestionService
+    from models import CivilServant, Question, ScheduledWork, User, WorkKind
+    from models.base import utcnow
+    from models.database import create_engine, create_sessionmaker
+
+    async def run(directory: str) -> tuple[float, int]:
+        engine = create_engine(f"sqlite+aiosqlite:///{directory}/bench.sqlite3")
+        await upgrade(engine)
+        sessions = create_sessionmaker(engine)
+        now = utcnow()
+        async with sessions.begin() as session:
+            resident, servant_user = User(telegram_id=1), User(telegram_id=2)
+            session.add_all([resident, servant_user])
+            await session.flush()
+            servant = CivilServant(
+                user_id=servant_user.id, name="Bench", department="Bench", topics=["gemeente"]
+            )
+            session.add(servant)
+            await session.flush()
+            questions = [
+                Question(
+                    resident_id=resident.id,
+                    text=f"vraag {n}",
+                    topic_key="gemeente",
+                    assignee_id=servant.id,
+                    deadline_at=now + timedelta(days=5),
+                )
+                for n in range(queued)
+            ]
+            session.add_all(questions)
+            await session.flush()
+            session.add_all(
+                ScheduledWork(
+                    kind=WorkKind.DELIVER,
+                    due_at=now - timedelta(seconds=1),
+                    question_id=q.id,
+                    recipient_id=servant_user.id,
+                    payload={"urgent": False},
+                )
+                for q in questions
+            )
+        sent = 0
+
+        async def sender(delivery: Delivery) -> Sent:
+            nonlocal sent
+            sent += 1
+            return Sent(SendResult.SENT)
+
+        dispatch = DispatchService(sessions, QuestionService(sessions))
+        start = time.perf_counter()
+        await dispatch.run_due(sender)
+        elapsed = time.perf_counter() - start
+        await engine.dispose()
+        return elapsed, sent
+
+    with tempfile.TemporaryDirectory() as directory:
+        elapsed, sent = asyncio.run(run(directory))
+    if sent != queued:
+        raise RuntimeError(f"dispatched {sent} of {queued}")
+    print(f"dispatch: {queued} queued questions in {elapsed:.1f} s ({queued / elapsed:.0f}/s)")
+    return {"dispatch_queued": queued, "dispatch_per_s": round(queued / elapsed, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from bot.config import TOKEN_ENV, Config, ConfigError, load_config
 from bot.logs import configure_logging
 from bot.matching.dedupe import add_dedupe_parser
+from bot.routing.cli import add_route_parser
 
 EXIT_USAGE = 2
 DEFAULT_CONFIG = Path("config.toml")
@@ -141,6 +142,35 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return asyncio.run(Sandbox(config, args.dir).run())
 
 
+def cmd_invite(args: argparse.Namespace) -> int:
+    """Print a new invite code once; only its hash is stored."""
+    from bot.services.invites import InviteService
+    from models import Role
+    from models.database import create_engine, create_sessionmaker
+
+    config = _load(args)
+    role = Role(args.role)
+
+    async def run() -> tuple[str, object]:
+        await _migrate(config)
+        engine = create_engine(config.database_url)
+        try:
+            service = InviteService(create_sessionmaker(engine), config.questions.invite_days)
+            return await service.create(role, handle=args.handle)
+        finally:
+            await engine.dispose()
+
+    code, invite = asyncio.run(run())
+    expires = invite.expires_at.astimezone(config.municipality.tz)  # type: ignore[attr-defined]
+    print(code)
+    print(
+        f"Single use, valid until {expires:%Y-%m-%d %H:%M}. The {role.value} sends the bot:"
+        f" /aanmelden {code}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
@@ -187,6 +217,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--dir", type=Path, default=Path(".sandbox"), help="where the sandbox keeps its database"
     )
     sandbox.set_defaults(handler=cmd_sandbox)
+    add_route_parser(commands)
+    invite = commands.add_parser(
+        "invite",
+        help="make an invite code for a civil servant or a moderator (shown once)",
+        description="Print a single-use invite code; the person sends /aanmelden CODE to the bot.",
+    )
+    invite.add_argument("--role", choices=["ambtenaar", "moderator"], required=True)
+    invite.add_argument("--handle", help="the name routing rules use for this civil servant")
+    _config_argument(invite)
+    invite.set_defaults(handler=cmd_invite)
     return parser
 
 

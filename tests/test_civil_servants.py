@@ -3,13 +3,19 @@ themselves away; moderators make invites in chat."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
-from bot.services.invites import hash_code
+from bot.cli import main
+from bot.config import load_config
+from bot.services.invites import InviteService, hash_code
 from models import CivilServant, Invite, Role
+from models.database import create_engine, create_sessionmaker
 from tests.flows import onboard
 from tests.harness import BotHarness
 from tests.questions_support import (
@@ -134,3 +140,28 @@ async def test_moderators_make_invites_and_see_the_triage_queue(qbot: BotHarness
     assert "1 vraag wacht op toewijzing" in bot.replies(zoe)[-2].text
     assert "Ik heb een vraag" in bot.last_text(zoe)
     assert (await services(bot).questions.get(1)).topic_key is None
+
+
+def test_invite_on_the_command_line_prints_a_working_code_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[telegram]\ntoken = "123:abc"\n[municipality]\nname = "Velsen"\nkernen = ["IJmuiden"]\n',
+        encoding="utf-8",
+    )
+    assert (
+        main(["invite", "--role", "ambtenaar", "--handle", "afval", "--config", str(config)]) == 0
+    )
+    code = capsys.readouterr().out.strip()
+    assert len(code) == 14 and code.count("-") == 2
+
+    async def check() -> Invite | None:
+        engine = create_engine(load_config(config).database_url)
+        try:
+            return await InviteService(create_sessionmaker(engine)).check(code)
+        finally:
+            await engine.dispose()
+
+    found = asyncio.run(check())
+    assert found is not None and found.handle == "afval" and found.role is Role.CIVIL_SERVANT

@@ -565,7 +565,8 @@ class QuestionService:
     async def assign_by_moderator(
         self, question_id: int, actor: User, servant_id: int, now: datetime | None = None
     ) -> Outcome:
-        """A moderator gives a question from the triage queue to a civil servant, at once."""
+        """A moderator gives a question (from the triage queue, or escalated) to a civil
+        servant, who gets it at once."""
         now = now or utcnow()
         if not (actor.role is Role.MODERATOR or actor.telegram_id in self._moderator_ids):
             return _refused("not_yours")
@@ -574,7 +575,10 @@ class QuestionService:
             target = await session.get(CivilServant, servant_id)
             if question is None or target is None:
                 return _refused("unknown")
-            if question.status is not QuestionStatus.TRIAGE:
+            # From the triage queue, or after an escalation: a moderator may (re)assign.
+            if not question.status.is_open:
+                return _refused("closed")
+            if question.assignee_id == target.id:
                 return _refused("taken")
             if question.resident_id is None:
                 return _refused("gone")

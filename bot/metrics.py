@@ -13,6 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Initiative, User
+from models.base import utcnow
+from models.broadcast import Broadcast, BroadcastDelivery, BroadcastState, DeliveryState
+from models.question import Question, QuestionStatus
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -47,7 +50,28 @@ class Metrics:
             ["status"],
             registry=self.registry,
         )
-        self._sources: list[GaugeSource] = [self._people_and_initiatives]
+        self.questions = Gauge(
+            "burgerbeest_questions",
+            "Questions to the municipality, by status; overdue = open past their deadline.",
+            ["status"],
+            registry=self.registry,
+        )
+        self.questions_overdue = Gauge(
+            "burgerbeest_questions_overdue",
+            "Open questions whose deadline has passed.",
+            registry=self.registry,
+        )
+        self.deliveries = Gauge(
+            "burgerbeest_broadcast_deliveries",
+            "Deliveries of announcements still sending or scheduled, by state.",
+            ["state"],
+            registry=self.registry,
+        )
+        self._sources: list[GaugeSource] = [
+            self._people_and_initiatives,
+            self._questions,
+            self._broadcasts,
+        ]
 
     def gauge(self, name: str, documentation: str, labels: tuple[str, ...] = ()) -> Gauge:
         """A gauge on this registry, for a feature that reports its own figures."""
@@ -70,6 +94,31 @@ class Metrics:
         )
         for status, count in statuses:
             self.initiatives.labels(status.value).set(count)
+
+    async def _questions(self, session: AsyncSession) -> None:
+        for status, count in await session.execute(
+            select(Question.status, func.count()).group_by(Question.status)
+        ):
+            self.questions.labels(status.value).set(count)
+        overdue = await session.scalar(
+            select(func.count())
+            .select_from(Question)
+            .where(Question.status != QuestionStatus.CLOSED, Question.deadline_at < utcnow())
+        )
+        self.questions_overdue.set(overdue or 0)
+
+    async def _broadcasts(self, session: AsyncSession) -> None:
+        """Progress of announcements in flight: how many of their deliveries are where."""
+        for state in DeliveryState:
+            self.deliveries.labels(state.value).set(0)
+        rows = await session.execute(
+            select(BroadcastDelivery.state, func.count())
+            .join(Broadcast, Broadcast.id == BroadcastDelivery.broadcast_id)
+            .where(Broadcast.state.in_([BroadcastState.SENDING, BroadcastState.SCHEDULED]))
+            .group_by(BroadcastDelivery.state)
+        )
+        for state, count in rows:
+            self.deliveries.labels(state.value).set(count)
 
     async def render(self, sessions: async_sessionmaker[AsyncSession]) -> bytes:
         """The exposition text, with every gauge read fresh from the database."""

@@ -66,6 +66,8 @@ async def test_metrics_count_updates_and_read_the_database(bot: BotHarness, web)
     assert 'burgerbeest_updates_total{kind="callback"} 2.0' in text
     assert 'burgerbeest_send_errors_total{reason="blocked"} 1.0' in text
     assert 'burgerbeest_residents{state="blocked"} 1.0' in text
+    assert "burgerbeest_questions_overdue 0.0" in text
+    assert 'burgerbeest_broadcast_deliveries{state="pending"} 0.0' in text
 
 
 async def _settle(bot: BotHarness) -> None:
@@ -76,3 +78,38 @@ async def _settle(bot: BotHarness) -> None:
         if bot.app.update_queue.empty() and bot.replies(bot.person(1001)):
             return
         await asyncio.sleep(0.01)
+
+
+async def test_metrics_show_overdue_questions_and_broadcast_progress(bot: BotHarness, web) -> None:
+    from datetime import timedelta
+
+    from models import User
+    from models.base import utcnow
+    from models.broadcast import Broadcast, BroadcastDelivery, BroadcastState, DeliveryState
+    from models.question import Question, QuestionStatus
+
+    sessions = bot.app.bot_data["sessions"]
+    async with sessions.begin() as session:
+        resident = User(telegram_id=1001, consent_at=utcnow(), kern="IJmuiden")
+        session.add(resident)
+        await session.flush()
+        for deadline, status in (
+            (utcnow() - timedelta(days=1), QuestionStatus.DELIVERED),  # overdue
+            (utcnow() + timedelta(days=1), QuestionStatus.DELIVERED),
+            (utcnow() - timedelta(days=1), QuestionStatus.CLOSED),  # closed: not overdue
+        ):
+            session.add(
+                Question(resident_id=resident.id, text="?", status=status, deadline_at=deadline)
+            )
+        announcement = Broadcast(text="Hallo", state=BroadcastState.SENDING)
+        session.add(announcement)
+        await session.flush()
+        session.add(
+            BroadcastDelivery(
+                broadcast_id=announcement.id, user_id=resident.id, state=DeliveryState.SENT
+            )
+        )
+    text = (await web.get("/metrics")).text
+    assert "burgerbeest_questions_overdue 1.0" in text
+    assert 'burgerbeest_questions{status="bij_ambtenaar"} 2.0' in text
+    assert 'burgerbeest_broadcast_deliveries{state="sent"} 1.0' in text

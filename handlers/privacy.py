@@ -1,4 +1,4 @@
-"""/privacy: what the bot keeps and why, and a copy of all of it as a file."""
+"""/privacy: what the bot keeps and why, a copy of all of it as a file; /vergeetmij: erase it."""
 
 from __future__ import annotations
 
@@ -8,13 +8,22 @@ from telegram import InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app import BotApplication, BotContext
-from handlers.common import keyboard, speaker
+from handlers.common import clear_buttons, keyboard, speaker
 
 
 async def privacy(update: Update, context: BotContext) -> None:
     """Say what is stored, why, for how long, and offer the download."""
     user, t = await speaker(update, context)
-    markup = keyboard([[(t("privacy.button_export"), "privacy:export")]]) if user else None
+    markup = (
+        keyboard(
+            [
+                [(t("privacy.button_export"), "privacy:export")],
+                [(t("privacy.button_erase"), "privacy:erase")],
+            ]
+        )
+        if user
+        else None
+    )
     await update.effective_message.reply_text(
         t("privacy.text", municipality=context.config.municipality.name), reply_markup=markup
     )
@@ -36,10 +45,49 @@ async def export(update: Update, context: BotContext) -> None:
     )
 
 
+async def ask_erase(update: Update, context: BotContext) -> None:
+    """/vergeetmij or its button: say what erasing means and ask to confirm."""
+    user, t = await speaker(update, context)
+    if update.callback_query:
+        await update.callback_query.answer()
+    if user is None:
+        await update.effective_message.reply_text(t("privacy.nothing_kept"))
+        return
+    await update.effective_message.reply_text(
+        t("privacy.erase_confirm"),
+        reply_markup=keyboard(
+            [
+                [(t("privacy.button_erase_yes"), "privacy:erase:yes")],
+                [(t("privacy.button_erase_no"), "privacy:erase:no")],
+            ]
+        ),
+    )
+
+
+async def erase(update: Update, context: BotContext) -> None:
+    """Confirmed: forget the person; or not, if they changed their mind."""
+    query = update.callback_query
+    _, t = await speaker(update, context)
+    await query.answer()
+    await clear_buttons(update)
+    if query.data.endswith(":no"):
+        await query.message.reply_text(t("privacy.erase_cancelled"))
+        return
+    erased = await context.services.privacy.erase(update.effective_user.id)
+    if erased is None:
+        await query.message.reply_text(t("privacy.nothing_kept"))
+        return
+    context.application.drop_user_data(update.effective_user.id)
+    await query.message.reply_text(t("privacy.erased"))
+
+
 def register(application: BotApplication) -> None:
     application.add_handlers(
         [
             CommandHandler("privacy", privacy),
+            CommandHandler("vergeetmij", ask_erase),
             CallbackQueryHandler(export, pattern=r"^privacy:export$"),
+            CallbackQueryHandler(ask_erase, pattern=r"^privacy:erase$"),
+            CallbackQueryHandler(erase, pattern=r"^privacy:erase:(yes|no)$"),
         ]
     )

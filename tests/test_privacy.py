@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-
 from bot.services.privacy import personal_tables
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness
@@ -19,7 +18,10 @@ async def test_privacy_says_what_is_kept_in_both_languages(bot: BotHarness) -> N
     await onboard(bot, emma)
     [reply] = await bot.send(emma, "/privacy")
     assert "What I keep." in reply.text
-    assert reply.buttons == [("📦 Download my data", "privacy:export")]
+    assert reply.buttons == [
+        ("📦 Download my data", "privacy:export"),
+        ("🗑 Forget me", "privacy:erase"),
+    ]
 
 
 async def test_the_export_holds_everything_about_the_resident(bot: BotHarness) -> None:
@@ -52,3 +54,56 @@ async def test_a_stranger_gets_no_export(bot: BotHarness) -> None:
     await bot.press_data(stranger, "privacy:export")
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     assert bot.calls("sendDocument") == []
+
+
+async def test_vergeetmij_forgets_the_resident_but_not_what_others_joined(
+    bot: BotHarness,
+) -> None:
+    from sqlalchemy import func, select
+
+    from models import Initiative, Introduction, Supporter, User
+
+    anna = bot.person(1001, "Anna", username="anna")
+    bram = bot.person(1002, "Bram", username="bram")
+    await onboard(bot, anna)
+    await onboard(bot, bram)
+    await answer_until_summary(bot, anna, "Hondenspeeltuin in het park")
+    await bot.press(anna, "Opslaan")
+    await answer_until_summary(bot, anna, "Repair café in het buurthuis")
+    await bot.press(anna, "Opslaan")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, "idee:join:1")  # Bram joins Anna's first idea
+
+    [question] = await bot.send(anna, "/vergeetmij")
+    assert "Weet je het zeker?" in question.text
+    await bot.press(anna, "Nee, toch niet")
+    assert bot.last_text(anna) == "Prima, er is niets gewist."
+    await bot.send(anna, "/privacy")
+    await bot.press(anna, "privacy:erase")
+    await bot.press(anna, "Ja, wis alles")
+    assert "ik ben je vergeten" in bot.last_text(anna)
+
+    async with bot.app.bot_data["sessions"]() as session:
+        assert await session.scalar(select(User).where(User.telegram_id == 1001)) is None
+        kept = (await session.scalars(select(Initiative).order_by(Initiative.id))).all()
+        # The joined idea stays for Bram, without Anna; the other one is gone.
+        assert [(i.title, i.author_id, i.description, i.place) for i in kept] == [
+            ("Hondenspeeltuin in het park", None, "", None)
+        ]
+        assert await session.scalar(select(func.count()).select_from(Supporter)) == 1
+        assert await session.scalar(select(func.count()).select_from(Introduction)) == 0
+        placeholder = await session.scalar(select(User).where(User.telegram_id < 0))
+        assert (placeholder.display_name, placeholder.username, placeholder.kern) == (
+            None,
+            None,
+            None,
+        )
+    # Bram still sees what he joined; a search no longer finds the erased idea.
+    [listing] = await bot.send(bram, "/mijn")
+    assert "Hondenspeeltuin in het park" in listing.text
+    [found] = await bot.send(bram, "/zoek repair café")
+    assert "Ik vond geen ideeën" in found.text
+    # Anna can start afresh, as a new person.
+    [again] = await bot.send(anna, "/start")
+    assert "Privacy" in again.text

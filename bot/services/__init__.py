@@ -42,11 +42,12 @@ class Services:
         questions_config = config.questions if config else None
         calendar = WorkingCalendar(config.municipality.tz) if config else WorkingCalendar()
         questions = QuestionService(sessions, questions_config, calendar)
+        users = UserService(sessions)
         return cls(
-            users=UserService(sessions),
+            users=users,
             initiatives=InitiativeService(sessions, index),
             matching=MatchingService(sessions, index),
-            privacy=PrivacyService(sessions),
+            privacy=PrivacyService(sessions, users, index),
             broadcasts=BroadcastService(sessions),
             following=FollowingService(sessions),
             questions=questions,

@@ -6,15 +6,29 @@ feature's data is in the export without anyone having to remember to add it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.matching import MatchIndex
 from bot.persistence import USER_DATA
-from models import Base, BotState, User
+from bot.services.users import UserService
+from models import (
+    AnnouncementMute,
+    Base,
+    BotState,
+    BroadcastDelivery,
+    Follow,
+    Initiative,
+    Introduction,
+    MatchNotice,
+    Supporter,
+    User,
+)
 from models.base import utcnow
 
 # Columns that hold internal keys or derived data, not information about the person.
@@ -50,9 +64,84 @@ def personal_tables() -> list[Table]:
     ]
 
 
+@dataclass(frozen=True)
+class Erased:
+    initiatives_deleted: int
+    initiatives_kept: int  # others joined them: kept without the resident's own words
+
+
 class PrivacyService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], users: UserService, index: MatchIndex
+    ) -> None:
         self._sessions = sessions
+        self._users = users
+        self._index = index
+
+    async def erase(self, telegram_id: int) -> Erased | None:
+        """Forget a resident (/vergeetmij); None if the bot does not know them.
+
+        Their initiatives go, except those others joined: those keep title, kern and status for
+        the people behind them, without the description, motivation, place or author. Links to
+        other residents (supporters, introductions, notices), follows and saved conversation
+        state go. Then the user row itself is emptied and their questions anonymised (see
+        `UserService.erase`), which keeps the statistics whole.
+        """
+        async with self._sessions.begin() as session:
+            user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+            if user is None:
+                return None
+            own = list(
+                await session.scalars(select(Initiative).where(Initiative.author_id == user.id))
+            )
+            supported = set(
+                await session.scalars(
+                    select(Supporter.initiative_id).where(
+                        Supporter.initiative_id.in_([i.id for i in own])
+                    )
+                )
+            )
+            deleted: list[int] = []
+            for initiative in own:
+                if initiative.id in supported:
+                    initiative.description = ""
+                    initiative.motivation = ""
+                    initiative.place = None
+                    initiative.allow_introductions = False
+                    initiative.author_id = None
+                else:
+                    deleted.append(initiative.id)
+                    await session.delete(initiative)
+            for model, column in (
+                (Supporter, Supporter.user_id),
+                (MatchNotice, MatchNotice.recipient_id),
+                (Follow, Follow.user_id),
+                (AnnouncementMute, AnnouncementMute.user_id),
+                (BroadcastDelivery, BroadcastDelivery.user_id),
+            ):
+                await session.execute(delete(model).where(column == user.id))
+            await session.execute(
+                delete(Introduction).where(
+                    (Introduction.requester_id == user.id) | (Introduction.initiator_id == user.id)
+                )
+            )
+            await session.execute(
+                delete(BotState).where(
+                    (BotState.namespace == USER_DATA) & (BotState.key == str(telegram_id))
+                )
+            )
+            # Conversation keys are [chat id, user id]; in a private chat both are the user's.
+            await session.execute(
+                delete(BotState).where(
+                    BotState.namespace.startswith("conversation:")
+                    & (BotState.key == f"[{telegram_id}, {telegram_id}]")
+                )
+            )
+        for doc_id in deleted:
+            if doc_id in self._index:
+                self._index.remove(doc_id)
+        await self._users.erase(telegram_id)
+        return Erased(initiatives_deleted=len(deleted), initiatives_kept=len(own) - len(deleted))
 
     async def export(self, telegram_id: int) -> dict[str, Any] | None:
         """All rows about this person, table by table; None if the bot does not know them."""

@@ -36,6 +36,8 @@ RESIDENT_COMMANDS = (
     "vraag",
     "zoek",
     "mijn",
+    "volgen",
+    "stil",
     "taal",
     "help",
     "privacy",

@@ -126,6 +126,14 @@ class QuestionsConfig:
 
 
 @dataclass(frozen=True)
+class BroadcastConfig:
+    """Announcements: how fast they go out. Telegram allows a bot about 30 messages a second
+    overall; the rest of the bot keeps talking while a broadcast runs, so stay below that."""
+
+    rate: float = 25.0
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     telegram: TelegramConfig
@@ -134,6 +142,7 @@ class Config:
     default_language: str = "nl"
     log_level: str = "INFO"
     http: HttpConfig = field(default_factory=HttpConfig)
+    broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
     questions: QuestionsConfig = field(default_factory=QuestionsConfig)
 
 
@@ -328,6 +337,13 @@ def load_config(path: Path, *, environ: dict[str, str] | None = None) -> Config:
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(path, "bot.log_level", "must be DEBUG, INFO, WARNING or ERROR")
 
+    broadcast = _table(data, "broadcast", path)
+    rate = broadcast.get("rate", BroadcastConfig.rate)
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 30:
+        raise ConfigError(
+            path, "broadcast.rate", "must be a number of messages per second above 0, at most 30"
+        )
+
     return Config(
         path=path,
         telegram=TelegramConfig(token=token, api_base_url=api_base_url, rate_limit=rate_limit),
@@ -338,5 +354,6 @@ def load_config(path: Path, *, environ: dict[str, str] | None = None) -> Config:
         default_language=language,
         log_level=log_level,
         http=_http(data, path, env),
+        broadcast=BroadcastConfig(rate=float(rate)),
         questions=_questions(data, path, tuple(k.strip() for k in kernen)),
     )

@@ -7,9 +7,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, T
 
 from bot.app import BotApplication, BotContext
 from handlers import (
+    broadcast,
     civil_servant,
     common,
     dispatch,
+    following,
     initiative,
     introductions,
     mine,
@@ -40,9 +42,11 @@ def register(application: BotApplication) -> None:
     question.register(application)
     civil_servant.register(application)
     dispatch.register(application)
+    broadcast.register(application)
     search.register(application)
     onboarding.register(application)
     mine.register(application)
+    following.register(application)
     privacy.register(application)
     application.add_handlers(
         [

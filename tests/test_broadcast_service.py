@@ -37,6 +37,7 @@ from models import (
     BroadcastState,
     DeliveryState,
     FollowKind,
+    Role,
     User,
 )
 from models.base import utcnow
@@ -139,6 +140,9 @@ async def test_audiences_respect_consent_activity_muting_kern_and_follows(
     await residents(sessions, 1, kern="IJmuiden", first=5, active=False)
     await residents(sessions, 1, kern=None, first=6)  # consented, no kern chosen yet
     await residents(sessions, 1, kern="IJmuiden", first=7, consent_at=None)
+    await residents(sessions, 1, kern=None, first=8, role=Role.CIVIL_SERVANT)
+    await residents(sessions, 1, kern=None, first=9, role=Role.CIVIL_SERVANT, active=False)
+    await residents(sessions, 1, kern="Driehuis", first=10, role=Role.MODERATOR)
     await following.toggle(follower.id, FollowKind.KERN, "IJmuiden")
     await following.toggle(follower.id, FollowKind.TOPIC, "groen")
     await following.toggle(muted.id, FollowKind.TOPIC, "groen")
@@ -149,11 +153,12 @@ async def test_audiences_respect_consent_activity_muting_kern_and_follows(
             found = await session.scalars(select(User.telegram_id).where(audience_filter(audience)))
             return set(found)
 
-    assert await who(Audience("everyone")) == {1, 2, 3}
+    assert await who(Audience("everyone")) == {1, 2, 3, 10}
     assert await who(Audience("kernen", ("IJmuiden",))) == {1, 3}
-    assert await who(Audience("kernen", ("IJmuiden", "Driehuis"))) == {1, 2, 3}
+    assert await who(Audience("kernen", ("IJmuiden", "Driehuis"))) == {1, 2, 3, 10}
+    assert await who(Audience("civil_servants")) == {8}
     assert await who(Audience("topics", ("groen",))) == {3}
-    assert await service.count_audience(Audience("kernen", ("Driehuis",))) == 1
+    assert await service.count_audience(Audience("kernen", ("Driehuis",))) == 2
 
     await following.set_muted(muted.id, False)
     assert await who(Audience("topics", ("groen",))) == {3, 4}

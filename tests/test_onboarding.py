@@ -147,6 +147,8 @@ async def test_command_menus_are_set_per_language(bot: BotHarness) -> None:
         "vraag",
         "zoek",
         "mijn",
+        "volgen",
+        "stil",
         "taal",
         "help",
         "privacy",

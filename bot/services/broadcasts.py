@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.services.pacing import Pacer
-from models import User
+from models import Role, User
 from models.base import utcnow
 from models.broadcast import Broadcast, BroadcastDelivery, BroadcastState, DeliveryState
 from models.follow import AnnouncementMute, Follow, FollowKind
@@ -98,7 +98,8 @@ def audience_filter(audience: Audience) -> ColumnElement[bool]:
         )
     if audience.kind == TOPICS:
         return and_(resident, _follows(FollowKind.TOPIC, audience.values))
-    raise ValueError(f"audience {audience.kind} is not available yet")
+    # Announcements to staff are work messages: muting is for residents' announcements.
+    return and_(reachable, User.role == Role.CIVIL_SERVANT)
 
 
 # --- sending -------------------------------------------------------------------------------

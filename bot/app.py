@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,11 +27,18 @@ from bot.persistence import SqlPersistence
 from bot.request import RetryingRequest
 from bot.services import Services
 from bot.services.flood import FloodGuard
+from bot.services.questions import anonymise_closed_before
 from bot.web import WebSettings, start_web
+from models.base import utcnow
 from models.database import create_engine, create_sessionmaker
+
+log = logging.getLogger(__name__)
 
 # Initiatives stored by another process (an import, a second instance) reach the index this late.
 INDEX_REFRESH_S = 60
+# Retention runs daily; its first run a few minutes after start, out of the start's way.
+RETENTION_INTERVAL_S = 24 * 60 * 60
+RETENTION_FIRST_S = 5 * 60
 # Commands in the menu, in the order shown; each has a description key "command.<name>".
 RESIDENT_COMMANDS = (
     "idee",
@@ -99,6 +108,13 @@ async def _refresh_index(context: BotContext) -> None:
     await context.services.matching.load_index()
 
 
+async def _apply_retention(context: BotContext) -> None:
+    cutoff = utcnow() - timedelta(days=context.config.retention_days)
+    anonymised = await anonymise_closed_before(context.bot_data["sessions"], cutoff)
+    if anonymised:
+        log.info("retention: %s closed questions anonymised", anonymised)
+
+
 async def _on_shutdown(application: BotApplication) -> None:
     """After the last update: stop serving HTTP, close the database connections."""
     server = application.bot_data.pop("http", None)
@@ -164,5 +180,13 @@ def build_application(
             first=INDEX_REFRESH_S,
             name="match-index-refresh",
             job_kwargs={"misfire_grace_time": INDEX_REFRESH_S, "coalesce": True},
+        )
+        application.job_queue.run_repeating(
+            _apply_retention,
+            interval=RETENTION_INTERVAL_S,
+            first=RETENTION_FIRST_S,
+            name="retention",
+            # Missed while the bot was down: run once when it is back, not once per missed day.
+            job_kwargs={"misfire_grace_time": RETENTION_INTERVAL_S, "coalesce": True},
         )
     return application

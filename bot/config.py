@@ -142,6 +142,8 @@ class Config:
     default_language: str = "nl"
     log_level: str = "INFO"
     http: HttpConfig = field(default_factory=HttpConfig)
+    # Closed questions keep no trace of the resident after this many days (AVG retention).
+    retention_days: int = 365
     broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
     questions: QuestionsConfig = field(default_factory=QuestionsConfig)
 
@@ -276,6 +278,13 @@ def _http(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> HttpConfi
     )
 
 
+def _retention_days(data: dict[str, Any], path: Path) -> int:
+    days = _table(data, "privacy", path).get("retention_days", 365)
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise ConfigError(path, "privacy.retention_days", "must be a whole number of days, >= 1")
+    return days
+
+
 def load_config(path: Path, *, environ: dict[str, str] | None = None) -> Config:
     """Read and validate the config file; `environ` defaults to the process environment."""
     env = os.environ if environ is None else environ
@@ -354,6 +363,7 @@ def load_config(path: Path, *, environ: dict[str, str] | None = None) -> Config:
         default_language=language,
         log_level=log_level,
         http=_http(data, path, env),
+        retention_days=_retention_days(data, path),
         broadcast=BroadcastConfig(rate=float(rate)),
         questions=_questions(data, path, tuple(k.strip() for k in kernen)),
     )

@@ -182,3 +182,11 @@ def test_bad_http_settings(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         _http_config(tmp_path, body)
     assert message in str(caught.value)
+
+
+def test_retention_days(tmp_path: Path) -> None:
+    assert _http_config(tmp_path, "").retention_days == 365
+    assert _http_config(tmp_path, "[privacy]\nretention_days = 30\n").retention_days == 30
+    with pytest.raises(ConfigError) as caught:
+        _http_config(tmp_path, "[privacy]\nretention_days = 0\n")
+    assert "[privacy] retention_days must be a whole number of days" in str(caught.value)

@@ -107,3 +107,38 @@ async def test_vergeetmij_forgets_the_resident_but_not_what_others_joined(
     # Anna can start afresh, as a new person.
     [again] = await bot.send(anna, "/start")
     assert "Privacy" in again.text
+
+
+async def test_retention_anonymises_questions_closed_long_ago(bot: BotHarness) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from bot.app import _apply_retention
+    from models import User
+    from models.base import utcnow
+    from models.question import Question, QuestionStatus
+
+    sessions = bot.app.bot_data["sessions"]
+    async with sessions.begin() as session:
+        anna = User(telegram_id=1001, consent_at=utcnow(), kern="IJmuiden")
+        session.add(anna)
+        await session.flush()
+        for text, closed_days_ago, status in (
+            ("Oude vraag over mijn paspoort", 400, QuestionStatus.CLOSED),
+            ("Recente vraag over afval", 10, QuestionStatus.CLOSED),
+            ("Open vraag over een bankje", None, QuestionStatus.DELIVERED),
+        ):
+            closed = utcnow() - timedelta(days=closed_days_ago) if closed_days_ago else None
+            session.add(
+                Question(
+                    resident_id=anna.id, text=text, status=status, closed_at=closed, details={}
+                )
+            )
+    await _apply_retention(bot.context())  # the default: 365 days
+    async with sessions() as session:
+        rows = (await session.execute(select(Question.text, Question.resident_id))).all()
+    assert sorted(rows, key=lambda r: r.text) == sorted(
+        [("", None), ("Recente vraag over afval", 1), ("Open vraag over een bankje", 1)],
+        key=lambda r: r[0],
+    )

@@ -810,19 +810,44 @@ async def anonymise_questions(session: AsyncSession, user: User, now: datetime) 
                     assignee.user,
                     {"key": "vraag.erased_to_servant"},
                 )
-        QuestionService._event(session, question, EventKind.ERASED, None)
-        # The one edit of history: the resident's own words go with their data.
-        await session.execute(
-            update(QuestionEvent)
-            .where(
-                QuestionEvent.question_id == question.id,
-                QuestionEvent.kind.in_(RESIDENT_TEXT_EVENTS),
-            )
-            .values(text=None, actor_id=None)
-            .execution_options(synchronize_session=False)
-        )
-        question.text = ""
-        question.details = {}
-        question.feedback_text = None
-        question.resident_id = None
+        await _strip_resident_words(session, question)
     await session.flush()
+
+
+async def _strip_resident_words(session: AsyncSession, question: Question) -> None:
+    """The one edit of history: the resident's own words and identity leave the question,
+    which stays for statistics (topic, kern, dates, the civil servant's handling)."""
+    QuestionService._event(session, question, EventKind.ERASED, None)
+    await session.execute(
+        update(QuestionEvent)
+        .where(
+            QuestionEvent.question_id == question.id,
+            QuestionEvent.kind.in_(RESIDENT_TEXT_EVENTS),
+        )
+        .values(text=None, actor_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    question.text = ""
+    question.details = {}
+    question.feedback_text = None
+    question.resident_id = None
+
+
+async def anonymise_closed_before(
+    sessions: async_sessionmaker[AsyncSession], cutoff: datetime
+) -> int:
+    """Retention: questions closed before `cutoff` keep no trace of the resident who asked.
+    Returns how many were anonymised now."""
+    async with sessions.begin() as session:
+        expired = list(
+            await session.scalars(
+                select(Question).where(
+                    Question.status == QuestionStatus.CLOSED,
+                    Question.closed_at < cutoff,
+                    Question.resident_id.is_not(None),
+                )
+            )
+        )
+        for question in expired:
+            await _strip_resident_words(session, question)
+    return len(expired)

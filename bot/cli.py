@@ -171,6 +171,39 @@ def cmd_invite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_offboard(args: argparse.Namespace) -> int:
+    """A civil servant leaves: questions re-routed, personal data erased."""
+    from bot.services import Services
+    from models.database import create_engine, create_sessionmaker
+
+    config = _load(args)
+
+    async def run() -> object:
+        await _migrate(config)
+        engine = create_engine(config.database_url)
+        try:
+            services = Services.create(create_sessionmaker(engine), config)
+            servant = await services.civil_servants.find(args.who)
+            if servant is None:
+                return None
+            left = await services.questions.offboard(servant.id)
+            if left is not None:
+                await services.users.erase(left.telegram_id)
+            return left
+        finally:
+            await engine.dispose()
+
+    left = asyncio.run(run())
+    if left is None:
+        print(f"burgerbeest offboard: no civil servant {args.who!r}", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"{left.name} has left: {left.rerouted} open questions re-routed (the bot sends them on"
+        " at its next dispatch), personal data erased."
+    )
+    return 0
+
+
 def _config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
@@ -203,6 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
     _config_argument(importer)
     importer.set_defaults(handler=cmd_import)
     add_dedupe_parser(commands)
+    offboard = commands.add_parser(
+        "offboard",
+        help="a civil servant leaves: re-route their open questions and erase their data",
+    )
+    offboard.add_argument("who", help="their handle, or their Telegram id")
+    _config_argument(offboard)
+    offboard.set_defaults(handler=cmd_offboard)
     sandbox = commands.add_parser(
         "sandbox",
         help="try the bot in this terminal against a local stand-in of Telegram (no token needed)",

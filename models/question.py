@@ -52,6 +52,7 @@ class EventKind(enum.StrEnum):
     ESCALATED = "escalated"
     BLOCKED = "blocked"  # the assignee blocked the bot; rerouted
     ERASED = "erased"  # the resident erased their data
+    SERVANT_LEFT = "servant_left"  # the assignee left the municipality; rerouted
 
 
 class Question(Timestamped, Base):

@@ -88,6 +88,15 @@ class CivilServantService:
         async with self._sessions() as session:
             return await session.scalar(select(CivilServant).where(CivilServant.user_id == user_id))
 
+    async def find(self, who: str) -> CivilServant | None:
+        """A civil servant by handle, or by Telegram id when `who` is a number."""
+        async with self._sessions() as session:
+            if who.lstrip("-").isdigit():
+                return await session.scalar(
+                    select(CivilServant).join(User).where(User.telegram_id == int(who))
+                )
+            return await session.scalar(select(CivilServant).where(CivilServant.handle == who))
+
     async def all(self) -> list[CivilServant]:
         async with self._sessions() as session:
             return list(await session.scalars(select(CivilServant).order_by(CivilServant.name)))

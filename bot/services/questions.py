@@ -86,6 +86,14 @@ class MyQuestions:
     latest: list[Question]
 
 
+@dataclass
+class Offboarded:
+    name: str
+    telegram_id: int
+    rerouted: int = 0
+    work_ids: list[int] = field(default_factory=list)
+
+
 class QuestionService:
     def __init__(
         self,
@@ -719,9 +727,15 @@ class QuestionService:
     # --- the dispatcher's questions ------------------------------------------------------
 
     async def reroute_blocked(
-        self, session: AsyncSession, question: Question, blocked: User, now: datetime
+        self,
+        session: AsyncSession,
+        question: Question,
+        blocked: User,
+        now: datetime,
+        reason: EventKind = EventKind.BLOCKED,
     ) -> list[int]:
-        """The assignee blocked the bot: to their backup, else to the triage queue."""
+        """The assignee blocked the bot (or left): to their backup, else routed anew, else to
+        the triage queue."""
         servant = await session.scalar(
             select(CivilServant).where(CivilServant.user_id == blocked.id)
         )
@@ -734,10 +748,43 @@ class QuestionService:
                 target = backup
         if target is None:
             target = await self._route(session, question, now, exclude)
-        self._event(
-            session, question, EventKind.BLOCKED, None, servant_id=servant.id if servant else None
-        )
+        self._event(session, question, reason, None, servant_id=servant.id if servant else None)
         return await self._assign(session, question, target, now, actor_id=None, at_once=True)
+
+    async def offboard(self, servant_id: int, now: datetime | None = None) -> Offboarded | None:
+        """A civil servant leaves: their open questions go to their backup or are routed anew,
+        colleagues lose them as backup, and the profile keeps nothing personal (their user row
+        is erased by the caller with `UserService.erase`). None if there is no such profile."""
+        now = now or utcnow()
+        async with self._sessions.begin() as session:
+            servant = await session.get(CivilServant, servant_id)
+            if servant is None:
+                return None
+            left = Offboarded(name=servant.name, telegram_id=servant.user.telegram_id)
+            # Out of routing before re-routing, so nothing is routed back to them.
+            servant.topics, servant.kernen, servant.handle = [], [], None
+            servant.user.role = Role.RESIDENT
+            await session.flush()
+            open_questions = await session.scalars(
+                select(Question).where(
+                    Question.assignee_id == servant.id, Question.status != QuestionStatus.CLOSED
+                )
+            )
+            for question in list(open_questions):
+                left.work_ids.extend(
+                    await self.reroute_blocked(
+                        session, question, servant.user, now, reason=EventKind.SERVANT_LEFT
+                    )
+                )
+                left.rerouted += 1
+            await session.execute(
+                update(CivilServant)
+                .where(CivilServant.backup_id == servant.id)
+                .values(backup_id=None)
+                .execution_options(synchronize_session=False)
+            )
+            servant.name, servant.introduction, servant.backup_id = "—", "", None
+        return left
 
     async def escalate(
         self, session: AsyncSession, question: Question, now: datetime

@@ -17,6 +17,7 @@ from bot.config import Config, TelegramConfig
 from bot.fake_telegram.server import FakeBotApi
 from bot.fake_telegram.updates import user
 from bot.migrate import upgrade
+from models import Role
 from models.database import create_engine
 
 SANDBOX_TOKEN = "1000000:sandbox-token-not-secret"  # noqa: S105 - the stand-in's own token
@@ -24,6 +25,8 @@ FIRST_ID = 1001
 HELP = """Type a message or a command (/start, /idee, /help …) and press Enter.
   :1, :2 …    press a button of the last message with buttons
   :as NAME    talk as another person (a new one is created on first use)
+  :invite ambtenaar|moderator
+              an invite code; send /aanmelden CODE as the person who takes the role
   :who        who you are now
   :quit       stop"""
 _COMMAND = re.compile(r"^:(\w+)\s*(.*)$")
@@ -49,6 +52,7 @@ class Sandbox:
         self.people: dict[str, dict[str, object]] = {}
         self.current = ""
         self._shown = 0
+        self.services: object | None = None
 
     def _sandbox_config(self) -> Config:
         return dataclasses.replace(
@@ -125,6 +129,7 @@ class Sandbox:
         engine = create_engine(config.database_url)
         await upgrade(engine)
         application = build_application(config, engine=engine)
+        self.services = application.bot_data["services"]
         await application.initialize()
         if application.post_init:
             await application.post_init(application)
@@ -147,6 +152,17 @@ class Sandbox:
             self.api.stop()
         return 0
 
+    async def invite(self, role_name: str) -> str:
+        """A fresh invite code for a civil servant or moderator, as `burgerbeest invite` gives."""
+        try:
+            role = Role(role_name.strip() or Role.CIVIL_SERVANT.value)
+        except ValueError:
+            return f"  (roles: {Role.CIVIL_SERVANT.value}, {Role.MODERATOR.value})"
+        if role is Role.RESIDENT:
+            return "  (residents need no invite: /start)"
+        code, _ = await self.services.invites.create(role)  # type: ignore[union-attr]
+        return f"  (invite for a {role.value}: send  /aanmelden {code}  as that person)"
+
     async def handle(self, line: str) -> bool:
         """Act on one typed line; False to stop."""
         if not line:
@@ -163,6 +179,8 @@ class Sandbox:
         elif word == "as":
             self.become(rest)
             self.out(f"  (you are now {self.current})")
+        elif word == "invite":
+            self.out(await self.invite(rest))
         elif word == "who":
             self.out(f"  (you are {self.current}, Telegram id {self.me['id']})")
         elif word in ("quit", "exit", "q"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -52,3 +53,19 @@ async def test_a_resident_can_sign_up_and_share_an_idea_in_the_terminal(
         "(there is no button 9 (1–" in transcript or "(no message with buttons yet)" in transcript
     )
     assert "🤖 to bram:\nWat kun je hier doen?" in transcript
+
+
+async def test_one_can_become_a_civil_servant_in_the_sandbox(
+    tmp_path: Path, database_url: str
+) -> None:
+    shown: list[str] = []
+    sandbox = Sandbox(make_config(tmp_path, database_url), tmp_path, out=shown.append)
+    lines = ["/start", ":as piet", ":invite ambtenaar", ":invite koning", ":quit"]
+    await sandbox.run(typed(*lines))
+    transcript = "\n".join(shown)
+    assert "(roles: ambtenaar, moderator)" in transcript
+    [code] = re.findall(r"send  /aanmelden (\S+)", transcript)
+    shown.clear()
+    again = Sandbox(make_config(tmp_path, database_url), tmp_path, out=shown.append)
+    await again.run(typed(":as piet", f"/aanmelden {code}", ":quit"))
+    assert "🤖 to piet:\nHoe heet je, zoals inwoners je mogen zien?" in "\n".join(shown)

@@ -184,6 +184,11 @@ class SenderSettings:
     rate: float | None = 25.0
     # Sends in flight at once: at 25/s and ~100 ms per request, a few are needed to keep up.
     concurrency: int = 8
+    # Unpaced only (benchmarks, a Bot API server without limits): rows claimed per transaction.
+    # Paced, a row is claimed only when a token and a slot are free, so that what is claimed is
+    # what is on its way; unpaced that costs a transaction per send or two, so rows are claimed
+    # in batches, and a crash may leave up to a batch `unknown` that never went out.
+    claim_batch: int = 256
     # Per message, for temporary failures (the HTTP layer may already retry 5xx on its own).
     attempts: int = 3
     backoff_s: float = 1.0  # before the 2nd attempt; doubled for every next one
@@ -459,8 +464,10 @@ class BroadcastService:
                 await self._progress(session, broadcast),
             )
         in_flight: set[asyncio.Task[_Result]] = set()
-        # Unpaced, claims wait for half the slots to free up: fewer, larger transactions.
-        refill = 1 if pacer.paced else max(1, settings.concurrency // 2)
+        slots = asyncio.Semaphore(settings.concurrency)
+        claimed_max = settings.concurrency if pacer.paced else settings.claim_batch
+        # Unpaced, claims wait until half a batch is done: fewer, larger transactions.
+        refill = 1 if pacer.paced else max(1, claimed_max // 2)
         last_report = time.monotonic()
         try:
             while True:
@@ -468,9 +475,9 @@ class BroadcastService:
                 self._collect(run, _harvest(in_flight))
                 claimable = 0
                 if not stop.is_set():
-                    while settings.concurrency - len(in_flight) < refill:
+                    while claimed_max - len(in_flight) < refill:
                         self._collect(run, await _first_done(in_flight))
-                    claimable = await pacer.take(settings.concurrency - len(in_flight))
+                    claimable = await pacer.take(claimed_max - len(in_flight))
                 recipients = await self._claim(broadcast_id, run, claimable)
                 if recipients is None:  # cancelled, or the lease was lost
                     stop.set()
@@ -478,7 +485,7 @@ class BroadcastService:
                 for recipient in recipients:
                     in_flight.add(
                         asyncio.create_task(
-                            self._deliver(sender, run.message, recipient, pacer, settings)
+                            self._deliver(sender, run.message, recipient, pacer, settings, slots)
                         )
                     )
                 # Let the sends just claimed start before anything else happens here: claimed
@@ -502,6 +509,18 @@ class BroadcastService:
         return final
 
     async def _deliver(
+        self,
+        sender: Sender,
+        message: Message,
+        recipient: Recipient,
+        pacer: Pacer,
+        settings: SenderSettings,
+        slots: asyncio.Semaphore,
+    ) -> _Result:
+        async with slots:
+            return await self._attempts(sender, message, recipient, pacer, settings)
+
+    async def _attempts(
         self,
         sender: Sender,
         message: Message,

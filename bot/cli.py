@@ -204,6 +204,30 @@ def cmd_offboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Anonymised CSVs for the council."""
+    from bot.services.stats import StatsService, write_csv
+    from bot.workdays import WorkingCalendar
+    from models.database import create_engine, create_sessionmaker
+
+    config = _load(args)
+
+    async def run() -> object:
+        await _migrate(config)
+        engine = create_engine(config.database_url)
+        try:
+            service = StatsService(
+                create_sessionmaker(engine), WorkingCalendar(config.municipality.tz)
+            )
+            return await service.export_tables()
+        finally:
+            await engine.dispose()
+
+    for path in write_csv(args.out, asyncio.run(run())):  # type: ignore[arg-type]
+        print(path)
+    return 0
+
+
 def _config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
@@ -236,6 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
     _config_argument(importer)
     importer.set_defaults(handler=cmd_import)
     add_dedupe_parser(commands)
+    export = commands.add_parser(
+        "export", help="write anonymised CSVs (initiatives, questions, introductions)"
+    )
+    export.add_argument("--out", type=Path, default=Path("export"), help="folder (./export)")
+    _config_argument(export)
+    export.set_defaults(handler=cmd_export)
     offboard = commands.add_parser(
         "offboard",
         help="a civil servant leaves: re-route their open questions and erase their data",

@@ -19,6 +19,7 @@ from handlers import (
     privacy,
     question,
     search,
+    stats,
 )
 
 # First groups: count every update, then flood control, before any work is done for it.
@@ -48,6 +49,7 @@ def register(application: BotApplication) -> None:
     mine.register(application)
     following.register(application)
     privacy.register(application)
+    stats.register(application)
     application.add_handlers(
         [
             CommandHandler("annuleer", common.nothing_to_cancel),

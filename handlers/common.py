@@ -202,3 +202,20 @@ async def count_update(update: Update, context: BotContext) -> None:
     """For /metrics: every update, by what it is."""
     kind = "callback" if update.callback_query else "message" if update.message else "other"
     context.bot_data["metrics"].updates.labels(kind).inc()
+
+
+async def moderator(update: Update, context: BotContext) -> tuple[User | None, Translator]:
+    """The moderator behind the update, or None after refusing anyone else (a button press is
+    answered like a stale one, and logged)."""
+    user, t = await speaker(update, context)
+    civil_servants = context.services.civil_servants
+    if user is None and civil_servants.is_configured_moderator(update.effective_user.id):
+        # A moderator from the config who never pressed Start: a bare row to act with.
+        user = await context.services.users.register(update.effective_user.id)
+    if civil_servants.is_moderator(user):
+        return user, t
+    if update.callback_query:
+        await stale_button(update, context)
+    else:
+        await update.effective_message.reply_text(t("common.only_moderators"))
+    return None, t

@@ -17,6 +17,7 @@ from bot.services.invites import InviteService
 from bot.services.matching import MatchingService
 from bot.services.privacy import PrivacyService
 from bot.services.questions import QuestionService
+from bot.services.stats import StatsService
 from bot.services.users import UserService
 from bot.workdays import WorkingCalendar
 
@@ -33,6 +34,7 @@ class Services:
     civil_servants: CivilServantService
     invites: InviteService
     dispatch: DispatchService
+    stats: StatsService
 
     @classmethod
     def create(
@@ -54,4 +56,5 @@ class Services:
             civil_servants=CivilServantService(sessions, questions.config.moderators),
             invites=InviteService(sessions, questions.config.invite_days),
             dispatch=DispatchService(sessions, questions),
+            stats=StatsService(sessions, calendar),
         )

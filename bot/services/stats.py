@@ -1,0 +1,218 @@
+"""What Burgerbeest achieves, in figures for moderators and the council: free of Telegram.
+
+Everything here is counted from rows without personal data: no names, no texts of residents.
+`export_csv` writes the same as files a council can open in a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.workdays import WorkingCalendar
+from models import (
+    EventKind,
+    Initiative,
+    Introduction,
+    IntroductionStatus,
+    Question,
+    QuestionEvent,
+    Supporter,
+)
+
+Table = tuple[tuple[str, ...], list[tuple[object, ...]]]
+
+
+@dataclass
+class Stats:
+    initiatives_by_kern: Counter[str] = field(default_factory=Counter)
+    initiatives_by_status: Counter[str] = field(default_factory=Counter)
+    # month ("2026-11") → kern → count, for the chart over time
+    initiatives_by_month: dict[str, Counter[str]] = field(default_factory=dict)
+    supporters: int = 0
+    introductions_asked: int = 0
+    introductions_accepted: int = 0
+    questions_by_topic: Counter[str] = field(default_factory=Counter)
+    questions_open: int = 0
+    median_response_working_days: float | None = None
+    deadlines_missed: int = 0
+
+    @property
+    def initiatives(self) -> int:
+        return sum(self.initiatives_by_kern.values())
+
+    @property
+    def questions(self) -> int:
+        return sum(self.questions_by_topic.values())
+
+
+def _main_topic(key: str | None) -> str:
+    return (key or "onbekend").split("/")[0]
+
+
+class StatsService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], calendar: WorkingCalendar):
+        self._sessions = sessions
+        self._calendar = calendar
+
+    async def compute(self) -> Stats:
+        stats = Stats()
+        tz = self._calendar.tz
+        async with self._sessions() as session:
+            for kern, status, created in await session.execute(
+                select(Initiative.kern, Initiative.status, Initiative.created_at)
+            ):
+                stats.initiatives_by_kern[kern] += 1
+                stats.initiatives_by_status[status.value] += 1
+                month = created.astimezone(tz).strftime("%Y-%m")
+                stats.initiatives_by_month.setdefault(month, Counter())[kern] += 1
+            stats.initiatives_by_month = dict(sorted(stats.initiatives_by_month.items()))
+            stats.supporters = await _count(session, select(func.count(Supporter.id)))
+            stats.introductions_asked = await _count(session, select(func.count(Introduction.id)))
+            stats.introductions_accepted = await _count(
+                session,
+                select(func.count(Introduction.id)).where(
+                    Introduction.status == IntroductionStatus.ACCEPTED
+                ),
+            )
+            await self._questions(session, stats)
+        return stats
+
+    async def _questions(self, session: AsyncSession, stats: Stats) -> None:
+        first_answer, missed = await _answers_and_escalations(session)
+        response_days = []
+        for question_id, topic, status, created in await session.execute(
+            select(Question.id, Question.topic_key, Question.status, Question.created_at)
+        ):
+            stats.questions_by_topic[_main_topic(topic)] += 1
+            stats.questions_open += status.is_open
+            answered = first_answer.get(question_id)
+            if answered is not None:
+                response_days.append(self._calendar.working_days_between(created, answered))
+        stats.deadlines_missed = len(missed)
+        if response_days:
+            stats.median_response_working_days = round(statistics.median(response_days), 2)
+
+    async def export_tables(self) -> dict[str, Table]:
+        """Anonymised tables for the council (file name → header and rows): no names, no
+        residents' words, no ids of people. `write_csv` puts them on disk."""
+        tz = self._calendar.tz
+        async with self._sessions() as session:
+            joined = dict(
+                (
+                    await session.execute(
+                        select(Supporter.initiative_id, func.count()).group_by(
+                            Supporter.initiative_id
+                        )
+                    )
+                ).all()
+            )
+            initiatives = [
+                (
+                    i.id,
+                    i.title,
+                    i.kern,
+                    i.status.value,
+                    i.created_at.astimezone(tz).date(),
+                    1 + joined.get(i.id, 0),
+                )
+                for i in await session.scalars(select(Initiative).order_by(Initiative.id))
+            ]
+            answered, escalated = await _answers_and_escalations(session)
+            questions = []
+            for q in await session.scalars(select(Question).order_by(Question.id)):
+                first = answered.get(q.id)
+                days = (
+                    round(self._calendar.working_days_between(q.created_at, first), 2)
+                    if first is not None
+                    else ""
+                )
+                questions.append(
+                    (
+                        q.id,
+                        q.created_at.astimezone(tz).date(),
+                        q.topic_key or "",
+                        q.kern or "",
+                        q.status.value,
+                        days,
+                        "ja" if q.id in escalated else "nee",
+                    )
+                )
+            introductions = Counter(
+                (i.created_at.astimezone(tz).strftime("%Y-%m"), i.status.value)
+                for i in await session.scalars(select(Introduction))
+            )
+        return {
+            "initiatieven.csv": (
+                ("nummer", "titel", "kern", "status", "ingediend", "mensen"),
+                initiatives,
+            ),
+            "vragen.csv": (
+                (
+                    "nummer",
+                    "ingediend",
+                    "onderwerp",
+                    "kern",
+                    "status",
+                    "werkdagen_tot_antwoord",
+                    "deadline_gemist",
+                ),
+                questions,
+            ),
+            "kennismakingen.csv": (
+                ("maand", "status", "aantal"),
+                sorted((month, status, n) for (month, status), n in introductions.items()),
+            ),
+        }
+
+
+async def _answers_and_escalations(
+    session: AsyncSession,
+) -> tuple[dict[int, datetime], set[int]]:
+    """When each question was first answered, and which ones passed their deadline."""
+    first_answer: dict[int, datetime] = {}
+    escalated: set[int] = set()
+    for question_id, kind, at in await session.execute(
+        select(QuestionEvent.question_id, QuestionEvent.kind, QuestionEvent.at)
+        .where(QuestionEvent.kind.in_([EventKind.ANSWERED, EventKind.ESCALATED]))
+        .order_by(QuestionEvent.at)
+    ):
+        if kind is EventKind.ANSWERED:
+            first_answer.setdefault(question_id, at)
+        else:
+            escalated.add(question_id)
+    return first_answer, escalated
+
+
+async def _count(session: AsyncSession, query: object) -> int:
+    return int(await session.scalar(query) or 0)  # type: ignore[arg-type]
+
+
+def write_csv(directory: Path, tables: dict[str, Table]) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (header, rows) in tables.items():
+        path = directory / name
+        with path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(header)
+            writer.writerows(rows)
+        written.append(path)
+    return written
+
+
+def monthly_series(stats: Stats) -> tuple[list[str], dict[str, list[int]]]:
+    """Months in order and, per kern, the number of initiatives in each: the chart's data."""
+    months = list(stats.initiatives_by_month)
+    series: dict[str, list[int]] = defaultdict(lambda: [0] * len(months))
+    for n, month in enumerate(months):
+        for kern, count in stats.initiatives_by_month[month].items():
+            series[kern][n] = count
+    return months, dict(series)

@@ -1,0 +1,87 @@
+"""/stats for moderators (figures and a chart) and `burgerbeest export` for the council."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from pathlib import Path
+
+import time_machine
+
+from bot.cli import main
+from tests.flows import answer_until_summary, onboard
+from tests.harness import BotHarness
+from tests.questions_support import MODERATOR_ID, ask, join, local, qbot, tick
+
+__all__ = ["qbot"]
+
+
+async def busy_municipality(bot: BotHarness) -> None:
+    """Two ideas (one joined), a question answered by a civil servant."""
+    anna, bram, piet = bot.person(1001, "Anna"), bot.person(1002, "Bram"), bot.person(2001, "Piet")
+    await onboard(bot, anna)
+    await onboard(bot, bram, kern="Driehuis")
+    await answer_until_summary(bot, anna, "Hondenspeeltuin in het park")
+    await bot.press(anna, "Opslaan")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, "idee:join:1")
+    await answer_until_summary(bot, bram, "Repair café")
+    await bot.press(bram, "Opslaan")
+    await join(bot, piet, "Piet de Vries", "Afval en Reiniging", handle="afval")
+    with time_machine.travel(local("2026-06-01 10:00"), tick=False):  # Monday
+        await ask(bot, anna)
+    await tick(bot, "2026-06-01 14:00")
+    with time_machine.travel(local("2026-06-02 11:00"), tick=False):
+        await bot.press(piet, "Beantwoorden")
+        await bot.send(piet, "Wordt morgen opgehaald.")
+
+
+async def test_stats_are_for_moderators_only(qbot: BotHarness) -> None:
+    anna = qbot.person(1001, "Anna")
+    await onboard(qbot, anna)
+    [reply] = await qbot.send(anna, "/stats")
+    assert reply.text == "Dit kunnen alleen moderatoren."
+    assert qbot.calls("sendPhoto") == []
+
+
+async def test_stats_give_figures_and_a_chart(qbot: BotHarness) -> None:
+    await busy_municipality(qbot)
+    mo = qbot.person(MODERATOR_ID, "Mo")
+    text, chart = await qbot.send(mo, "/stats")
+    assert "<b>Ideeën:</b> 2 (IJmuiden 2)" in text.text
+    assert "<b>Meedoen:</b> 1 keer" in text.text
+    assert "<b>Vragen aan de gemeente:</b> 1, waarvan 1 open" in text.text
+    # Monday 10:00 to Tuesday 11:00: 14/24 + 11/24 of a working day.
+    assert "<b>Mediane tijd tot antwoord:</b> 1.0 werkdagen" in text.text
+    assert "<b>Deadlines gemist:</b> 0" in text.text
+    assert chart.method == "sendPhoto"
+    name, content, _ = chart.files["photo"]
+    assert name == "burgerbeest-stats.png" and content.startswith(b"\x89PNG")
+
+
+async def test_export_writes_anonymised_csvs(qbot: BotHarness, tmp_path: Path, monkeypatch) -> None:
+    await busy_municipality(qbot)
+    config = tmp_path / "export-config.toml"
+    config.write_text(
+        f'[database]\nurl = "{qbot.config.database_url}"\n'
+        '[municipality]\nname = "Velsen"\nkernen = ["IJmuiden", "Driehuis"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BURGERBEEST_TOKEN", "123:export-test")
+    out = tmp_path / "export"
+    await qbot.stop()  # the CLI opens the database on its own, as it would next to the bot
+    command = ["export", "--out", str(out), "--config", str(config)]
+    assert await asyncio.to_thread(main, command) == 0
+    with (out / "initiatieven.csv").open(encoding="utf-8") as f:
+        initiatives = list(csv.DictReader(f))
+    assert [(r["titel"], r["kern"], r["mensen"]) for r in initiatives] == [
+        ("Hondenspeeltuin in het park", "IJmuiden", "2"),
+        ("Repair café", "IJmuiden", "1"),
+    ]
+    with (out / "vragen.csv").open(encoding="utf-8") as f:
+        [question] = list(csv.DictReader(f))
+    assert question["deadline_gemist"] == "nee" and float(question["werkdagen_tot_antwoord"]) > 0
+    exported = "".join(p.read_text(encoding="utf-8") for p in out.glob("*.csv"))
+    for personal in ("Anna", "Bram", "Piet", "grofvuil", "opgehaald"):
+        assert personal not in exported

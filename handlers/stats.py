@@ -6,12 +6,13 @@ from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
 from bot.app import BotApplication, BotContext
-from bot.chart import stats_png
 from handlers.common import moderator
 
 
 async def stats(update: Update, context: BotContext) -> None:
     """Figures in one message, then the chart as a photo."""
+    from bot.chart import stats_png  # matplotlib costs 0.4 s to import: only when asked
+
     user, t = await moderator(update, context)
     if user is None:
         return

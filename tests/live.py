@@ -15,7 +15,8 @@ from bot.fake_telegram.server import FakeBotApi
 from bot.fake_telegram.updates import user
 
 TOKEN = "4242:process-test-secret-token"
-WAIT = 30.0
+# Generous: under a loaded CI machine a bot process can take several seconds to start.
+WAIT = 60.0
 
 
 def write_config(directory: Path, api: FakeBotApi, database_url: str) -> Path:

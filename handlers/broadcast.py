@@ -34,7 +34,7 @@ from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, translator
 from bot.services import broadcasts as bc
 from bot.services.broadcasts import Audience, Progress, SenderSettings
-from handlers.common import NEW_MESSAGE, clear_buttons, conversation, keyboard, speaker
+from handlers.common import NEW_MESSAGE, clear_buttons, conversation, keyboard, moderator, speaker
 from handlers.following import main_topics
 from models import Broadcast, BroadcastState, User
 from models.base import utcnow
@@ -238,22 +238,6 @@ async def _stop_senders(application: BotApplication) -> None:
 # --- who may do this ---------------------------------------------------------------------
 
 
-async def _moderator(update: Update, context: BotContext) -> tuple[User | None, Translator]:
-    """The moderator behind the update; anyone else is refused (a button press is logged)."""
-    user, t = await speaker(update, context)
-    civil_servants = context.services.civil_servants
-    if user is None and civil_servants.is_configured_moderator(update.effective_user.id):
-        # A moderator from the config who never pressed Start: a bare row to act with.
-        user = await context.services.users.register(update.effective_user.id)
-    if civil_servants.is_moderator(user):
-        return user, t
-    if update.callback_query:
-        await _refuse(update, t)
-    else:
-        await update.effective_message.reply_text(t("bc.only_moderators"))
-    return None, t
-
-
 async def _refuse(update: Update, t: Translator) -> None:
     query = update.callback_query
     log.warning(
@@ -267,7 +251,7 @@ async def _refuse(update: Update, t: Translator) -> None:
 async def _own_draft(update: Update, context: BotContext) -> tuple[Translator, Broadcast | None]:
     """For a button in the conversation: the moderator and their draft named in the data —
     the one this conversation is about, still a draft, and theirs; else refused."""
-    user, t = await _moderator(update, context)
+    user, t = await moderator(update, context)
     if user is None:
         return t, None
     parts = update.callback_query.data.split(":")
@@ -289,7 +273,7 @@ async def _own_draft(update: Update, context: BotContext) -> tuple[Translator, B
 
 
 async def start(update: Update, context: BotContext) -> int | None:
-    user, t = await _moderator(update, context)
+    user, t = await moderator(update, context)
     if user is None:
         return ConversationHandler.END
     await _discard_draft(context)
@@ -298,7 +282,7 @@ async def start(update: Update, context: BotContext) -> int | None:
 
 
 async def compose(update: Update, context: BotContext) -> int | None:
-    user, t = await _moderator(update, context)
+    user, t = await moderator(update, context)
     if user is None:
         return ConversationHandler.END
     message = update.effective_message
@@ -327,7 +311,7 @@ async def compose(update: Update, context: BotContext) -> int | None:
 
 async def not_content(update: Update, context: BotContext) -> int | None:
     """A sticker or a file where the announcement's text was asked for."""
-    user, t = await _moderator(update, context)
+    user, t = await moderator(update, context)
     if user is None:
         return ConversationHandler.END
     await update.effective_message.reply_text(t("bc.text_or_photo"))
@@ -335,7 +319,7 @@ async def not_content(update: Update, context: BotContext) -> int | None:
 
 
 async def use_buttons(update: Update, context: BotContext) -> int | None:
-    user, t = await _moderator(update, context)
+    user, t = await moderator(update, context)
     if user is None:
         return ConversationHandler.END
     await update.effective_message.reply_text(t("bc.use_buttons"))
@@ -547,7 +531,7 @@ def _example(context: BotContext) -> str:
 
 
 async def when(update: Update, context: BotContext) -> int | None:
-    user, t = await _moderator(update, context)
+    user, t = await moderator(update, context)
     if user is None:
         return ConversationHandler.END
     draft = await _current_draft(context, user)
@@ -666,7 +650,7 @@ async def cancel_command(update: Update, context: BotContext) -> int:
 
 async def stop(update: Update, context: BotContext) -> None:
     """The stop button under the progress (or a scheduled one's confirmation): any moderator."""
-    user, t = await _moderator(update, context)
+    user, t = await moderator(update, context)
     if user is None:
         return
     value = update.callback_query.data.split(":")[2]

@@ -32,7 +32,7 @@ from bot.services.civil_servants import (
 from bot.services.questions import MESSAGE_MAX, Outcome
 from bot.services.text_input import Problem, check
 from bot.services.users import Profile
-from handlers.common import NEW_MESSAGE, clear_buttons, conversation, keyboard, speaker
+from handlers.common import NEW_MESSAGE, clear_buttons, conversation, keyboard, moderator, speaker
 from handlers.dispatch import card_buttons, card_text, send_now
 from models import CivilServant, Role, User
 from models.base import utcnow
@@ -665,24 +665,9 @@ async def close(update: Update, context: BotContext) -> None:
 # --- moderators ----------------------------------------------------------------------------
 
 
-async def _moderator(update: Update, context: BotContext) -> tuple[User | None, Translator]:
-    user, t = await speaker(update, context)
-    civil_servants = context.services.civil_servants
-    if user is None and civil_servants.is_configured_moderator(update.effective_user.id):
-        # A moderator from the config who never pressed Start: a bare row to act with.
-        user = await context.services.users.register(update.effective_user.id)
-    if not civil_servants.is_moderator(user):
-        if update.callback_query:
-            await update.callback_query.answer(t("common.stale_button"), show_alert=True)
-        else:
-            await update.effective_message.reply_text(t("cs.only_moderators"))
-        return None, t
-    return user, t
-
-
 async def invite(update: Update, context: BotContext) -> None:
     """/uitnodiging [handle]: an invite code for a civil servant, shown once."""
-    user, t = await _moderator(update, context)
+    user, t = await moderator(update, context)
     if user is None:
         return
     handle = " ".join(context.args or []).strip()[:64] or None
@@ -697,7 +682,7 @@ async def invite(update: Update, context: BotContext) -> None:
 
 async def triage(update: Update, context: BotContext) -> None:
     """/triage: the questions no rule could route, each with its assign button."""
-    user, t = await _moderator(update, context)
+    user, t = await moderator(update, context)
     if user is None:
         return
     queue = await context.services.questions.triage_queue()
@@ -710,7 +695,7 @@ async def triage(update: Update, context: BotContext) -> None:
 
 
 async def choose_assignee(update: Update, context: BotContext) -> None:
-    user, t = await _moderator(update, context)
+    user, t = await moderator(update, context)
     if user is None:
         return
     ids = _ids(update.callback_query.data)
@@ -727,7 +712,7 @@ async def choose_assignee(update: Update, context: BotContext) -> None:
 
 
 async def assign(update: Update, context: BotContext) -> None:
-    user, t = await _moderator(update, context)
+    user, t = await moderator(update, context)
     if user is None:
         return
     ids = _ids(update.callback_query.data)

@@ -117,7 +117,7 @@ async def test_moderators_make_invites_and_see_the_triage_queue(qbot: BotHarness
     anna, mo, piet = bot.person(1001, "Anna"), bot.person(MODERATOR_ID, "Mo"), bot.person(2001, "P")
     await onboard(bot, anna)
     await bot.send(anna, "/uitnodiging")
-    assert bot.last_text(anna) == "Dit is voor moderatoren."
+    assert bot.last_text(anna) == "Dit kunnen alleen moderatoren."
     await bot.send(mo, "/uitnodiging afval")
     shown = bot.last_text(mo)
     code = shown.split("<code>")[1].split("</code>")[0]

@@ -250,7 +250,7 @@ async def test_residents_cannot_broadcast_and_forged_buttons_are_refused(
     anna, bert = await residents(bot, ["IJmuiden", "Driehuis"])
     mo = moderator(bot)
     [reply] = await bot.send(anna, "/mededeling")
-    assert "alleen een moderator" in reply.text
+    assert reply.text == "Dit kunnen alleen moderatoren."
 
     # The moderator's draft is waiting for confirmation.
     await compose_to_preview(bot, mo)

@@ -7,8 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -29,6 +30,7 @@ from bot.services import Services
 from bot.services.flood import FloodGuard
 from bot.services.questions import anonymise_closed_before
 from bot.web import WebSettings, start_web
+from models import Role, User
 from models.base import utcnow
 from models.database import create_engine, create_sessionmaker
 
@@ -72,9 +74,34 @@ BotApplication = Application[
 ]
 
 
-def command_menu(language: str) -> list[BotCommand]:
+# What civil servants and moderators see on top of the residents' menu, in their own chat only.
+CIVIL_SERVANT_COMMANDS = ("vragen", "profiel", "afwezig")
+MODERATOR_COMMANDS = ("mededeling", "triage", "uitnodiging", "stats")
+
+
+def command_menu(language: str, *extra: str) -> list[BotCommand]:
     t = translator(language)
-    return [BotCommand(name, t(f"command.{name}")) for name in RESIDENT_COMMANDS]
+    return [BotCommand(name, t(f"command.{name}")) for name in (*extra, *RESIDENT_COMMANDS)]
+
+
+async def set_staff_menu(bot: ExtBot[None], services: Services, user: User) -> None:
+    """The menu of one civil servant or moderator, scoped to their chat; residents keep the
+    default. A chat Telegram does not know yet (a configured moderator who never pressed
+    Start) is skipped: the menu follows at their first /aanmelden or the next start."""
+    extra: tuple[str, ...] = ()
+    if user.role is Role.CIVIL_SERVANT:
+        extra = CIVIL_SERVANT_COMMANDS
+    if services.civil_servants.is_moderator(user):
+        extra = (*MODERATOR_COMMANDS, *extra)
+    if not extra:
+        return
+    try:
+        await bot.set_my_commands(
+            command_menu(user.language or "nl", *extra),
+            scope=BotCommandScopeChat(user.telegram_id),
+        )
+    except TelegramError as exc:
+        log.info("no staff menu for %s: %s", user.telegram_id, exc)
 
 
 async def _on_start(application: BotApplication) -> None:
@@ -88,6 +115,9 @@ async def _on_start(application: BotApplication) -> None:
     await application.bot.set_my_commands(command_menu(default))
     for language in LANGUAGES:
         await application.bot.set_my_commands(command_menu(language), language_code=language)
+    services: Services = application.bot_data["services"]
+    for user in await services.users.staff():
+        await set_staff_menu(application.bot, services, user)
 
 
 def _start_http(application: BotApplication) -> None:

@@ -21,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import BotApplication, BotContext
+from bot.app import BotApplication, BotContext, set_staff_menu
 from bot.i18n import Translator
 from bot.services.civil_servants import (
     DEPARTMENT_MAX,
@@ -104,6 +104,9 @@ async def join(update: Update, context: BotContext) -> int:
         joined = await context.services.civil_servants.join(code, profile, t.language, None)
         key = "cs.moderator_welcome" if joined else "cs.code_invalid"
         await update.effective_message.reply_text(t(key))
+        staff = await context.services.users.get(tg_user.id) if joined else None
+        if staff is not None:
+            await set_staff_menu(context.bot, context.services, staff)
         return ConversationHandler.END
     if await _servant(context, user) is not None:
         await update.effective_message.reply_text(t("cs.already"))
@@ -289,6 +292,9 @@ async def got_backup(update: Update, context: BotContext) -> int:
     await query.message.reply_text(
         "\n\n".join((t("cs.welcome"), await _profile_text(context, t, joined.servant)))
     )
+    staff = await context.services.users.get(tg_user.id)
+    if staff is not None:
+        await set_staff_menu(context.bot, context.services, staff)
     return ConversationHandler.END
 
 

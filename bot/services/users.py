@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import ContactMethod, ScheduledWork, User, WorkState
+from models import ContactMethod, Role, ScheduledWork, User, WorkState
 from models.base import utcnow
 
 
@@ -28,6 +28,15 @@ class UserService:
     async def get(self, telegram_id: int) -> User | None:
         async with self._sessions() as session:
             return await self._get(session, telegram_id)
+
+    async def staff(self) -> list[User]:
+        """Civil servants and moderators who can be written to."""
+        async with self._sessions() as session:
+            return list(
+                await session.scalars(
+                    select(User).where(User.role != Role.RESIDENT, User.telegram_id > 0)
+                )
+            )
 
     async def by_id(self, user_id: int) -> User | None:
         async with self._sessions() as session:

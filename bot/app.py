@@ -76,7 +76,7 @@ BotApplication = Application[
 
 # What civil servants and moderators see on top of the residents' menu, in their own chat only.
 CIVIL_SERVANT_COMMANDS = ("vragen", "profiel", "afwezig")
-MODERATOR_COMMANDS = ("mededeling", "triage", "uitnodiging", "stats")
+MODERATOR_COMMANDS = ("mededeling", "triage", "uitnodiging", "stats", "wachtrij")
 
 
 def command_menu(language: str, *extra: str) -> list[BotCommand]:

@@ -134,6 +134,15 @@ class BroadcastConfig:
 
 
 @dataclass(frozen=True)
+class ModerationConfig:
+    """ "pre": a new initiative waits for a moderator before others see it; "post": it is
+    shown at once and reviewed afterwards. Reports hide an initiative pending review."""
+
+    mode: str = "post"
+    hide_after_reports: int = 3
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     telegram: TelegramConfig
@@ -145,6 +154,7 @@ class Config:
     # Closed questions keep no trace of the resident after this many days (AVG retention).
     retention_days: int = 365
     broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
+    moderation: ModerationConfig = field(default_factory=ModerationConfig)
     questions: QuestionsConfig = field(default_factory=QuestionsConfig)
 
 
@@ -278,6 +288,15 @@ def _http(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> HttpConfi
     )
 
 
+def _moderation(data: dict[str, Any], path: Path) -> ModerationConfig:
+    table = _table(data, "moderation", path)
+    mode = _string(table, "mode", path, "moderation", ModerationConfig.mode)
+    if mode not in ("pre", "post"):
+        raise ConfigError(path, "moderation.mode", 'must be "pre" or "post"')
+    hide = _int(table, "hide_after_reports", path, "moderation", 3, 1)
+    return ModerationConfig(mode=mode, hide_after_reports=hide)
+
+
 def _retention_days(data: dict[str, Any], path: Path) -> int:
     days = _table(data, "privacy", path).get("retention_days", 365)
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
@@ -365,5 +384,6 @@ def load_config(path: Path, *, environ: dict[str, str] | None = None) -> Config:
         http=_http(data, path, env),
         retention_days=_retention_days(data, path),
         broadcast=BroadcastConfig(rate=float(rate)),
+        moderation=_moderation(data, path),
         questions=_questions(data, path, tuple(k.strip() for k in kernen)),
     )

@@ -15,6 +15,7 @@ from handlers import (
     initiative,
     introductions,
     mine,
+    moderation,
     onboarding,
     privacy,
     question,
@@ -23,8 +24,10 @@ from handlers import (
 )
 
 # First groups: count every update, then flood control, before any work is done for it.
-COUNT_GROUP = -2
-GUARD_GROUP = -1
+COUNT_GROUP = -3
+GUARD_GROUP = -2
+# Then bans: a banned person gets one answer and no other handler runs.
+BAN_GROUP = -1
 # Last group: write conversation state and user_data after every update, not once a minute,
 # so a crash loses no answer a resident already gave.
 PERSIST_GROUP = 100
@@ -37,6 +40,7 @@ async def _persist(update: Update, context: BotContext) -> None:
 def register(application: BotApplication) -> None:
     application.add_handler(TypeHandler(Update, common.count_update), group=COUNT_GROUP)
     application.add_handler(TypeHandler(Update, common.flood_guard), group=GUARD_GROUP)
+    application.add_handler(TypeHandler(Update, moderation.ban_guard), group=BAN_GROUP)
     # The conversation goes first: while /idee is open it answers everything, commands included.
     initiative.register(application)
     introductions.register(application)
@@ -44,6 +48,7 @@ def register(application: BotApplication) -> None:
     civil_servant.register(application)
     dispatch.register(application)
     broadcast.register(application)
+    moderation.register(application)
     search.register(application)
     onboarding.register(application)
     mine.register(application)

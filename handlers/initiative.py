@@ -44,7 +44,7 @@ from handlers.introductions import (
     similar_keyboard,
     similar_text,
 )
-from models import Need, User
+from models import Need, User, Visibility
 
 (
     TITLE,
@@ -375,6 +375,8 @@ async def _store(
     await update.effective_message.reply_text(
         t("idee.saved", title=initiative.title, number=initiative.id)
     )
+    if initiative.visibility is Visibility.PENDING:
+        await update.effective_message.reply_text(t("mod.idea_pending"))
     return ConversationHandler.END
 
 
@@ -421,6 +423,8 @@ async def meet_similar(update: Update, context: BotContext, user: User, t: Trans
     await context.services.matching.record_late_matches(initiative)
     _forget(context)
     await query.message.reply_text(t("idee.saved", title=initiative.title, number=initiative.id))
+    if initiative.visibility is Visibility.PENDING:
+        await query.message.reply_text(t("mod.idea_pending"))
     await request_introduction(update, context, user, t, initiative_id, initiative.id)
     return ConversationHandler.END
 

@@ -5,8 +5,15 @@ from models.bot_state import BotState
 from models.broadcast import Broadcast, BroadcastDelivery, BroadcastState, DeliveryState
 from models.civil_servant import CivilServant, Invite
 from models.follow import AnnouncementMute, Follow, FollowKind
-from models.initiative import Initiative, InitiativeStatus, InitiativeStatusChange, Need
+from models.initiative import (
+    Initiative,
+    InitiativeStatus,
+    InitiativeStatusChange,
+    Need,
+    Visibility,
+)
 from models.matching import Introduction, IntroductionStatus, MatchNotice, Supporter
+from models.moderation import ModerationAction, ModerationLog, Report
 from models.question import EventKind, Question, QuestionEvent, QuestionStatus
 from models.user import ContactMethod, Role, User
 from models.work import ScheduledWork, WorkKind, WorkState
@@ -31,14 +38,18 @@ __all__ = [
     "IntroductionStatus",
     "Invite",
     "MatchNotice",
+    "ModerationAction",
+    "ModerationLog",
     "Need",
     "Question",
     "QuestionEvent",
     "QuestionStatus",
+    "Report",
     "Role",
     "ScheduledWork",
     "Supporter",
     "User",
+    "Visibility",
     "WorkKind",
     "WorkState",
 ]

@@ -37,6 +37,15 @@ class Need(enum.StrEnum):
     ADVICE = "advice"
 
 
+class Visibility(enum.StrEnum):
+    """Who may see an initiative besides its initiator: moderation, apart from its status."""
+
+    PENDING = "pending"  # pre-moderation: waits for a moderator
+    VISIBLE = "visible"
+    HIDDEN = "hidden"  # reported often enough, or hidden by a moderator: pending review
+    REJECTED = "rejected"
+
+
 _status_type = Enum(
     InitiativeStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
 )
@@ -62,6 +71,13 @@ class Initiative(Timestamped, Base):
     normalized: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[InitiativeStatus] = mapped_column(_status_type, default=InitiativeStatus.IDEA)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    visibility: Mapped[Visibility] = mapped_column(
+        Enum(
+            Visibility, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+        ),
+        default=Visibility.VISIBLE,
+        server_default=Visibility.VISIBLE.value,
+    )
 
     # Where an imported initiative came from, and its id there, so an import can be re-run.
     source: Mapped[str | None] = mapped_column(String(100))

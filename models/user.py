@@ -50,6 +50,8 @@ class User(Timestamped, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Moderators may also come from the config ([moderators] telegram_ids).
     role: Mapped[Role] = mapped_column(role_type, default=Role.RESIDENT, server_default="resident")
+    # Set by a moderator's /ban: the bot then refuses everything this person sends.
+    banned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def onboarded(self) -> bool:

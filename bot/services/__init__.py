@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Config
+from bot.config import Config, ModerationConfig
 from bot.matching import MatchIndex
 from bot.services.broadcasts import BroadcastService
 from bot.services.civil_servants import CivilServantService
@@ -15,6 +15,7 @@ from bot.services.following import FollowingService
 from bot.services.initiatives import InitiativeService
 from bot.services.invites import InviteService
 from bot.services.matching import MatchingService
+from bot.services.moderation import ModerationService
 from bot.services.privacy import PrivacyService
 from bot.services.questions import QuestionService
 from bot.services.stats import StatsService
@@ -34,6 +35,7 @@ class Services:
     civil_servants: CivilServantService
     invites: InviteService
     dispatch: DispatchService
+    moderation: ModerationService
     stats: StatsService
 
     @classmethod
@@ -45,9 +47,12 @@ class Services:
         calendar = WorkingCalendar(config.municipality.tz) if config else WorkingCalendar()
         questions = QuestionService(sessions, questions_config, calendar)
         users = UserService(sessions)
+        moderation_config = config.moderation if config else ModerationConfig()
         return cls(
             users=users,
-            initiatives=InitiativeService(sessions, index),
+            initiatives=InitiativeService(
+                sessions, index, pre_moderation=moderation_config.mode == "pre"
+            ),
             matching=MatchingService(sessions, index),
             privacy=PrivacyService(sessions, users, index),
             broadcasts=BroadcastService(sessions),
@@ -56,5 +61,6 @@ class Services:
             civil_servants=CivilServantService(sessions, questions.config.moderators),
             invites=InviteService(sessions, questions.config.invite_days),
             dispatch=DispatchService(sessions, questions),
+            moderation=ModerationService(sessions, index, moderation_config),
             stats=StatsService(sessions, calendar),
         )

@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import MatchIndex, normalize
-from models import Initiative, InitiativeStatus, InitiativeStatusChange, Need, Supporter, User
+from models import (
+    Initiative,
+    InitiativeStatus,
+    InitiativeStatusChange,
+    Need,
+    Supporter,
+    User,
+    Visibility,
+)
 
 
 def matching_text(title: str) -> str:
@@ -98,9 +106,17 @@ class StatusChanged:
 class InitiativeService:
     """Stores initiatives and keeps the match index in step with every change."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], index: MatchIndex) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        index: MatchIndex,
+        *,
+        pre_moderation: bool = False,
+    ) -> None:
         self._sessions = sessions
         self._index = index
+        # Pre-moderation: a new initiative waits for a moderator before others can find it.
+        self._pre_moderation = pre_moderation
 
     async def create(self, author_id: int, draft: InitiativeDraft) -> Initiative:
         if not draft.complete:
@@ -117,6 +133,7 @@ class InitiativeService:
                 allow_introductions=bool(draft.allow_introductions),
                 status=InitiativeStatus.IDEA,
                 normalized=normalize(matching_text(draft.title)),
+                visibility=Visibility.PENDING if self._pre_moderation else Visibility.VISIBLE,
             )
             session.add(initiative)
             await session.flush()
@@ -127,7 +144,8 @@ class InitiativeService:
                     changed_by_id=author_id,
                 )
             )
-        self._index.add(initiative.id, initiative.normalized, initiative.kern, is_open=True)
+        if initiative.visibility is Visibility.VISIBLE:
+            self._index.add(initiative.id, initiative.normalized, initiative.kern, is_open=True)
         return initiative
 
     async def get(self, initiative_id: int) -> Initiative | None:
@@ -158,7 +176,8 @@ class InitiativeService:
                     .where(Supporter.initiative_id == initiative_id)
                 )
             )
-        self._index.update(initiative.id, initiative.normalized, initiative.kern, new.is_open)
+        if initiative.visibility is Visibility.VISIBLE:
+            self._index.update(initiative.id, initiative.normalized, initiative.kern, new.is_open)
         return StatusChanged(initiative, old, supporters)
 
     async def of_author(self, author_id: int, *, limit: int = 20) -> MyInitiatives:

@@ -26,6 +26,7 @@ from models import (
     MatchNotice,
     Supporter,
     User,
+    Visibility,
 )
 from models.base import utcnow
 
@@ -102,13 +103,19 @@ class MatchingService:
             Initiative.kern,
             Initiative.status,
             Initiative.updated_at,
+            Initiative.visibility,
         )
         if self._seen_until is not None:
             # Overlap a little: rows committed out of order by another process are not missed.
             query = query.where(Initiative.updated_at >= self._seen_until - timedelta(minutes=5))
         async with self._sessions() as session:
-            for doc_id, normalized, kern, status, updated_at in await session.execute(query):
-                if doc_id in self.index:
+            rows = await session.execute(query)
+            for doc_id, normalized, kern, status, updated_at, visibility in rows:
+                if visibility is not Visibility.VISIBLE:
+                    # Pending, hidden or rejected by moderation: not to be found or matched.
+                    if doc_id in self.index:
+                        self.index.remove(doc_id)
+                elif doc_id in self.index:
                     self.index.update(doc_id, normalized, kern, status.is_open)
                 else:
                     self.index.add(doc_id, normalized, kern, status.is_open)
@@ -129,7 +136,13 @@ class MatchingService:
         )
         counts = dict((await session.execute(supporters)).all())
         rows = {
-            i.id: i for i in await session.scalars(select(Initiative).where(Initiative.id.in_(ids)))
+            i.id: i
+            for i in await session.scalars(
+                # The index follows visibility too; this also covers another instance's changes.
+                select(Initiative).where(
+                    Initiative.id.in_(ids), Initiative.visibility == Visibility.VISIBLE
+                )
+            )
         }
         return [
             SimilarInitiative(
@@ -282,6 +295,8 @@ class MatchingService:
         introductions (and so does its own author); returns how many were queued."""
         if not initiative.allow_introductions or initiative.author_id is None:
             return 0
+        if initiative.visibility is not Visibility.VISIBLE:
+            return 0  # recorded when a moderator approves it
         async with self._sessions.begin() as session:
             exclude = await self._own_ids(session, initiative.author_id)
             exclude.add(initiative.id)

@@ -1,0 +1,290 @@
+"""Moderation of initiatives: the review queue, residents' reports, bans, and the audit log.
+
+Every moderator action changes its target and appends a `ModerationLog` row in one transaction,
+so the log cannot miss an action nor record one that did not happen. Each action also checks
+that its target is still in the state the moderator saw (a stale or forged button changes
+nothing). The match index follows visibility: only visible initiatives can be found or matched.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import ModerationConfig
+from bot.matching import MatchIndex, normalize
+from bot.services.initiatives import TITLE_MAX, matching_text
+from models import Initiative, ModerationAction, ModerationLog, Report, Role, User, Visibility
+from models.base import utcnow
+
+# What the review queue holds: waiting for approval, or hidden after reports.
+IN_QUEUE = (Visibility.PENDING, Visibility.HIDDEN)
+REASON_MAX = 500
+
+
+class ReportResult(enum.StrEnum):
+    REPORTED = "reported"
+    HIDDEN = "hidden"  # this report was the one that hid it
+    ALREADY = "already"
+    OWN = "own"
+    GONE = "gone"  # unknown, or not visible to the reporter anyway
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    initiative: Initiative
+    reports: int
+    reasons: list[str]
+    waiting: int  # items in the queue in all, this one included
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A moderator's decision on an initiative and who should hear of it."""
+
+    initiative: Initiative
+    author: User | None
+    was: Visibility
+
+
+class ModerationService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        index: MatchIndex,
+        config: ModerationConfig | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._index = index
+        self.config = config or ModerationConfig()
+
+    # --- the match index follows visibility ------------------------------------------------
+
+    def _sync_index(self, initiative: Initiative) -> None:
+        if initiative.visibility is Visibility.VISIBLE:
+            put = self._index.update if initiative.id in self._index else self._index.add
+            put(initiative.id, initiative.normalized, initiative.kern, initiative.status.is_open)
+        elif initiative.id in self._index:
+            self._index.remove(initiative.id)
+
+    @staticmethod
+    def _log(
+        session: AsyncSession,
+        moderator_id: int,
+        action: ModerationAction,
+        kind: str,
+        target_id: int,
+        **detail: Any,
+    ) -> None:
+        session.add(
+            ModerationLog(
+                moderator_id=moderator_id,
+                action=action,
+                target_kind=kind,
+                target_id=target_id,
+                detail=detail,
+            )
+        )
+
+    # --- residents report -----------------------------------------------------------------
+
+    async def report(
+        self, reporter_id: int, initiative_id: int, reason: str | None = None
+    ) -> ReportResult:
+        """Record one resident's report; enough open reports hide the initiative for review."""
+        async with self._sessions.begin() as session:
+            initiative = await session.get(Initiative, initiative_id)
+            if initiative is None or initiative.visibility is not Visibility.VISIBLE:
+                return ReportResult.GONE
+            if initiative.author_id == reporter_id:
+                return ReportResult.OWN
+            try:
+                async with session.begin_nested():
+                    session.add(
+                        Report(
+                            initiative_id=initiative_id,
+                            reporter_id=reporter_id,
+                            reason=(reason or None) and reason[:REASON_MAX],
+                        )
+                    )
+            except IntegrityError:
+                return ReportResult.ALREADY
+            open_reports = await self._open_reports(session, initiative_id)
+            if open_reports < self.config.hide_after_reports:
+                return ReportResult.REPORTED
+            initiative.visibility = Visibility.HIDDEN
+        self._sync_index(initiative)
+        return ReportResult.HIDDEN
+
+    @staticmethod
+    async def _open_reports(session: AsyncSession, initiative_id: int) -> int:
+        return (
+            await session.scalar(
+                select(func.count())
+                .select_from(Report)
+                .where(Report.initiative_id == initiative_id, Report.resolved_at.is_(None))
+            )
+        ) or 0
+
+    # --- the review queue -----------------------------------------------------------------
+
+    async def next_item(self, after_id: int = 0) -> QueueItem | None:
+        """The oldest item in the queue after `after_id` (a skip), else from the start."""
+        async with self._sessions() as session:
+            waiting = (
+                await session.scalar(
+                    select(func.count())
+                    .select_from(Initiative)
+                    .where(Initiative.visibility.in_(IN_QUEUE))
+                )
+            ) or 0
+            if not waiting:
+                return None
+            query = select(Initiative).where(Initiative.visibility.in_(IN_QUEUE))
+            initiative = await session.scalar(
+                query.where(Initiative.id > after_id).order_by(Initiative.id).limit(1)
+            ) or await session.scalar(query.order_by(Initiative.id).limit(1))
+            if initiative is None:
+                return None
+            reasons = await session.scalars(
+                select(Report.reason).where(
+                    Report.initiative_id == initiative.id,
+                    Report.resolved_at.is_(None),
+                    Report.reason.is_not(None),
+                )
+            )
+            return QueueItem(
+                initiative=initiative,
+                reports=await self._open_reports(session, initiative.id),
+                reasons=[r for r in reasons if r],
+                waiting=waiting,
+            )
+
+    async def in_queue(self, initiative_id: int) -> Initiative | None:
+        async with self._sessions() as session:
+            initiative = await session.get(Initiative, initiative_id)
+        if initiative is None or initiative.visibility not in IN_QUEUE:
+            return None
+        return initiative
+
+    async def approve(self, moderator_id: int, initiative_id: int) -> Decision | None:
+        """Make a pending or hidden initiative visible; None if it is not in the queue (any
+        more). A hidden one is restored: the reports that hid it are settled."""
+        async with self._sessions.begin() as session:
+            initiative = await session.get(Initiative, initiative_id)
+            if initiative is None or initiative.visibility not in IN_QUEUE:
+                return None
+            was = initiative.visibility
+            initiative.visibility = Visibility.VISIBLE
+            await self._resolve_reports(session, initiative_id)
+            action = (
+                ModerationAction.APPROVE if was is Visibility.PENDING else ModerationAction.RESTORE
+            )
+            self._log(session, moderator_id, action, "initiative", initiative_id, was=was.value)
+            author = await session.get(User, initiative.author_id) if initiative.author_id else None
+        self._sync_index(initiative)
+        return Decision(initiative, author, was)
+
+    async def reject(self, moderator_id: int, initiative_id: int, reason: str) -> Decision | None:
+        """Reject a pending or hidden initiative with a reason for its initiator."""
+        async with self._sessions.begin() as session:
+            initiative = await session.get(Initiative, initiative_id)
+            if initiative is None or initiative.visibility not in IN_QUEUE:
+                return None
+            was = initiative.visibility
+            initiative.visibility = Visibility.REJECTED
+            await self._resolve_reports(session, initiative_id)
+            self._log(
+                session,
+                moderator_id,
+                ModerationAction.REJECT,
+                "initiative",
+                initiative_id,
+                was=was.value,
+                reason=reason,
+            )
+            author = await session.get(User, initiative.author_id) if initiative.author_id else None
+        self._sync_index(initiative)
+        return Decision(initiative, author, was)
+
+    async def edit_title(
+        self, moderator_id: int, initiative_id: int, title: str
+    ) -> Initiative | None:
+        """Change the title of an initiative in the queue (it stays there for a decision)."""
+        title = title.strip()[:TITLE_MAX]
+        async with self._sessions.begin() as session:
+            initiative = await session.get(Initiative, initiative_id)
+            if initiative is None or initiative.visibility not in IN_QUEUE or not title:
+                return None
+            old = initiative.title
+            initiative.title = title
+            initiative.normalized = normalize(matching_text(title))
+            self._log(
+                session,
+                moderator_id,
+                ModerationAction.EDIT_TITLE,
+                "initiative",
+                initiative_id,
+                old=old,
+                new=title,
+            )
+        self._sync_index(initiative)
+        return initiative
+
+    @staticmethod
+    async def _resolve_reports(session: AsyncSession, initiative_id: int) -> None:
+        await session.execute(
+            update(Report)
+            .where(Report.initiative_id == initiative_id, Report.resolved_at.is_(None))
+            .values(resolved_at=utcnow())
+        )
+
+    # --- bans -----------------------------------------------------------------------------
+
+    async def find_user(self, who: str) -> User | None:
+        """A user by Telegram id or @username, as a moderator types it."""
+        who = who.strip()
+        async with self._sessions() as session:
+            if who.lstrip("-").isdigit():
+                return await session.scalar(select(User).where(User.telegram_id == int(who)))
+            name = who.removeprefix("@")
+            if not name:
+                return None
+            return await session.scalar(
+                select(User).where(func.lower(User.username) == name.lower()).limit(1)
+            )
+
+    async def set_banned(self, moderator_id: int, user_id: int, banned: bool) -> User | None:
+        """Ban or unban; None if nothing changes (already so, or a moderator, who cannot be
+        banned by another)."""
+        async with self._sessions.begin() as session:
+            user = await session.get(User, user_id)
+            if user is None or user.role is Role.MODERATOR or user.id == moderator_id:
+                return None
+            if (user.banned_at is not None) == banned:
+                return None
+            user.banned_at = utcnow() if banned else None
+            action = ModerationAction.BAN if banned else ModerationAction.UNBAN
+            self._log(session, moderator_id, action, "user", user_id)
+        return user
+
+    async def is_banned(self, telegram_id: int) -> bool:
+        async with self._sessions() as session:
+            banned_at = await session.scalar(
+                select(User.banned_at).where(User.telegram_id == telegram_id)
+            )
+        return banned_at is not None
+
+    async def log(self, *, limit: int = 50) -> list[ModerationLog]:
+        """The newest entries of the audit log, newest first."""
+        async with self._sessions() as session:
+            return list(
+                await session.scalars(
+                    select(ModerationLog).order_by(ModerationLog.id.desc()).limit(limit)
+                )
+            )

@@ -1,0 +1,331 @@
+"""Moderation: /wachtrij (approve, reject with a reason, edit the title, skip), /meld for
+residents, /ban and /unban, and the guard that stops a banned person on every update.
+
+The decisions are bot/services/moderation.py. Every command and button checks here that the
+person is a moderator (`common.moderator`) and the service checks that the item is still in the
+queue: anything else is refused like a stale button, and logged, and changes nothing.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+)
+from telegram.ext import filters as f
+
+from bot.app import BotApplication, BotContext
+from bot.i18n import Translator, translator
+from bot.services.initiatives import TITLE_MAX
+from bot.services.moderation import REASON_MAX, QueueItem, ReportResult
+from bot.services.text_input import clean
+from handlers.common import (
+    NEW_MESSAGE,
+    clear_buttons,
+    conversation,
+    keyboard,
+    moderator,
+    requires_resident,
+    send_to,
+    speaker,
+    stale_button,
+    typed_answer,
+)
+from models import Initiative, User, Visibility
+
+REASON, TITLE = range(2)
+ITEM = "mod_item"  # user_data: the initiative a typed reason or title is for
+
+
+# --- who may do this ---------------------------------------------------------------------
+
+
+async def _pressed_item(
+    update: Update, context: BotContext
+) -> tuple[User | None, Translator, Initiative | None]:
+    """For a queue button: the moderator and the initiative named, if it is still in the
+    queue; else refused."""
+    user, t = await moderator(update, context)
+    if user is None:
+        return None, t, None
+    value = update.callback_query.data.rsplit(":", 1)[1]
+    initiative = await context.services.moderation.in_queue(int(value)) if value.isdigit() else None
+    if initiative is None:
+        await stale_button(update, context)
+        return user, t, None
+    return user, t, initiative
+
+
+async def ban_guard(update: Update, context: BotContext) -> None:
+    """Before every handler: a banned person is told so, and nothing else happens."""
+    tg_user = update.effective_user
+    if tg_user is None or not await context.services.moderation.is_banned(tg_user.id):
+        return
+    _, t = await speaker(update, context)
+    if update.callback_query:
+        await update.callback_query.answer(t("mod.banned"), show_alert=True)
+    elif update.effective_message:
+        await update.effective_message.reply_text(t("mod.banned"))
+    raise ApplicationHandlerStop
+
+
+# --- the queue ---------------------------------------------------------------------------
+
+
+def _item_text(t: Translator, item: QueueItem) -> str:
+    initiative = item.initiative
+    if initiative.visibility is Visibility.PENDING:
+        state = t("mod.state_pending")
+    else:
+        state = t.plural("mod.state_hidden", item.reports)
+    lines = [
+        t(
+            "mod.item",
+            waiting=item.waiting,
+            number=initiative.id,
+            title=initiative.title,
+            kern=initiative.kern,
+            description=initiative.description,
+            state=state,
+        )
+    ]
+    lines += [t("mod.report_reason", reason=reason) for reason in item.reasons]
+    return "\n".join(lines)
+
+
+def _item_keyboard(t: Translator, item: QueueItem) -> InlineKeyboardMarkup:
+    number = item.initiative.id
+    approve = (
+        "mod.button_approve"
+        if item.initiative.visibility is Visibility.PENDING
+        else ("mod.button_restore")
+    )
+    return keyboard(
+        [
+            [(t(approve), f"mod:ok:{number}"), (t("mod.button_reject"), f"mod:no:{number}")],
+            [
+                (t("mod.button_edit"), f"mod:edit:{number}"),
+                (t("mod.button_skip"), f"mod:skip:{number}"),
+            ],
+        ]
+    )
+
+
+async def _show_next(update: Update, context: BotContext, t: Translator, after: int = 0) -> int:
+    item = await context.services.moderation.next_item(after)
+    if item is None:
+        await update.effective_message.reply_text(t("mod.queue_empty"))
+    else:
+        await update.effective_message.reply_text(
+            _item_text(t, item), reply_markup=_item_keyboard(t, item)
+        )
+    return ConversationHandler.END
+
+
+async def queue_command(update: Update, context: BotContext) -> int:
+    """/wachtrij: the first item waiting for a moderator."""
+    user, t = await moderator(update, context)
+    context.user_data.pop(ITEM, None)
+    if user is None:
+        return ConversationHandler.END
+    return await _show_next(update, context, t)
+
+
+async def approve(update: Update, context: BotContext) -> int | None:
+    user, t, initiative = await _pressed_item(update, context)
+    if user is None or initiative is None:
+        return None
+    decision = await context.services.moderation.approve(user.id, initiative.id)
+    if decision is None:  # decided by another moderator a moment ago
+        await stale_button(update, context)
+        return None
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    context.user_data.pop(ITEM, None)
+    await update.effective_message.reply_text(
+        t("mod.approved", number=initiative.id, title=initiative.title)
+    )
+    await context.services.matching.record_late_matches(decision.initiative)
+    if decision.was is Visibility.PENDING and decision.author is not None:
+        author_t = translator(decision.author.language)
+        await send_to(
+            context,
+            decision.author,
+            author_t("mod.approved_resident", title=initiative.title, number=initiative.id),
+        )
+    return await _show_next(update, context, t, initiative.id)
+
+
+async def skip(update: Update, context: BotContext) -> int | None:
+    user, t, initiative = await _pressed_item(update, context)
+    if user is None or initiative is None:
+        return None
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    context.user_data.pop(ITEM, None)
+    return await _show_next(update, context, t, initiative.id)
+
+
+async def ask_reason(update: Update, context: BotContext) -> int | None:
+    user, t, initiative = await _pressed_item(update, context)
+    if user is None or initiative is None:
+        return None
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    context.user_data[ITEM] = initiative.id
+    await update.effective_message.reply_text(t("mod.ask_reason", title=initiative.title))
+    return REASON
+
+
+async def ask_title(update: Update, context: BotContext) -> int | None:
+    user, t, initiative = await _pressed_item(update, context)
+    if user is None or initiative is None:
+        return None
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    context.user_data[ITEM] = initiative.id
+    await update.effective_message.reply_text(t("mod.ask_title", title=initiative.title))
+    return TITLE
+
+
+async def reject(update: Update, context: BotContext) -> int | None:
+    """The typed reason: reject the item and tell its initiator why."""
+    user, t = await moderator(update, context)
+    if user is None:
+        return ConversationHandler.END
+    reason = await typed_answer(update, t, REASON_MAX)
+    if reason is None:
+        return REASON
+    initiative_id = context.user_data.pop(ITEM, 0)
+    decision = await context.services.moderation.reject(user.id, initiative_id, reason)
+    if decision is None:
+        await update.effective_message.reply_text(t("mod.gone"))
+        return await _show_next(update, context, t)
+    title = decision.initiative.title
+    await update.effective_message.reply_text(t("mod.rejected", number=initiative_id, title=title))
+    if decision.author is not None:
+        author_t = translator(decision.author.language)
+        await send_to(
+            context,
+            decision.author,
+            author_t("mod.rejected_resident", title=title, number=initiative_id, reason=reason),
+        )
+    return await _show_next(update, context, t, initiative_id)
+
+
+async def edit_title(update: Update, context: BotContext) -> int | None:
+    """The typed title: change it and show the item again for a decision."""
+    user, t = await moderator(update, context)
+    if user is None:
+        return ConversationHandler.END
+    title = await typed_answer(update, t, TITLE_MAX)
+    if title is None:
+        return TITLE
+    initiative_id = context.user_data.pop(ITEM, 0)
+    edited = await context.services.moderation.edit_title(user.id, initiative_id, title)
+    if edited is None:
+        await update.effective_message.reply_text(t("mod.gone"))
+        return await _show_next(update, context, t)
+    await update.effective_message.reply_text(t("mod.title_changed", title=edited.title))
+    # The same item again, edited, for the decision still to be taken.
+    return await _show_next(update, context, t, initiative_id - 1)
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    _, t = await speaker(update, context)
+    context.user_data.pop(ITEM, None)
+    await update.effective_message.reply_text(t("mod.cancelled"))
+    return ConversationHandler.END
+
+
+# --- residents report, moderators ban -------------------------------------------------------
+
+
+@requires_resident
+async def report(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """/meld <nummer> [reden]: report an initiative to the moderators."""
+    args = context.args or []
+    if not args or not args[0].lstrip("#").isdigit():
+        await update.effective_message.reply_text(t("mod.report_usage"))
+        return
+    number = int(args[0].lstrip("#"))
+    reason = clean(" ".join(args[1:]))[:REASON_MAX] or None
+    result = await context.services.moderation.report(user.id, number, reason)
+    await update.effective_message.reply_text(t(f"mod.report_{result.value}", number=number))
+    if result is ReportResult.HIDDEN:
+        for reviewer in await context.services.civil_servants.moderators():
+            reviewer_t = translator(reviewer.language)
+            await send_to(context, reviewer, reviewer_t("mod.hidden_notice", number=number))
+
+
+async def _set_banned(update: Update, context: BotContext, banned: bool) -> None:
+    user, t = await moderator(update, context)
+    if user is None:
+        return
+    usage, done, unchanged = (
+        ("mod.ban_usage", "mod.banned_user", "mod.ban_unchanged")
+        if banned
+        else ("mod.unban_usage", "mod.unbanned_user", "mod.unban_unchanged")
+    )
+    args = context.args or []
+    if not args:
+        await update.effective_message.reply_text(t(usage))
+        return
+    target = await context.services.moderation.find_user(args[0])
+    if target is None:
+        await update.effective_message.reply_text(t("mod.user_unknown", who=args[0]))
+        return
+    if context.services.civil_servants.is_moderator(target):
+        await update.effective_message.reply_text(t("mod.ban_moderator"))
+        return
+    changed = await context.services.moderation.set_banned(user.id, target.id, banned)
+    key = done if changed else unchanged
+    await update.effective_message.reply_text(t(key, who=args[0]))
+
+
+async def ban(update: Update, context: BotContext) -> None:
+    """/ban <telegram id or @username>"""
+    await _set_banned(update, context, True)
+
+
+async def unban(update: Update, context: BotContext) -> None:
+    """/unban <telegram id or @username>"""
+    await _set_banned(update, context, False)
+
+
+def moderation_conversation() -> ConversationHandler:
+    button = CallbackQueryHandler
+    # The queue buttons work in and out of the conversation: a moderator may press another
+    # item's button while a reason is asked for; that simply moves on.
+    buttons = [
+        CommandHandler("wachtrij", queue_command),
+        button(approve, pattern=r"^mod:ok:\d+$"),
+        button(ask_reason, pattern=r"^mod:no:\d+$"),
+        button(ask_title, pattern=r"^mod:edit:\d+$"),
+        button(skip, pattern=r"^mod:skip:\d+$"),
+    ]
+    return conversation(
+        name="moderation",
+        persistent=True,
+        entry_points=buttons,
+        states={
+            REASON: [MessageHandler(NEW_MESSAGE & f.TEXT & ~f.COMMAND, reject)],
+            TITLE: [MessageHandler(NEW_MESSAGE & f.TEXT & ~f.COMMAND, edit_title)],
+        },
+        fallbacks=[CommandHandler("annuleer", cancel), *buttons],
+    )
+
+
+def register(application: BotApplication) -> None:
+    application.add_handlers(
+        [
+            moderation_conversation(),
+            CommandHandler("meld", report),
+            CommandHandler("ban", ban),
+            CommandHandler("unban", unban),
+        ]
+    )

@@ -1,0 +1,270 @@
+"""Moderation: pre-moderation, /wachtrij decisions, reports that hide, bans, the audit log, and
+forged or stale moderator buttons that change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import TOKEN_ENV, ConfigError, ModerationConfig, load_config
+from bot.i18n import translator
+from models import Initiative, ModerationAction, ModerationLog, Visibility
+from tests.flows import answer_until_summary, onboard
+from tests.harness import BotHarness, Person, make_config
+from tests.questions_support import MODERATOR_ID, QUESTIONS, services
+from tests.test_config import TOKEN, write
+
+STALE = translator("nl")("common.stale_button")
+
+
+async def _bot(tmp_path: Path, database_url: str, mode: str) -> BotHarness:
+    config = replace(
+        make_config(tmp_path, database_url),
+        questions=QUESTIONS,
+        moderation=ModerationConfig(mode=mode, hide_after_reports=2),
+    )
+    harness = BotHarness(config)
+    await harness.start()
+    return harness
+
+
+@pytest.fixture
+async def pre_bot(tmp_path: Path, database_url: str) -> AsyncIterator[BotHarness]:
+    harness = await _bot(tmp_path, database_url, "pre")
+    yield harness
+    await harness.stop()
+    assert not harness.errors, f"handlers raised: {harness.errors!r}"
+
+
+@pytest.fixture
+async def post_bot(tmp_path: Path, database_url: str) -> AsyncIterator[BotHarness]:
+    harness = await _bot(tmp_path, database_url, "post")
+    yield harness
+    await harness.stop()
+    assert not harness.errors, f"handlers raised: {harness.errors!r}"
+
+
+async def submit(bot: BotHarness, who: Person, title: str = "Hondenspeeltuin") -> int:
+    """/idee to the end; returns the new initiative's number."""
+    await answer_until_summary(bot, who, title)
+    await bot.press(who, "idee:save")
+    async with bot.app.bot_data["sessions"]() as session:
+        return await session.scalar(
+            select(Initiative.id).where(Initiative.title == title).order_by(Initiative.id.desc())
+        )
+
+
+async def visibility(bot: BotHarness, number: int) -> Visibility:
+    initiative = await services(bot).initiatives.get(number)
+    assert initiative is not None
+    return initiative.visibility
+
+
+async def actions(bot: BotHarness) -> list[tuple[ModerationAction, str, int]]:
+    entries = await services(bot).moderation.log()
+    return [(e.action, e.target_kind, e.target_id) for e in reversed(entries)]
+
+
+async def people(bot: BotHarness) -> tuple[Person, Person, Person]:
+    anna = bot.person(101, "Anna", username="anna_ij")
+    bob = bot.person(102, "Bob")
+    moderator = bot.person(MODERATOR_ID, "Mo")
+    await onboard(bot, anna)
+    await onboard(bot, bob)
+    await onboard(bot, moderator)
+    return anna, bob, moderator
+
+
+async def found(bot: BotHarness, who: Person, text: str = "hondenspeeltuin") -> str:
+    await bot.send(who, f"/zoek {text}")
+    return bot.last_text(who)
+
+
+async def test_pre_moderation_holds_an_initiative_out_of_search_until_approved(
+    pre_bot: BotHarness,
+) -> None:
+    bot = pre_bot
+    anna, bob, moderator = await people(bot)
+    number = await submit(bot, anna)
+    assert "moderator" in bot.last_text(anna)
+    assert await visibility(bot, number) is Visibility.PENDING
+    assert f"#{number}" not in await found(bot, bob)
+    # Not offered as a similar initiative either.
+    await answer_until_summary(bot, bob, "Hondenspeeltuin")
+    before = len(bot.request.calls)
+    await bot.press(bob, "idee:save")
+    assert not any(c.buttons for c in bot.replies(bob, since=before))
+    assert [c for c in bot.replies(bob, since=before) if "Hondenspeeltuin" in c.text]
+
+    replies = await bot.send(moderator, "/wachtrij")
+    assert f"#{number}" in replies[-1].text and "goedkeuring" in replies[-1].text
+    await bot.press(moderator, f"mod:ok:{number}")
+    assert await visibility(bot, number) is Visibility.VISIBLE
+    assert "goedgekeurd" in bot.last_text(anna)
+    assert f"#{number}" in await found(bot, anna, "hondenspeeltuin")
+    assert (ModerationAction.APPROVE, "initiative", number) in await actions(bot)
+
+
+async def test_reject_sends_the_resident_the_reason(pre_bot: BotHarness) -> None:
+    bot = pre_bot
+    anna, bob, moderator = await people(bot)
+    number = await submit(bot, anna)
+    await bot.send(moderator, "/wachtrij")
+    await bot.press(moderator, f"mod:no:{number}")
+    await bot.send(moderator, "Dit is reclame voor een bedrijf.")
+    assert await visibility(bot, number) is Visibility.REJECTED
+    assert "Reden: Dit is reclame voor een bedrijf." in bot.last_text(anna)
+    assert f"#{number}" not in await found(bot, bob)
+    assert "leeg" in bot.last_text(moderator)
+    entries = await services(bot).moderation.log()
+    assert entries[0].action is ModerationAction.REJECT
+    assert entries[0].detail["reason"] == "Dit is reclame voor een bedrijf."
+    # A rejected initiative cannot be approved any more by a replayed button.
+    await bot.press_data(moderator, f"mod:ok:{number}")
+    assert await visibility(bot, number) is Visibility.REJECTED
+
+
+async def test_a_moderator_edits_the_title_before_approving(pre_bot: BotHarness) -> None:
+    bot = pre_bot
+    anna, bob, moderator = await people(bot)
+    number = await submit(bot, anna, "Hondenspeeltuin voor die stomme honden")
+    await bot.send(moderator, "/wachtrij")
+    await bot.press(moderator, f"mod:edit:{number}")
+    await bot.send(moderator, "Hondenspeeltuin Schoonenberg")
+    assert "Hondenspeeltuin Schoonenberg" in bot.replies(moderator)[-2].text
+    await bot.press(moderator, f"mod:ok:{number}")
+    assert "Hondenspeeltuin Schoonenberg" in await found(bot, bob, "schoonenberg")
+    edit = next(e for e in await services(bot).moderation.log() if e.action == "edit_title")
+    assert edit.detail == {
+        "old": "Hondenspeeltuin voor die stomme honden",
+        "new": "Hondenspeeltuin Schoonenberg",
+    }
+    assert [a for a, _, _ in await actions(bot)] == [
+        ModerationAction.EDIT_TITLE,
+        ModerationAction.APPROVE,
+    ]
+
+
+async def test_reports_hide_an_initiative_until_a_moderator_restores_it(
+    post_bot: BotHarness,
+) -> None:
+    bot = post_bot
+    anna, bob, moderator = await people(bot)
+    carla = bot.person(103, "Carla")
+    await onboard(bot, carla)
+    number = await submit(bot, anna)
+    assert await visibility(bot, number) is Visibility.VISIBLE
+    assert f"#{number}" in await found(bot, bob)
+
+    await bot.send(anna, f"/meld {number}")
+    assert "van jezelf" in bot.last_text(anna)
+    await bot.send(bob, f"/meld {number} scheldwoorden in de tekst")
+    assert "kijken" in bot.last_text(bob)
+    await bot.send(bob, f"/meld {number}")
+    assert "al gemeld" in bot.last_text(bob)
+    assert await visibility(bot, number) is Visibility.VISIBLE
+    await bot.send(carla, f"/meld {number}")  # the second resident: hidden now
+    assert "verborgen" in bot.last_text(carla)
+    assert "verborgen" in bot.last_text(moderator)
+    assert await visibility(bot, number) is Visibility.HIDDEN
+    assert f"#{number}" not in await found(bot, bob)
+    await bot.send(bob, "/meld 9999")
+    assert "geen initiatief" in bot.last_text(bob)
+
+    replies = await bot.send(moderator, "/wachtrij")
+    assert "2 meldingen" in replies[-1].text and "scheldwoorden" in replies[-1].text
+    await bot.press(moderator, "Terugzetten")
+    assert await visibility(bot, number) is Visibility.VISIBLE
+    assert f"#{number}" in await found(bot, bob)
+    assert await actions(bot) == [(ModerationAction.RESTORE, "initiative", number)]
+
+
+async def test_reports_then_a_moderator_rejects(post_bot: BotHarness) -> None:
+    bot = post_bot
+    anna, bob, moderator = await people(bot)
+    carla = bot.person(103, "Carla")
+    await onboard(bot, carla)
+    number = await submit(bot, anna)
+    await bot.send(bob, f"/meld {number}")
+    await bot.send(carla, f"/meld {number}")
+    assert await visibility(bot, number) is Visibility.HIDDEN
+    await bot.send(moderator, "/wachtrij")
+    await bot.press(moderator, "Afwijzen")
+    await bot.send(moderator, "Kwetsend.")
+    assert await visibility(bot, number) is Visibility.REJECTED
+    assert "Kwetsend." in bot.last_text(anna)
+    assert await actions(bot) == [(ModerationAction.REJECT, "initiative", number)]
+
+
+async def test_ban_stops_a_resident_and_unban_restores(post_bot: BotHarness) -> None:
+    bot = post_bot
+    anna, bob, moderator = await people(bot)
+    # A resident cannot ban.
+    await bot.send(bob, "/ban @anna_ij")
+    assert "alleen moderatoren" in bot.last_text(bob)
+    await bot.send(moderator, "/ban @Anna_IJ")
+    assert "geblokkeerd" in bot.last_text(moderator)
+    assert await services(bot).moderation.is_banned(anna.id)
+
+    replies = await bot.send(anna, "/zoek speeltuin")
+    assert len(replies) == 1 and "geblokkeerd" in replies[0].text
+    replies = await bot.send(anna, "/idee")
+    assert len(replies) == 1 and "geblokkeerd" in replies[0].text
+    await bot.press_data(anna, "idee:save")
+    assert "geblokkeerd" in bot.answers()[-1]
+    # Nor can a moderator be banned, by id or otherwise.
+    await bot.send(moderator, f"/ban {MODERATOR_ID}")
+    assert "moderator kun je niet" in bot.last_text(moderator)
+
+    await bot.send(moderator, f"/unban {anna.id}")
+    assert "niet meer geblokkeerd" in bot.last_text(moderator)
+    replies = await bot.send(anna, "/zoek speeltuin")
+    assert "geblokkeerd" not in replies[-1].text
+    assert [a for a, _, _ in await actions(bot)] == [ModerationAction.BAN, ModerationAction.UNBAN]
+
+
+async def test_forged_and_stale_moderator_buttons_change_nothing(pre_bot: BotHarness) -> None:
+    bot = pre_bot
+    anna, bob, moderator = await people(bot)
+    number = await submit(bot, anna)
+    # A resident presses (forges) every moderator button.
+    for data in (f"mod:ok:{number}", f"mod:no:{number}", f"mod:edit:{number}"):
+        await bot.press_data(bob, data)
+        assert bot.answers()[-1] == STALE
+    await bot.send(bob, "Mijn eigen reden")  # no reason is being asked of bob
+    assert await visibility(bot, number) is Visibility.PENDING
+    # A moderator presses a stale item: unknown, or already decided.
+    await bot.press_data(moderator, "mod:ok:9999")
+    assert bot.answers()[-1] == STALE
+    await bot.press_data(moderator, f"mod:ok:{number}")
+    assert await visibility(bot, number) is Visibility.VISIBLE
+    await bot.press_data(moderator, f"mod:no:{number}")
+    assert bot.answers()[-1] == STALE
+    assert await visibility(bot, number) is Visibility.VISIBLE
+    assert await actions(bot) == [(ModerationAction.APPROVE, "initiative", number)]
+    async with bot.app.bot_data["sessions"]() as session:
+        assert len(list(await session.scalars(select(ModerationLog)))) == 1
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ('mode = "later"', "[moderation] mode"),
+        ("hide_after_reports = 0", "[moderation] hide_after_reports"),
+    ],
+)
+def test_bad_moderation_config_is_named(tmp_path: Path, section: str, message: str) -> None:
+    path = write(tmp_path, f'[municipality]\nname="V"\nkernen=["A"]\n[moderation]\n{section}\n')
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_config(path, environ={TOKEN_ENV: TOKEN})
+
+
+def test_moderation_config_defaults_to_post(tmp_path: Path) -> None:
+    path = write(tmp_path, '[municipality]\nname="V"\nkernen=["A"]\n')
+    assert load_config(path, environ={TOKEN_ENV: TOKEN}).moderation == ModerationConfig(
+        mode="post", hide_after_reports=3
+    )

@@ -11,13 +11,13 @@ from bot.i18n import Translator, translator
 from bot.services.initiatives import ALLOWED_STATUS_CHANGES
 from handlers.common import clear_buttons, keyboard, requires_resident, send_to
 from handlers.dispatch import question_values
-from models import Initiative, InitiativeStatus, User
+from models import Initiative, InitiativeStatus, User, Visibility
 
 SHOWN = 15  # keeps the message well under Telegram's 4,096 characters with long titles
 
 
 def _item(t: Translator, item: Initiative, tz: object) -> str:
-    return t(
+    text = t(
         "mijn.item",
         number=item.id,
         title=item.title,
@@ -25,6 +25,10 @@ def _item(t: Translator, item: Initiative, tz: object) -> str:
         status=t(f"status.{item.status.value}"),
         date=item.created_at.astimezone(tz).strftime("%d-%m-%Y"),
     )
+    if item.visibility is not Visibility.VISIBLE:
+        # The initiator (and who joined) should know why others cannot find it.
+        text += "\n" + t(f"mod.mine_{item.visibility.value}")
+    return text
 
 
 @requires_resident

@@ -262,6 +262,21 @@ async def report(update: Update, context: BotContext, user: User, t: Translator)
             await send_to(context, reviewer, reviewer_t("mod.hidden_notice", number=number))
 
 
+async def hide(update: Update, context: BotContext) -> None:
+    """/verberg <nummer>: hide a visible initiative at once; it waits in /wachtrij."""
+    user, t = await moderator(update, context)
+    if user is None:
+        return
+    args = context.args or []
+    if not args or not args[0].lstrip("#").isdigit():
+        await update.effective_message.reply_text(t("mod.hide_usage"))
+        return
+    number = int(args[0].lstrip("#"))
+    hidden = await context.services.moderation.hide(user.id, number)
+    key = "mod.hidden_by_moderator" if hidden else "mod.hide_not_visible"
+    await update.effective_message.reply_text(t(key, number=number))
+
+
 async def _set_banned(update: Update, context: BotContext, banned: bool) -> None:
     user, t = await moderator(update, context)
     if user is None:
@@ -325,6 +340,7 @@ def register(application: BotApplication) -> None:
         [
             moderation_conversation(),
             CommandHandler("meld", report),
+            CommandHandler("verberg", hide),
             CommandHandler("ban", ban),
             CommandHandler("unban", unban),
         ]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.config import TOKEN_ENV, ConfigError, ModerationConfig, load_config
 from bot.i18n import translator
-from models import Initiative, ModerationAction, ModerationLog, Visibility
+from models import Initiative, ModerationAction, ModerationLog, Report, Visibility
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness, Person, make_config
 from tests.questions_support import MODERATOR_ID, QUESTIONS, services
@@ -268,3 +268,57 @@ def test_moderation_config_defaults_to_post(tmp_path: Path) -> None:
     assert load_config(path, environ={TOKEN_ENV: TOKEN}).moderation == ModerationConfig(
         mode="post", hide_after_reports=3
     )
+
+
+async def test_a_moderator_hides_at_once_and_the_index_stays_in_step(post_bot: BotHarness) -> None:
+    bot = post_bot
+    anna, bob, moderator = await people(bot)
+    number = await submit(bot, anna)
+    await bot.send(bob, f"/verberg {number}")
+    assert "alleen moderatoren" in bot.last_text(bob)
+    assert await visibility(bot, number) is Visibility.VISIBLE
+    await bot.send(moderator, f"/verberg {number}")
+    assert "verborgen" in bot.last_text(moderator)
+    await bot.send(moderator, f"/verberg {number}")
+    assert "al niet zichtbaar" in bot.last_text(moderator)
+    assert number not in services(bot).matching.index
+    await bot.send(anna, "/mijn")
+    assert "Verborgen na meldingen" in bot.last_text(anna)
+    # A restart rebuilds the index from the database: still out of it, still not found.
+    await bot.restart()
+    assert number not in services(bot).matching.index
+    assert f"#{number}" not in await found(bot, bob)
+    await bot.send(moderator, "/wachtrij")
+    await bot.press(moderator, "Terugzetten")
+    assert number in services(bot).matching.index
+    await bot.restart()
+    assert f"#{number}" in await found(bot, bob)
+    assert [a for a, _, _ in await actions(bot)] == [
+        ModerationAction.HIDE,
+        ModerationAction.RESTORE,
+    ]
+
+
+async def test_the_initiator_sees_the_moderation_state_in_mijn(pre_bot: BotHarness) -> None:
+    bot = pre_bot
+    anna, _, moderator = await people(bot)
+    number = await submit(bot, anna)
+    await bot.send(anna, "/mijn")
+    assert "Wacht op een moderator" in bot.last_text(anna)
+    await bot.send(moderator, "/wachtrij")
+    await bot.press(moderator, f"mod:no:{number}")
+    await bot.send(moderator, "Dubbel.")
+    await bot.send(anna, "/mijn")
+    assert "Afgewezen door een moderator" in bot.last_text(anna)
+
+
+async def test_erasing_a_resident_removes_their_reports(post_bot: BotHarness) -> None:
+    bot = post_bot
+    anna, bob, _ = await people(bot)
+    number = await submit(bot, anna)
+    await bot.send(bob, f"/meld {number} mijn eigen woorden")
+    async with bot.app.bot_data["sessions"]() as session:
+        assert len(list(await session.scalars(select(Report)))) == 1
+    await services(bot).privacy.erase(bob.id)
+    async with bot.app.bot_data["sessions"]() as session:
+        assert list(await session.scalars(select(Report))) == []

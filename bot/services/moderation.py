@@ -212,6 +212,17 @@ class ModerationService:
         self._sync_index(initiative)
         return Decision(initiative, author, was)
 
+    async def hide(self, moderator_id: int, initiative_id: int) -> Initiative | None:
+        """Take a visible initiative out of sight and into the queue for a decision."""
+        async with self._sessions.begin() as session:
+            initiative = await session.get(Initiative, initiative_id)
+            if initiative is None or initiative.visibility is not Visibility.VISIBLE:
+                return None
+            initiative.visibility = Visibility.HIDDEN
+            self._log(session, moderator_id, ModerationAction.HIDE, "initiative", initiative_id)
+        self._sync_index(initiative)
+        return initiative
+
     async def edit_title(
         self, moderator_id: int, initiative_id: int, title: str
     ) -> Initiative | None:

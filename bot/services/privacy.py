@@ -26,6 +26,7 @@ from models import (
     Initiative,
     Introduction,
     MatchNotice,
+    Report,
     Supporter,
     User,
 )
@@ -118,6 +119,7 @@ class PrivacyService:
                 (Follow, Follow.user_id),
                 (AnnouncementMute, AnnouncementMute.user_id),
                 (BroadcastDelivery, BroadcastDelivery.user_id),
+                (Report, Report.reporter_id),  # a report's reason is the resident's own words
             ):
                 await session.execute(delete(model).where(column == user.id))
             await session.execute(

@@ -45,6 +45,7 @@ RETENTION_FIRST_S = 5 * 60
 RESIDENT_COMMANDS = (
     "idee",
     "vraag",
+    "wie",
     "zoek",
     "mijn",
     "volgen",

@@ -21,6 +21,7 @@ from handlers import (
     question,
     search,
     stats,
+    who,
 )
 
 # First groups: count every update, then flood control, before any work is done for it.
@@ -55,6 +56,7 @@ def register(application: BotApplication) -> None:
     following.register(application)
     privacy.register(application)
     stats.register(application)
+    who.register(application)
     application.add_handlers(
         [
             CommandHandler("annuleer", common.nothing_to_cancel),

@@ -145,6 +145,7 @@ async def test_command_menus_are_set_per_language(bot: BotHarness) -> None:
     assert names == [
         "idee",
         "vraag",
+        "wie",
         "zoek",
         "mijn",
         "volgen",

@@ -3,13 +3,20 @@ initiator moves an initiative on, and everyone who joined hears of it."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app import BotApplication, BotContext
 from bot.i18n import Translator, translator
 from bot.services.initiatives import ALLOWED_STATUS_CHANGES
-from handlers.common import clear_buttons, keyboard, requires_resident, send_to
+from handlers.common import (
+    clear_buttons,
+    keyboard,
+    moderator,
+    requires_resident,
+    send_to,
+    speaker,
+)
 from handlers.dispatch import question_values
 from models import Initiative, InitiativeStatus, User, Visibility
 
@@ -58,18 +65,18 @@ async def mine(update: Update, context: BotContext, user: User, t: Translator) -
     await update.effective_message.reply_text("\n\n".join(lines), reply_markup=markup)
 
 
-@requires_resident
-async def choose_status(update: Update, context: BotContext, user: User, t: Translator) -> None:
-    """Offer the statuses that may follow the current one, for the initiator only."""
-    query = update.callback_query
-    value = query.data.rsplit(":", 1)[1]
-    initiative = await context.services.initiatives.get(int(value)) if value.isdigit() else None
-    if initiative is None or initiative.author_id != user.id:
-        await query.answer(t("common.stale_button"), show_alert=True)
-        return
+async def _may_move(context: BotContext, user: User | None, initiative: Initiative | None) -> bool:
+    """The initiator, or a moderator, may move an initiative on."""
+    return (
+        user is not None
+        and initiative is not None
+        and (initiative.author_id == user.id or context.services.civil_servants.is_moderator(user))
+    )
+
+
+async def _offer_statuses(message: Message, t: Translator, initiative: Initiative) -> None:
     options = sorted(ALLOWED_STATUS_CHANGES[initiative.status], key=list(InitiativeStatus).index)
-    await query.answer()
-    await query.message.reply_text(
+    await message.reply_text(
         t(
             "mijn.choose_status",
             title=initiative.title,
@@ -81,15 +88,50 @@ async def choose_status(update: Update, context: BotContext, user: User, t: Tran
     )
 
 
-@requires_resident
-async def set_status(update: Update, context: BotContext, user: User, t: Translator) -> None:
-    """Store the new status and tell everyone who joined."""
+async def choose_status(update: Update, context: BotContext) -> None:
+    """Offer the statuses that may follow the current one, to the initiator or a moderator."""
     query = update.callback_query
+    user, t = await speaker(update, context)
+    value = query.data.rsplit(":", 1)[1]
+    initiative = await context.services.initiatives.get(int(value)) if value.isdigit() else None
+    if not await _may_move(context, user, initiative):
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await _offer_statuses(query.message, t, initiative)
+
+
+async def status_command(update: Update, context: BotContext) -> None:
+    """/status <nummer>, for moderators: move any initiative on."""
+    user, t = await moderator(update, context)
+    if user is None:
+        return
+    number = (context.args or [""])[0].lstrip("#")
+    initiative = await context.services.initiatives.get(int(number)) if number.isdigit() else None
+    if initiative is None:
+        await update.effective_message.reply_text(t("mijn.status_usage"))
+        return
+    await _offer_statuses(update.effective_message, t, initiative)
+
+
+async def set_status(update: Update, context: BotContext) -> None:
+    """Store the new status and tell everyone who joined (and the initiator, if a moderator
+    made the move)."""
+    query = update.callback_query
+    user, t = await speaker(update, context)
     parts = query.data.split(":")
-    valid = len(parts) == 4 and parts[2].isdigit() and parts[3] in set(InitiativeStatus)
+    valid = (
+        user is not None
+        and len(parts) == 4
+        and parts[2].isdigit()
+        and parts[3] in set(InitiativeStatus)
+    )
     changed = (
         await context.services.initiatives.change_status(
-            int(parts[2]), InitiativeStatus(parts[3]), user.id
+            int(parts[2]),
+            InitiativeStatus(parts[3]),
+            user.id,
+            moderator=context.services.civil_servants.is_moderator(user),
         )
         if valid
         else None
@@ -103,16 +145,17 @@ async def set_status(update: Update, context: BotContext, user: User, t: Transla
     await query.message.reply_text(
         t("mijn.status_changed", title=changed.initiative.title, status=t(f"status.{status.value}"))
     )
-    for supporter in changed.supporters:
-        st = translator(supporter.language)
+    initiator = changed.initiative.author_id
+    news = [(supporter, "mijn.supporter_status") for supporter in changed.supporters]
+    if initiator is not None and initiator != user.id:
+        author = await context.services.users.by_id(initiator)
+        news += [(author, "mijn.moderator_status")] if author is not None else []
+    for person, key in news:
+        pt = translator(person.language)
         await send_to(
             context,
-            supporter,
-            st(
-                "mijn.supporter_status",
-                title=changed.initiative.title,
-                status=st(f"status.{status.value}"),
-            ),
+            person,
+            pt(key, title=changed.initiative.title, status=pt(f"status.{status.value}")),
         )
 
 
@@ -122,5 +165,6 @@ def register(application: BotApplication) -> None:
             CommandHandler("mijn", mine),
             CallbackQueryHandler(choose_status, pattern=r"^mijn:status:"),
             CallbackQueryHandler(set_status, pattern=r"^mijn:set:"),
+            CommandHandler("status", status_command),
         ]
     )

@@ -310,3 +310,29 @@ async def test_stored_texts_are_normalised_again_when_the_rules_change(
     assert await matching.renormalize_if_rules_changed() == 0
     async with bot.app.bot_data["engine"].connect() as connection:
         assert await connection.scalar(select(Initiative.normalized)) == "hond speel tuin park"
+
+
+async def test_a_moderator_moves_any_initiative_on_and_the_initiator_hears(
+    bot: BotHarness,
+) -> None:
+    from sqlalchemy import update
+
+    from models import Role, User
+
+    anna, bram = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    [refused] = await bot.send(bram, "/status 1")
+    assert refused.text == "Dit kunnen alleen moderatoren."
+    async with bot.app.bot_data["sessions"].begin() as session:
+        await session.execute(
+            update(User).where(User.telegram_id == 1002).values(role=Role.MODERATOR)
+        )
+    [options] = await bot.send(bram, "/status 1")
+    assert [data for _, data in options.buttons] == ["mijn:set:1:in_gesprek", "mijn:set:1:gestopt"]
+    await bot.press(bram, "mijn:set:1:in_gesprek")
+    assert bot.last_text(anna) == (
+        "Een moderator heeft je idee <b>Hondenspeeltuin in het park</b> verder gezet: "
+        "de status is nu in gesprek."
+    )
+    [usage] = await bot.send(bram, "/status nope")
+    assert "/status &lt;nummer&gt;" in usage.text

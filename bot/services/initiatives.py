@@ -153,12 +153,18 @@ class InitiativeService:
             return await session.get(Initiative, initiative_id)
 
     async def change_status(
-        self, initiative_id: int, new: InitiativeStatus, by_user_id: int
+        self,
+        initiative_id: int,
+        new: InitiativeStatus,
+        by_user_id: int,
+        *,
+        moderator: bool = False,
     ) -> StatusChanged | None:
-        """Move an initiative on, by its initiator; None if not theirs or not allowed now."""
+        """Move an initiative on, by its initiator or a moderator; None if the actor may not,
+        or the new status may not follow the current one."""
         async with self._sessions.begin() as session:
             initiative = await session.get(Initiative, initiative_id)
-            if initiative is None or initiative.author_id != by_user_id:
+            if initiative is None or not (moderator or initiative.author_id == by_user_id):
                 return None
             old = initiative.status
             if new not in ALLOWED_STATUS_CHANGES[old]:

@@ -77,7 +77,7 @@ BotApplication = Application[
 
 # What civil servants and moderators see on top of the residents' menu, in their own chat only.
 CIVIL_SERVANT_COMMANDS = ("vragen", "profiel", "afwezig")
-MODERATOR_COMMANDS = ("mededeling", "triage", "uitnodiging", "stats", "wachtrij")
+MODERATOR_COMMANDS = ("mededeling", "triage", "uitnodiging", "stats", "wachtrij", "status")
 
 
 def command_menu(language: str, *extra: str) -> list[BotCommand]:

@@ -83,6 +83,16 @@ def _buttons(kind: str | None, t: Translator, question: Question | None) -> obje
     return None
 
 
+def check_in_buttons(t: Translator, initiative_id: int) -> object:
+    return keyboard(
+        [
+            [(t("idee.check_in_good"), f"checkin:{initiative_id}:good")],
+            [(t("idee.check_in_stuck"), f"checkin:{initiative_id}:stuck")],
+            [(t("idee.check_in_ask"), f"checkin:{initiative_id}:ask")],
+        ]
+    )
+
+
 def render(context: BotContext, delivery: Delivery) -> tuple[str, object]:
     t = translator(delivery.recipient.language)
     question = delivery.question
@@ -90,7 +100,12 @@ def render(context: BotContext, delivery: Delivery) -> tuple[str, object]:
     if delivery.kind is WorkKind.DIGEST:
         name = delivery.servant.name if delivery.servant else ""
         return t.plural("vraag.digest", int(payload.get("count", 0)), name=name), None
-    assert question is not None
+    if question is None:
+        # A notice about something else than a question (the check-in on an initiative).
+        text = t(payload["key"], **payload.get("values", {}))
+        if payload.get("buttons") == "check_in":
+            return text, check_in_buttons(t, int(payload["initiative_id"]))
+        return text, None
     if delivery.kind is WorkKind.DELIVER:
         return card_text(context, t, question, bool(payload.get("urgent"))), card_buttons(
             t, question.id

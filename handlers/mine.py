@@ -159,6 +159,27 @@ async def set_status(update: Update, context: BotContext) -> None:
         )
 
 
+@requires_resident
+async def check_in_answer(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """A quick answer to "how is it going?": thanks, an offer of help, or the way to the
+    municipality. Only the initiator's own check-in counts."""
+    query = update.callback_query
+    _, number, answer = [*query.data.split(":"), "", ""][:3]
+    initiative = await context.services.initiatives.get(int(number)) if number.isdigit() else None
+    if (
+        initiative is None
+        or initiative.author_id != user.id
+        or answer not in ("good", "stuck", "ask")
+    ):
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await clear_buttons(update)
+    await query.message.reply_text(
+        t(f"idee.check_in_reply_{answer}", title=initiative.title, number=initiative.id)
+    )
+
+
 def register(application: BotApplication) -> None:
     application.add_handlers(
         [
@@ -166,5 +187,6 @@ def register(application: BotApplication) -> None:
             CallbackQueryHandler(choose_status, pattern=r"^mijn:status:"),
             CallbackQueryHandler(set_status, pattern=r"^mijn:set:"),
             CommandHandler("status", status_command),
+            CallbackQueryHandler(check_in_answer, pattern=r"^checkin:"),
         ]
     )

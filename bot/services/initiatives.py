@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,10 +15,13 @@ from models import (
     InitiativeStatus,
     InitiativeStatusChange,
     Need,
+    ScheduledWork,
     Supporter,
     User,
     Visibility,
+    WorkKind,
 )
+from models.base import utcnow
 
 
 def matching_text(title: str) -> str:
@@ -28,6 +32,9 @@ def matching_text(title: str) -> str:
     """
     return title
 
+
+# When the initiator is asked how their initiative is going.
+CHECK_IN_AFTER = timedelta(weeks=6)
 
 # Limits a resident can meet; the bot tells them the limit rather than cutting text off.
 TITLE_MAX = 120
@@ -142,6 +149,22 @@ class InitiativeService:
                     initiative_id=initiative.id,
                     status=InitiativeStatus.IDEA,
                     changed_by_id=author_id,
+                )
+            )
+            # Some weeks on, the bot asks the initiator how it is going (a durable row, sent by
+            # the dispatch job like every other message owed later).
+            session.add(
+                ScheduledWork(
+                    kind=WorkKind.NOTICE,
+                    due_at=utcnow() + CHECK_IN_AFTER,
+                    recipient_id=author_id,
+                    payload={
+                        "key": "idee.check_in",
+                        "values": {"title": initiative.title, "number": initiative.id},
+                        "buttons": "check_in",
+                        "initiative_id": initiative.id,
+                    },
+                    key=f"check-in:{initiative.id}",
                 )
             )
         if initiative.visibility is Visibility.VISIBLE:

@@ -3,6 +3,7 @@ forged or stale moderator buttons that change nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -322,3 +323,24 @@ async def test_erasing_a_resident_removes_their_reports(post_bot: BotHarness) ->
     await services(bot).privacy.erase(bob.id)
     async with bot.app.bot_data["sessions"]() as session:
         assert list(await session.scalars(select(Report))) == []
+
+
+async def test_two_moderators_deciding_at_once_act_once(pre_bot: BotHarness) -> None:
+    bot = pre_bot
+    anna, _, moderator = await people(bot)
+    number = await submit(bot, anna)
+    mod = await services(bot).users.get(moderator.id)
+    assert mod is not None
+    moderation = services(bot).moderation
+    decisions = await asyncio.gather(
+        moderation.approve(mod.id, number),
+        moderation.reject(mod.id, number, "Dubbel."),
+        moderation.approve(mod.id, number),
+    )
+    assert sum(d is not None for d in decisions) == 1
+    assert len(await actions(bot)) == 1
+    anna_row = await services(bot).users.get(anna.id)
+    assert anna_row is not None
+    bans = await asyncio.gather(*(moderation.set_banned(mod.id, anna_row.id, True) for _ in "ab"))
+    assert sum(b is not None for b in bans) == 1
+    assert [a for a, _, _ in await actions(bot)][1:] == [ModerationAction.BAN]

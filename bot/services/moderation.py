@@ -73,6 +73,26 @@ class ModerationService:
             self._index.remove(initiative.id)
 
     @staticmethod
+    async def _claim(
+        session: AsyncSession, initiative_id: int, froms: tuple[Visibility, ...], to: Visibility
+    ) -> tuple[Initiative, Visibility] | None:
+        """Move an initiative from one of `froms` to `to` with a conditional UPDATE, the first
+        statement of the transaction: of two moderators deciding at once only one wins, on
+        SQLite as on PostgreSQL. Returns the initiative and what it was."""
+        for was in froms:
+            result = await session.execute(
+                update(Initiative)
+                .where(Initiative.id == initiative_id, Initiative.visibility == was)
+                .values(visibility=to)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1:
+                initiative = await session.get(Initiative, initiative_id)
+                assert initiative is not None
+                return initiative, was
+        return None
+
+    @staticmethod
     def _log(
         session: AsyncSession,
         moderator_id: int,
@@ -117,7 +137,12 @@ class ModerationService:
             open_reports = await self._open_reports(session, initiative_id)
             if open_reports < self.config.hide_after_reports:
                 return ReportResult.REPORTED
-            initiative.visibility = Visibility.HIDDEN
+            claimed = await self._claim(
+                session, initiative_id, (Visibility.VISIBLE,), Visibility.HIDDEN
+            )
+            if claimed is None:  # hidden by a report or a moderator a moment ago
+                return ReportResult.REPORTED
+            initiative, _ = claimed
         self._sync_index(initiative)
         return ReportResult.HIDDEN
 
@@ -176,11 +201,10 @@ class ModerationService:
         """Make a pending or hidden initiative visible; None if it is not in the queue (any
         more). A hidden one is restored: the reports that hid it are settled."""
         async with self._sessions.begin() as session:
-            initiative = await session.get(Initiative, initiative_id)
-            if initiative is None or initiative.visibility not in IN_QUEUE:
+            claimed = await self._claim(session, initiative_id, IN_QUEUE, Visibility.VISIBLE)
+            if claimed is None:
                 return None
-            was = initiative.visibility
-            initiative.visibility = Visibility.VISIBLE
+            initiative, was = claimed
             await self._resolve_reports(session, initiative_id)
             action = (
                 ModerationAction.APPROVE if was is Visibility.PENDING else ModerationAction.RESTORE
@@ -193,11 +217,10 @@ class ModerationService:
     async def reject(self, moderator_id: int, initiative_id: int, reason: str) -> Decision | None:
         """Reject a pending or hidden initiative with a reason for its initiator."""
         async with self._sessions.begin() as session:
-            initiative = await session.get(Initiative, initiative_id)
-            if initiative is None or initiative.visibility not in IN_QUEUE:
+            claimed = await self._claim(session, initiative_id, IN_QUEUE, Visibility.REJECTED)
+            if claimed is None:
                 return None
-            was = initiative.visibility
-            initiative.visibility = Visibility.REJECTED
+            initiative, was = claimed
             await self._resolve_reports(session, initiative_id)
             self._log(
                 session,
@@ -215,10 +238,12 @@ class ModerationService:
     async def hide(self, moderator_id: int, initiative_id: int) -> Initiative | None:
         """Take a visible initiative out of sight and into the queue for a decision."""
         async with self._sessions.begin() as session:
-            initiative = await session.get(Initiative, initiative_id)
-            if initiative is None or initiative.visibility is not Visibility.VISIBLE:
+            claimed = await self._claim(
+                session, initiative_id, (Visibility.VISIBLE,), Visibility.HIDDEN
+            )
+            if claimed is None:
                 return None
-            initiative.visibility = Visibility.HIDDEN
+            initiative, _ = claimed
             self._log(session, moderator_id, ModerationAction.HIDE, "initiative", initiative_id)
         self._sync_index(initiative)
         return initiative
@@ -274,12 +299,21 @@ class ModerationService:
         """Ban or unban; None if nothing changes (already so, or a moderator, who cannot be
         banned by another)."""
         async with self._sessions.begin() as session:
+            # Conditional, like the decisions on initiatives: a ban is logged once.
+            result = await session.execute(
+                update(User)
+                .where(
+                    User.id == user_id,
+                    User.id != moderator_id,
+                    User.role != Role.MODERATOR,
+                    User.banned_at.is_(None) if banned else User.banned_at.is_not(None),
+                )
+                .values(banned_at=utcnow() if banned else None)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                return None
             user = await session.get(User, user_id)
-            if user is None or user.role is Role.MODERATOR or user.id == moderator_id:
-                return None
-            if (user.banned_at is not None) == banned:
-                return None
-            user.banned_at = utcnow() if banned else None
             action = ModerationAction.BAN if banned else ModerationAction.UNBAN
             self._log(session, moderator_id, action, "user", user_id)
         return user

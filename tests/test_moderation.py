@@ -344,3 +344,40 @@ async def test_two_moderators_deciding_at_once_act_once(pre_bot: BotHarness) -> 
     bans = await asyncio.gather(*(moderation.set_banned(mod.id, anna_row.id, True) for _ in "ab"))
     assert sum(b is not None for b in bans) == 1
     assert [a for a, _, _ in await actions(bot)][1:] == [ModerationAction.BAN]
+
+
+async def test_a_banned_resident_gets_no_announcements_and_no_check_in(
+    post_bot: BotHarness,
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from bot.services.broadcasts import EVERYONE, Audience, audience_filter
+    from handlers.dispatch import dispatch_tick
+    from models import ScheduledWork, User
+    from models.base import utcnow
+
+    bot = post_bot
+    anna = bot.person(1001, "Anna")
+    await onboard(bot, anna)
+    await answer_until_summary(bot, anna, "Hondenspeeltuin")
+    await bot.press(anna, "Opslaan")
+    async with bot.app.bot_data["sessions"].begin() as session:
+        await session.execute(
+            update(User).where(User.telegram_id == 1001).values(banned_at=utcnow())
+        )
+        # Make the six-week check-in due now.
+        await session.execute(update(ScheduledWork).values(due_at=utcnow() - timedelta(minutes=1)))
+    async with bot.app.bot_data["sessions"]() as session:
+        from sqlalchemy import select
+
+        reached = list(
+            await session.scalars(
+                select(User.telegram_id).where(audience_filter(Audience(EVERYONE)))
+            )
+        )
+    assert 1001 not in reached
+    before = len(bot.replies(anna))
+    await dispatch_tick(bot.context())
+    assert len(bot.replies(anna)) == before

@@ -86,7 +86,8 @@ def _follows(kind: FollowKind, values: Iterable[str]) -> ColumnElement[bool]:
 
 def audience_filter(audience: Audience) -> ColumnElement[bool]:
     """The users an audience reaches, as a WHERE clause on users."""
-    reachable = User.active.is_(True)
+    # A banned resident gets nothing from the bot but the ban notice.
+    reachable = and_(User.active.is_(True), User.banned_at.is_(None))
     resident = and_(reachable, User.consent_at.is_not(None), User.kern.is_not(None), _not_muted())
     if audience.kind == EVERYONE:
         return resident

@@ -266,6 +266,8 @@ class DispatchService:
                 return cancel()
         if not recipient.active and not for_assignee:
             return cancel()
+        if recipient.banned_at is not None and question is None:
+            return cancel()  # e.g. the check-in on an initiative: nothing for a banned resident
         servant = await session.scalar(
             select(CivilServant).where(CivilServant.user_id == recipient.id)
         )

@@ -438,47 +438,60 @@ class QuestionService:
         self, question_id: int, actor: User, text: str, now: datetime | None = None
     ) -> Outcome:
         """The answer goes to the resident with the civil servant's name and department."""
-        now = now or utcnow()
-        async with self._sessions.begin() as session:
-            found = await self._for_civil_servant(session, question_id, actor)
-            if isinstance(found, str):
-                return _refused(found)
-            question, servant = found
-            question.status = QuestionStatus.ANSWERED
-            self._event(
-                session,
-                question,
-                EventKind.ANSWERED,
-                actor.id,
-                servant_id=servant.id if servant else None,
-                text=text,
-            )
-            await self._cancel(session, question.id, (WorkKind.REMINDER, WorkKind.ESCALATION))
-            row = await self._to_resident(
-                session,
-                question,
-                now,
-                "vraag.answer_to_resident",
-                {**self._signature(servant, actor), "answer": text},
-                buttons="answered",
-            )
-            return Outcome(True, question=question, send_now=[row.id])
+        return await self._to_resident_from_servant(
+            question_id,
+            actor,
+            text,
+            now,
+            status=QuestionStatus.ANSWERED,
+            event=EventKind.ANSWERED,
+            key="vraag.answer_to_resident",
+            value="answer",
+            buttons="answered",
+        )
 
     async def request_info(
         self, question_id: int, actor: User, text: str, now: datetime | None = None
     ) -> Outcome:
         """Ask the resident for more; the clock stops until they reply."""
+        return await self._to_resident_from_servant(
+            question_id,
+            actor,
+            text,
+            now,
+            status=QuestionStatus.INFO_REQUESTED,
+            event=EventKind.INFO_REQUESTED,
+            key="vraag.info_to_resident",
+            value="request",
+            buttons="reply",
+        )
+
+    async def _to_resident_from_servant(
+        self,
+        question_id: int,
+        actor: User,
+        text: str,
+        now: datetime | None,
+        *,
+        status: QuestionStatus,
+        event: EventKind,
+        key: str,
+        value: str,
+        buttons: str,
+    ) -> Outcome:
+        """A civil servant's words to the resident: new status, history row, the deadline's
+        reminder and escalation called off, and the message owed to the resident."""
         now = now or utcnow()
         async with self._sessions.begin() as session:
             found = await self._for_civil_servant(session, question_id, actor)
             if isinstance(found, str):
                 return _refused(found)
             question, servant = found
-            question.status = QuestionStatus.INFO_REQUESTED
+            question.status = status
             self._event(
                 session,
                 question,
-                EventKind.INFO_REQUESTED,
+                event,
                 actor.id,
                 servant_id=servant.id if servant else None,
                 text=text,
@@ -488,9 +501,9 @@ class QuestionService:
                 session,
                 question,
                 now,
-                "vraag.info_to_resident",
-                {**self._signature(servant, actor), "request": text},
-                buttons="reply",
+                key,
+                {**self._signature(servant, actor), value: text},
+                buttons=buttons,
             )
             return Outcome(True, question=question, send_now=[row.id])
 

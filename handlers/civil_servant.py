@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import partial
 
 from telegram import Update
 from telegram.ext import (
@@ -30,12 +31,24 @@ from bot.services.civil_servants import (
     ProfileDraft,
 )
 from bot.services.questions import MESSAGE_MAX, Outcome
-from bot.services.text_input import Problem, check
 from bot.services.users import Profile
-from handlers.common import NEW_MESSAGE, clear_buttons, conversation, keyboard, moderator, speaker
+from handlers.common import (
+    NEW_MESSAGE,
+    clear_buttons,
+    conversation,
+    keyboard,
+    moderator,
+    speaker,
+    text_step,
+    typed_answer,
+)
 from handlers.dispatch import card_buttons, card_text, send_now
 from models import CivilServant, Role, User
 from models.base import utcnow
+
+# Free text in the questions flows: the one typed_answer(), in these flows' own words.
+_typed = partial(typed_answer, empty="vraag.empty", too_long="vraag.too_long")
+
 
 P_NAME, P_DEPARTMENT, P_TOPICS, P_KERNEN, P_INTRO, P_BACKUP = range(100, 106)
 WRITING = 120
@@ -48,23 +61,6 @@ FIELDS = {
     "backup": P_BACKUP,
 }
 SHOWN = 10
-
-
-def _text_step(callback: object) -> MessageHandler:
-    return MessageHandler(NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, callback)  # type: ignore[arg-type]
-
-
-async def _typed(update: Update, t: Translator, limit: int) -> str | None:
-    checked = check(update.effective_message.text, limit)
-    if checked.problem is Problem.EMPTY:
-        await update.effective_message.reply_text(t("vraag.empty"))
-        return None
-    if checked.problem is Problem.TOO_LONG:
-        await update.effective_message.reply_text(
-            t("vraag.too_long", length=checked.length, limit=checked.limit)
-        )
-        return None
-    return checked.text
 
 
 async def _servant(context: BotContext, user: User | None) -> CivilServant | None:
@@ -392,8 +388,8 @@ def profile_conversation() -> ConversationHandler:
             CallbackQueryHandler(edit, pattern=r"^prof:edit:"),
         ],
         states={
-            P_NAME: [_text_step(got_name)],
-            P_DEPARTMENT: [_text_step(got_department)],
+            P_NAME: [text_step(got_name)],
+            P_DEPARTMENT: [text_step(got_department)],
             P_TOPICS: [
                 CallbackQueryHandler(toggle_topic, pattern=r"^prof:topic:"),
                 CallbackQueryHandler(topics_done, pattern=r"^prof:topics:done$"),
@@ -402,7 +398,7 @@ def profile_conversation() -> ConversationHandler:
                 CallbackQueryHandler(toggle_kern, pattern=r"^prof:kern:"),
                 CallbackQueryHandler(kernen_done, pattern=r"^prof:kernen:done$"),
             ],
-            P_INTRO: [_text_step(got_introduction)],
+            P_INTRO: [text_step(got_introduction)],
             P_BACKUP: [CallbackQueryHandler(got_backup, pattern=r"^prof:backup:")],
         },
         fallbacks=[
@@ -567,7 +563,7 @@ def writing_conversation() -> ConversationHandler:
         name="civil_servant_writing",
         persistent=True,
         entry_points=[CallbackQueryHandler(start_writing, pattern=r"^cs:(ans|info):\d+$")],
-        states={WRITING: [_text_step(got_writing)]},
+        states={WRITING: [text_step(got_writing)]},
         fallbacks=[
             CommandHandler("annuleer", writing_cancel),
             MessageHandler(NEW_MESSAGE & ~filters.COMMAND, profile_reprompt),

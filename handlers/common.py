@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
-from telegram.ext import ApplicationHandlerStop, ConversationHandler, filters
+from telegram.ext import ApplicationHandlerStop, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
 from bot.app import BotContext
@@ -70,18 +70,31 @@ async def send_to(context: BotContext, user: User, text: str, markup: object = N
     return True
 
 
-async def typed_answer(update: Update, t: Translator, limit: int) -> str | None:
-    """The typed answer, cleaned; None (after saying why) when it is empty or too long."""
+async def typed_answer(
+    update: Update,
+    t: Translator,
+    limit: int,
+    *,
+    empty: str = "common.empty",
+    too_long: str = "common.too_long",
+) -> str | None:
+    """The typed answer, cleaned; None (after saying why, in the flow's own words: the catalog
+    keys `empty` and `too_long`) when it is empty or too long."""
     checked = check(update.effective_message.text, limit)
     if checked.problem is Problem.EMPTY:
-        await update.effective_message.reply_text(t("common.empty"))
+        await update.effective_message.reply_text(t(empty))
         return None
     if checked.problem is Problem.TOO_LONG:
         await update.effective_message.reply_text(
-            t("common.too_long", length=checked.length, limit=checked.limit)
+            t(too_long, length=checked.length, limit=checked.limit)
         )
         return None
     return checked.text
+
+
+def text_step(callback: Callable[[Update, BotContext], Awaitable[Any]]) -> MessageHandler:
+    """A conversation step that takes a new text message (not a command, not an edit)."""
+    return MessageHandler(NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, callback)
 
 
 def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:

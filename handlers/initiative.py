@@ -8,15 +8,12 @@ which the database persistence keeps, so a conversation survives a restart of th
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    filters,
 )
 
 from bot.app import BotApplication, BotContext
@@ -36,6 +33,7 @@ from handlers.common import (
     keyboard,
     requires_resident,
     speaker,
+    text_step,
     typed_answer,
 )
 from handlers.introductions import (
@@ -472,23 +470,19 @@ async def stale_in_conversation(update: Update, context: BotContext) -> None:
     await update.callback_query.answer(t("common.stale_button"), show_alert=True)
 
 
-def _text_step(callback: Callable[[Update, BotContext], Awaitable[int]]) -> MessageHandler:
-    return MessageHandler(NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, callback)
-
-
 def initiative_conversation() -> ConversationHandler:
     return conversation(
         name="initiative",
         persistent=True,
         entry_points=[CommandHandler("idee", begin)],
         states={
-            TITLE: [_text_step(got_title)],
-            DESCRIPTION: [_text_step(got_description)],
-            MORE: [_text_step(got_more)],
-            MOTIVATION: [_text_step(got_motivation)],
+            TITLE: [text_step(got_title)],
+            DESCRIPTION: [text_step(got_description)],
+            MORE: [text_step(got_more)],
+            MOTIVATION: [text_step(got_motivation)],
             KERN: [CallbackQueryHandler(got_kern, pattern=r"^idee:kern:")],
             PLACE: [
-                _text_step(got_place),
+                text_step(got_place),
                 CallbackQueryHandler(got_place, pattern=r"^idee:place:skip$"),
             ],
             NEEDS: [

@@ -8,6 +8,8 @@ A confident classification skips TOPIC: the resident is asked only when the bot 
 
 from __future__ import annotations
 
+from functools import partial
+
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -26,7 +28,6 @@ from bot.services.questions import (
     QUESTION_MAX,
     QuestionDraft,
 )
-from bot.services.text_input import Problem, check
 from handlers.common import (
     NEW_MESSAGE,
     clear_buttons,
@@ -34,9 +35,15 @@ from handlers.common import (
     keyboard,
     requires_resident,
     speaker,
+    text_step,
+    typed_answer,
 )
 from handlers.dispatch import question_values, send_now
 from models import QuestionStatus, User
+
+# Free text in the questions flows: the one typed_answer(), in these flows' own words.
+_typed = partial(typed_answer, empty="vraag.empty", too_long="vraag.too_long")
+
 
 TEXT, TOPIC, MAIN, KERN, FOLLOW, CONFIRM = range(6)
 REPLY_WRITING = 10
@@ -56,23 +63,6 @@ def _forget(context: BotContext) -> None:
         context.user_data.pop(key, None)
 
 
-async def _text(update: Update, t: Translator, limit: int) -> str | None:
-    checked = check(update.effective_message.text, limit)
-    if checked.problem is Problem.EMPTY:
-        await update.effective_message.reply_text(t("vraag.empty"))
-        return None
-    if checked.problem is Problem.TOO_LONG:
-        await update.effective_message.reply_text(
-            t("vraag.too_long", length=checked.length, limit=checked.limit)
-        )
-        return None
-    return checked.text
-
-
-def _text_step(callback: object) -> MessageHandler:
-    return MessageHandler(NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, callback)  # type: ignore[arg-type]
-
-
 # --- asking ------------------------------------------------------------------------------
 
 
@@ -87,7 +77,7 @@ async def begin(update: Update, context: BotContext, user: User, t: Translator) 
 async def got_text(update: Update, context: BotContext) -> int:
     """Classify; sure → on to the kern, unsure → a follow-up question about the topic."""
     _, t = await speaker(update, context)
-    text = await _text(update, t, QUESTION_MAX)
+    text = await _typed(update, t, QUESTION_MAX)
     if text is None:
         return TEXT
     questions = context.services.questions
@@ -216,7 +206,7 @@ async def got_follow_up(update: Update, context: BotContext) -> int:
         await update.callback_query.answer()
         await clear_buttons(update)
     else:
-        text = await _text(update, t, DETAIL_MAX)
+        text = await _typed(update, t, DETAIL_MAX)
         if text is None:
             return FOLLOW
         if index < len(follow_ups):
@@ -299,12 +289,12 @@ def question_conversation() -> ConversationHandler:
         persistent=True,
         entry_points=[CommandHandler("vraag", begin)],
         states={
-            TEXT: [_text_step(got_text)],
+            TEXT: [text_step(got_text)],
             TOPIC: [CallbackQueryHandler(choose_topic, pattern=r"^vraag:topic:")],
             MAIN: [CallbackQueryHandler(choose_main, pattern=r"^vraag:main:")],
             KERN: [CallbackQueryHandler(choose_kern, pattern=r"^vraag:kern:")],
             FOLLOW: [
-                _text_step(got_follow_up),
+                text_step(got_follow_up),
                 CallbackQueryHandler(got_follow_up, pattern=r"^vraag:skip$"),
             ],
             CONFIRM: [CallbackQueryHandler(send, pattern=r"^vraag:send$")],
@@ -346,7 +336,7 @@ async def start_reply(update: Update, context: BotContext, user: User, t: Transl
 
 @requires_resident
 async def got_reply(update: Update, context: BotContext, user: User, t: Translator) -> int:
-    text = await _text(update, t, MESSAGE_MAX)
+    text = await _typed(update, t, MESSAGE_MAX)
     if text is None:
         return REPLY_WRITING
     question_id = context.user_data.pop("vraag_reply", None)
@@ -371,7 +361,7 @@ def reply_conversation() -> ConversationHandler:
         name="question_reply",
         persistent=True,
         entry_points=[CallbackQueryHandler(start_reply, pattern=r"^vq:reply:")],
-        states={REPLY_WRITING: [_text_step(got_reply)]},
+        states={REPLY_WRITING: [text_step(got_reply)]},
         fallbacks=[
             CommandHandler("annuleer", reply_cancel),
             MessageHandler(NEW_MESSAGE & ~filters.COMMAND, reprompt),
@@ -408,7 +398,7 @@ async def score(update: Update, context: BotContext, user: User, t: Translator) 
 
 @requires_resident
 async def comment(update: Update, context: BotContext, user: User, t: Translator) -> int:
-    text = await _text(update, t, FEEDBACK_MAX)
+    text = await _typed(update, t, FEEDBACK_MAX)
     if text is None:
         return FEEDBACK_COMMENT
     question_id = context.user_data.pop("vraag_feedback", 0)
@@ -457,7 +447,7 @@ def feedback_conversation() -> ConversationHandler:
         ],
         states={
             FEEDBACK_COMMENT: [
-                _text_step(comment),
+                text_step(comment),
                 CallbackQueryHandler(feedback_done, pattern=r"^fb:done$"),
             ]
         },

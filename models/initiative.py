@@ -64,6 +64,9 @@ class Initiative(Timestamped, Base):
     description: Mapped[str] = mapped_column(Text)
     motivation: Mapped[str] = mapped_column(Text)
     kern: Mapped[str] = mapped_column(String(64), index=True)
+    # The main topic key from the routing taxonomy (e.g. "groen"), classified on save; None when
+    # the classifier was unsure. Used for following and statistics.
+    topic: Mapped[str | None] = mapped_column(String(64), index=True)
     place: Mapped[str | None] = mapped_column(String(200))
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)
     allow_introductions: Mapped[bool] = mapped_column(Boolean)

@@ -77,7 +77,16 @@ BotApplication = Application[
 
 # What civil servants and moderators see on top of the residents' menu, in their own chat only.
 CIVIL_SERVANT_COMMANDS = ("vragen", "profiel", "afwezig")
-MODERATOR_COMMANDS = ("mededeling", "triage", "uitnodiging", "stats", "wachtrij", "status")
+MODERATOR_COMMANDS = (
+    "mededeling",
+    "gepland",
+    "triage",
+    "uitnodiging",
+    "stats",
+    "wachtrij",
+    "logboek",
+    "status",
+)
 
 
 def command_menu(language: str, *extra: str) -> list[BotCommand]:

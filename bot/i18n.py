@@ -67,6 +67,10 @@ class Translator:
         """The text for `key` with `values` filled in (escaped)."""
         return self._render(_translations(self.language).gettext(key), values)
 
+    def has(self, key: str) -> bool:
+        """Whether the catalogs define `key` (gettext answers a missing key with the key)."""
+        return _translations(self.language).gettext(key) != key
+
     def plural(self, key: str, count: int, /, **values: object) -> str:
         """The singular or plural form of `key` for `count`; `count` is also a value."""
         template = _translations(self.language).ngettext(key, f"{key}_plural", count)

@@ -7,6 +7,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, T
 
 from bot.app import BotApplication, BotContext
 from handlers import (
+    audit,
     broadcast,
     civil_servant,
     common,
@@ -56,6 +57,7 @@ def register(application: BotApplication) -> None:
     following.register(application)
     privacy.register(application)
     stats.register(application)
+    audit.register(application)
     who.register(application)
     application.add_handlers(
         [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import re
 import warnings
@@ -669,6 +670,59 @@ async def stop(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(t("bc.scheduled_cancelled", number=broadcast.id))
 
 
+# --- what is still to go out -----------------------------------------------------------------
+
+UPCOMING_SHOWN = 10
+SNIPPET = 80
+
+
+def _snippet(html_text: str) -> str:
+    """The first words of an announcement as plain text, for a list."""
+    plain = " ".join(html.unescape(re.sub(r"<[^>]+>", "", html_text)).split())
+    return plain if len(plain) <= SNIPPET else plain[: SNIPPET - 1].rstrip() + "…"
+
+
+async def upcoming(update: Update, context: BotContext) -> None:
+    """/gepland: every announcement still to go out or going out now, by any moderator, each
+    with a stop button (the same one as under the progress)."""
+    user, t = await moderator(update, context)
+    if user is None:
+        return
+    found = await context.services.broadcasts.upcoming()
+    if not found:
+        await update.effective_message.reply_text(t("bc.upcoming_none"))
+        return
+    lines, buttons = [t.plural("bc.upcoming_header", len(found))], []
+    for broadcast in found[:UPCOMING_SHOWN]:
+        audience = Audience.from_json(broadcast.audience)
+        author = await context.services.users.by_id(broadcast.author_id or 0)
+        values = {
+            "number": broadcast.id,
+            "audience": describe(context, t, audience) if audience else "–",
+            "author": (author and author.display_name) or t("bc.upcoming_unknown_author"),
+            "snippet": _snippet(broadcast.text),
+        }
+        if broadcast.state is BroadcastState.SENDING:
+            progress = await context.services.broadcasts.progress(broadcast.id)
+            key = "bc.upcoming_sending"
+            values.update(
+                sent=progress.handled if progress else 0, total=progress.total if progress else 0
+            )
+        else:
+            key = "bc.upcoming_scheduled"
+            values.update(
+                when=_local(context, broadcast.due_at),
+                count=await context.services.broadcasts.count_audience(audience) if audience else 0,
+            )
+        lines.append(t(key, **values))
+        buttons.append(
+            [(t("bc.button_stop_number", number=broadcast.id), f"bc:stop:{broadcast.id}")]
+        )
+    if len(found) > UPCOMING_SHOWN:
+        lines.append(t("bc.upcoming_more", count=len(found) - UPCOMING_SHOWN))
+    await update.effective_message.reply_text("\n\n".join(lines), reply_markup=keyboard(buttons))
+
+
 def broadcast_conversation() -> ConversationHandler:
     button = CallbackQueryHandler
     return conversation(
@@ -705,6 +759,7 @@ def register(application: BotApplication) -> None:
     application.add_handlers(
         [
             broadcast_conversation(),
+            CommandHandler("gepland", upcoming),
             CallbackQueryHandler(stop, pattern=r"^bc:stop:\d+$"),
         ]
     )

@@ -26,7 +26,7 @@ async def test_staff_get_their_menu_when_they_join_and_at_every_start(qbot: BotH
     menus = chat_menus(bot)
     assert menus[2001][:3] == ["vragen", "profiel", "afwezig"]
     assert "idee" in menus[2001] and "mededeling" not in menus[2001]
-    assert menus[3001][:4] == ["mededeling", "triage", "uitnodiging", "stats"]
+    assert menus[3001][:5] == ["mededeling", "gepland", "triage", "uitnodiging", "stats"]
     # A resident's chat gets no menu of its own.
     assert set(menus) == {2001, 3001}
 

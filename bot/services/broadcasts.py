@@ -303,15 +303,13 @@ class BroadcastService:
                 .values(progress_chat_id=chat_id, progress_message_id=message_id)
             )
 
-    async def scheduled_by(self, author_id: int) -> list[Broadcast]:
-        """The author's broadcasts still to go out or going out now."""
+    async def upcoming(self) -> list[Broadcast]:
+        """Broadcasts still to go out or going out now, by any moderator: a colleague must be
+        able to stop one while its author is away."""
         async with self._sessions() as session:
             found = await session.scalars(
                 select(Broadcast)
-                .where(
-                    Broadcast.author_id == author_id,
-                    Broadcast.state.in_((BroadcastState.SCHEDULED, BroadcastState.SENDING)),
-                )
+                .where(Broadcast.state.in_((BroadcastState.SCHEDULED, BroadcastState.SENDING)))
                 .order_by(Broadcast.due_at, Broadcast.id)
             )
             return list(found)

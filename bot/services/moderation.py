@@ -325,11 +325,10 @@ class ModerationService:
             )
         return banned_at is not None
 
-    async def log(self, *, limit: int = 50) -> list[ModerationLog]:
-        """The newest entries of the audit log, newest first."""
+    async def log(self, *, limit: int = 50, before: int | None = None) -> list[ModerationLog]:
+        """The newest entries of the audit log (older than entry `before`), newest first."""
+        query = select(ModerationLog).order_by(ModerationLog.id.desc()).limit(limit)
+        if before is not None:
+            query = query.where(ModerationLog.id < before)
         async with self._sessions() as session:
-            return list(
-                await session.scalars(
-                    select(ModerationLog).order_by(ModerationLog.id.desc()).limit(limit)
-                )
-            )
+            return list(await session.scalars(query))

@@ -1,0 +1,93 @@
+"""/logboek for moderators: the audit log of moderator actions, newest first, page by page.
+
+The log itself is written by bot/services/moderation.py in the same transaction as each action;
+this only reads it. An action this module has no words for yet is shown by its name, so a new
+kind of action can never hide from the log.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.app import BotApplication, BotContext
+from bot.i18n import Markup, Translator
+from handlers.common import clear_buttons, keyboard, moderator
+from models import ModerationLog
+
+PAGE = 15
+DETAIL_MAX = 120
+
+
+def _short(text: object) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= DETAIL_MAX else text[: DETAIL_MAX - 1].rstrip() + "…"
+
+
+async def _line(context: BotContext, t: Translator, entry: ModerationLog) -> str:
+    action = str(entry.action)
+    who = await context.services.users.by_id(entry.moderator_id) if entry.moderator_id else None
+    target_key = f"audit.target_{entry.target_kind}"
+    detail = entry.detail or {}
+    extra = ""
+    if detail.get("reason"):
+        extra = t("audit.reason", reason=_short(detail["reason"]))
+    elif "old" in detail and "new" in detail:
+        extra = t("audit.change", old=_short(detail["old"]), new=_short(detail["new"]))
+    return t(
+        "audit.line",
+        when=entry.at.astimezone(context.config.municipality.tz).strftime("%d-%m-%Y %H:%M"),
+        moderator=(who and who.display_name) or t("audit.someone"),
+        action=t(f"audit.{action}") if t.has(f"audit.{action}") else action,
+        target=(
+            t(target_key, number=entry.target_id)
+            if t.has(target_key)
+            else f"{entry.target_kind} #{entry.target_id}"
+        ),
+        extra=Markup(extra),  # already rendered from the catalog, values escaped
+    )
+
+
+async def _page(context: BotContext, t: Translator, before: int | None) -> tuple[str, object]:
+    entries = await context.services.moderation.log(limit=PAGE + 1, before=before)
+    if not entries:
+        return t("audit.empty"), None
+    shown = entries[:PAGE]
+    lines = [t("audit.header")] + [await _line(context, t, entry) for entry in shown]
+    older = len(entries) > PAGE
+    markup = keyboard([[(t("audit.older"), f"logboek:{shown[-1].id}")]]) if older else None
+    return "\n".join(lines), markup
+
+
+async def audit_log(update: Update, context: BotContext) -> None:
+    """/logboek: the newest page of the audit log."""
+    user, t = await moderator(update, context)
+    if user is None:
+        return
+    text, markup = await _page(context, t, None)
+    await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+async def older(update: Update, context: BotContext) -> None:
+    """The "older" button: the next page, in a new message so the first stays readable."""
+    user, t = await moderator(update, context)
+    if user is None:
+        return
+    query = update.callback_query
+    value = query.data.split(":")[1]
+    if not value.isdigit():
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await clear_buttons(update)
+    text, markup = await _page(context, t, int(value))
+    await query.message.reply_text(text, reply_markup=markup)
+
+
+def register(application: BotApplication) -> None:
+    application.add_handlers(
+        [
+            CommandHandler("logboek", audit_log),
+            CallbackQueryHandler(older, pattern=r"^logboek:"),
+        ]
+    )

@@ -25,21 +25,32 @@ log = logging.getLogger(__name__)
 TICK_S = 60
 
 
+def detail_lines(
+    context: BotContext, t: Translator, topic_key: str | None, details: dict[str, str]
+) -> Markup:
+    """A question's extra details, one "• label answer" line each: the label is the topic's
+    follow-up question from the config, or one of the bot's own (`vraag.detail.<key>`)."""
+    follow_ups = {f.key: f for f in context.services.questions.config.follow_ups_for(topic_key)}
+    lines = []
+    for key, answer in details.items():
+        if key in follow_ups:
+            label = follow_ups[key].text.get(t.language, key)
+        else:
+            label = t(f"vraag.detail.{key}") if t.has(f"vraag.detail.{key}") else key
+        lines.append(escape(f"• {label} ") + Markup("<b>") + escape(answer) + Markup("</b>"))
+    return Markup("\n").join(lines)
+
+
 def question_values(context: BotContext, t: Translator, question: Question) -> dict[str, object]:
     """What every text about a question may mention."""
     tz = context.config.municipality.tz
     questions = context.services.questions
-    details = []
-    follow_ups = {f.key: f for f in questions.config.follow_ups_for(question.topic_key)}
-    for key, answer in question.details.items():
-        label = follow_ups[key].text.get(t.language, key) if key in follow_ups else key
-        details.append(escape(f"• {label} ") + Markup("<b>") + escape(answer) + Markup("</b>"))
     return {
         "number": question.number,
         "topic": questions.topic_name(question.topic_key, t.language) or t("vraag.topic_none"),
         "kern": question.kern or "—",
         "text": question.text or t("vraag.text_erased"),
-        "details": Markup("\n").join(details) if details else "",
+        "details": detail_lines(context, t, question.topic_key, question.details),
         "deadline": question.deadline_at.astimezone(tz).strftime("%d-%m-%Y")
         if question.deadline_at
         else "—",

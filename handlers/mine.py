@@ -161,16 +161,12 @@ async def set_status(update: Update, context: BotContext) -> None:
 
 @requires_resident
 async def check_in_answer(update: Update, context: BotContext, user: User, t: Translator) -> None:
-    """A quick answer to "how is it going?": thanks, an offer of help, or the way to the
-    municipality. Only the initiator's own check-in counts."""
+    """A quick answer to "how is it going?": thanks, or an offer of help ("ask the
+    municipality" opens /vraag: handlers/question.py). Only the initiator's own check-in counts."""
     query = update.callback_query
     _, number, answer = [*query.data.split(":"), "", ""][:3]
     initiative = await context.services.initiatives.get(int(number)) if number.isdigit() else None
-    if (
-        initiative is None
-        or initiative.author_id != user.id
-        or answer not in ("good", "stuck", "ask")
-    ):
+    if initiative is None or initiative.author_id != user.id or answer not in ("good", "stuck"):
         await query.answer(t("common.stale_button"), show_alert=True)
         return
     await query.answer()

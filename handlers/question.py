@@ -38,7 +38,7 @@ from handlers.common import (
     text_step,
     typed_answer,
 )
-from handlers.dispatch import question_values, send_now
+from handlers.dispatch import detail_lines, question_values, send_now
 from models import QuestionStatus, User
 
 # Free text in the questions flows: the one typed_answer(), in these flows' own words.
@@ -71,6 +71,30 @@ async def begin(update: Update, context: BotContext, user: User, t: Translator) 
     _forget(context)
     _keep(context, QuestionDraft(kern=user.kern or ""))
     await update.effective_message.reply_text(t("vraag.ask_text"))
+    return TEXT
+
+
+@requires_resident
+async def begin_about_initiative(
+    update: Update, context: BotContext, user: User, t: Translator
+) -> int | None:
+    """The check-in's "ask the municipality": /vraag, about the initiator's own initiative,
+    which travels with the question so the civil servant knows what it is about."""
+    query = update.callback_query
+    number = query.data.split(":")[1]
+    initiative = await context.services.initiatives.get(int(number)) if number.isdigit() else None
+    if initiative is None or initiative.author_id != user.id:
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return None
+    await query.answer()
+    await clear_buttons(update)
+    _forget(context)
+    about = f"#{initiative.id} {initiative.title}"
+    _keep(
+        context,
+        QuestionDraft(kern=initiative.kern or user.kern or "", details={"initiative": about}),
+    )
+    await query.message.reply_text(t("vraag.ask_text_about", title=initiative.title))
     return TEXT
 
 
@@ -219,18 +243,13 @@ async def got_follow_up(update: Update, context: BotContext) -> int:
 async def _summary(update: Update, context: BotContext, t: Translator) -> int:
     draft = _draft(context)
     questions = context.services.questions
-    follow_ups = {f.key: f for f in questions.config.follow_ups_for(draft.topic_key)}
-    details = "\n".join(
-        f"• {follow_ups[k].text.get(t.language, k) if k in follow_ups else k} {v}"
-        for k, v in draft.details.items()
-    )
     await update.effective_message.reply_text(
         t(
             "vraag.summary",
             text=draft.text,
             topic=questions.topic_name(draft.topic_key, t.language) or t("vraag.topic_none"),
             kern=draft.kern,
-            details=details,
+            details=detail_lines(context, t, draft.topic_key, draft.details),
         ),
         reply_markup=keyboard(
             [[(t("vraag.button_send"), "vraag:send"), (t("vraag.button_cancel"), "vraag:cancel")]]
@@ -287,7 +306,10 @@ def question_conversation() -> ConversationHandler:
     return conversation(
         name="question",
         persistent=True,
-        entry_points=[CommandHandler("vraag", begin)],
+        entry_points=[
+            CommandHandler("vraag", begin),
+            CallbackQueryHandler(begin_about_initiative, pattern=r"^checkin:\d+:ask$"),
+        ],
         states={
             TEXT: [text_step(got_text)],
             TOPIC: [CallbackQueryHandler(choose_topic, pattern=r"^vraag:topic:")],

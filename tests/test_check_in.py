@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time_machine
+from sqlalchemy import select
 
+from models import Question
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness
 from tests.questions_support import local, qbot, tick
@@ -34,5 +36,20 @@ async def test_the_initiator_is_asked_how_it_goes_six_weeks_later(qbot: BotHarne
 
     await bot.press_data(bram, "checkin:1:good")  # not his initiative
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
-    await bot.press(anna, "checkin:1:ask")
-    assert "/vraag" in bot.last_text(anna) and "#1" in bot.last_text(anna)
+    [ask] = [c for c in await bot.press(anna, "checkin:1:ask") if c.method == "sendMessage"]
+    assert (
+        "Wat wil je de gemeente vragen over je idee <b>Hondenspeeltuin in het park</b>" in ask.text
+    )
+    # The question goes its usual way, and the initiative travels with it.
+    await bot.send(anna, "Mag de hondenspeeltuin in het Velserbeekpark een hek krijgen?")
+    while not any(data == "vraag:send" for _, data in bot.replies(anna)[-1].buttons):
+        await bot.press(anna, bot.replies(anna)[-1].buttons[0][1])
+    summary = bot.last_text(anna)
+    assert "• Over initiatief <b>#1 Hondenspeeltuin in het park</b>" in summary
+    await bot.press(anna, "vraag:send")
+    async with bot.app.bot_data["sessions"]() as session:
+        question = await session.scalar(select(Question).order_by(Question.id.desc()))
+    assert question.details == {"initiative": "#1 Hondenspeeltuin in het park"}
+    # Only the initiator's own check-in opens a question.
+    await bot.press_data(bram, "checkin:1:ask")
+    assert bot.answers()[-1].startswith("Deze knop werkt niet meer")

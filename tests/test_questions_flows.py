@@ -40,7 +40,8 @@ async def test_unsure_topic_is_asked_and_event_follow_ups_are_in_the_summary(
     await bot.send(anna, "ongeveer 40")
     summary = bot.last_text(anna)
     assert "Onderwerp: Evenementen en vergunningen openbare ruimte" in summary
-    assert "• Op welke datum? 12 juni" in summary and "• Met hoeveel mensen? ongeveer 40" in summary
+    assert "• Op welke datum? <b>12 juni</b>" in summary
+    assert "• Met hoeveel mensen? <b>ongeveer 40</b>" in summary
     assert "Waar precies" not in summary
     await bot.press(anna, "Versturen")
     # No rule or profile for events: the moderators' triage queue.

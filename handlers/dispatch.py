@@ -10,11 +10,13 @@ import logging
 from collections.abc import Iterable
 
 from telegram import InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, TelegramError
 
 from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, escape, translator
+from bot.services import broadcasts as bc
 from bot.services.dispatch import Delivery, DispatchReport, SendResult, Sent
+from handlers.broadcast import delivery_error
 from handlers.common import keyboard
 from models import Question, WorkKind
 
@@ -131,6 +133,23 @@ def render(context: BotContext, delivery: Delivery) -> tuple[str, object]:
     return text, _buttons(payload.get("buttons"), t, question)
 
 
+def sent_after(error: TelegramError) -> Sent:
+    """Telegram's refusal in the dispatch service's terms, read as announcements read it: a send
+    that may have arrived (a timeout, a dropped answer) is unknown, never retried."""
+    if isinstance(error, BadRequest):  # a NetworkError to PTB, but it will not get better
+        return Sent(SendResult.FAILED, error=error.message)
+    reading = delivery_error(error)
+    if isinstance(reading, bc.RecipientBlocked):
+        return Sent(SendResult.BLOCKED)
+    if isinstance(reading, bc.RetryLater):
+        return Sent(SendResult.RETRY, retry_after=reading.seconds, error="flood control")
+    if isinstance(reading, bc.TemporaryFailure):
+        return Sent(SendResult.RETRY, error=error.message)
+    if isinstance(reading, bc.DeliveryUncertain):
+        return Sent(SendResult.UNKNOWN, error=error.message)
+    return Sent(SendResult.FAILED, error=error.message)
+
+
 class TelegramSender:
     """Sends a delivery with the application's bot; Telegram's refusals become a `Sent`."""
 
@@ -143,16 +162,8 @@ class TelegramSender:
             await self._context.bot.send_message(
                 delivery.recipient.telegram_id, text, reply_markup=markup
             )
-        except Forbidden:
-            return Sent(SendResult.BLOCKED)
-        except RetryAfter as exc:
-            delay = exc.retry_after
-            seconds = delay if isinstance(delay, int | float) else delay.total_seconds()
-            return Sent(SendResult.RETRY, retry_after=seconds, error="flood control")
-        except BadRequest as exc:  # a subclass of NetworkError, but it will not get better
-            return Sent(SendResult.FAILED, error=exc.message)
-        except NetworkError as exc:
-            return Sent(SendResult.RETRY, error=exc.message)
+        except TelegramError as error:
+            return sent_after(error)
         return Sent(SendResult.SENT)
 
 
@@ -164,7 +175,7 @@ async def send_now(context: BotContext, ids: Iterable[int]) -> DispatchReport:
 async def dispatch_tick(context: BotContext) -> DispatchReport:
     """The periodic job: send everything due."""
     report = await context.services.dispatch.run_due(TelegramSender(context))
-    if report.sent or report.failed or report.blocked:
+    if report.sent or report.failed or report.blocked or report.unknown:
         log.info("dispatch: %s", report)
     return report
 

@@ -31,6 +31,9 @@ class WorkState(enum.StrEnum):
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"  # no longer needed (answered before the reminder, …)
+    # No answer to the send (a timeout), or claimed by a run that stopped: the message may or
+    # may not have arrived. Never sent again.
+    UNKNOWN = "unknown"
 
 
 def _enum(cls: type[enum.StrEnum]) -> Enum:

@@ -4,12 +4,16 @@ the middle of a dispatch, a civil servant who blocked the bot."""
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
+import httpx
+import pytest
 import time_machine
 from sqlalchemy import select
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.services.dispatch import LEASE, Delivery, SendResult, Sent
-from handlers.dispatch import TelegramSender
+from handlers.dispatch import TelegramSender, sent_after
 from models import EventKind, Question, QuestionEvent, QuestionStatus, ScheduledWork, WorkState
 from tests.flows import onboard
 from tests.harness import BotHarness
@@ -121,7 +125,7 @@ async def test_a_restart_in_the_middle_of_a_dispatch_loses_nothing_and_sends_not
     assert len(after) == 1 and "V-2026-0003" in after[0]
     assert not any("nieuwe vraag" in c.text for c in bot.replies(piet))
 
-    # The claimed row whose outcome is unknown is given up after the lease, never resent.
+    # The claimed row whose outcome is unknown becomes `unknown` after the lease, never resent.
     await tick(bot, "2026-06-01 15:00")
     async with bot.app.bot_data["sessions"]() as session:
         states = {
@@ -130,7 +134,7 @@ async def test_a_restart_in_the_middle_of_a_dispatch_loses_nothing_and_sends_not
                 select(ScheduledWork).where(ScheduledWork.kind == "deliver")
             )
         }
-    assert sorted(states.values()) == [WorkState.DONE, WorkState.DONE, WorkState.FAILED]
+    assert sorted(states.values()) == [WorkState.DONE, WorkState.DONE, WorkState.UNKNOWN]
     assert LEASE.total_seconds() <= 3600
     # Nothing is lost: all three are with Piet and listed by /vragen.
     await bot.send(piet, "/vragen")
@@ -212,3 +216,58 @@ async def test_a_passing_failure_is_tried_again_later(qbot: BotHarness) -> None:
     assert not bot.replies(piet)[-1].text.startswith("📨")
     await tick(bot, "2026-06-01 14:05")
     assert bot.last_text(piet).startswith("📨")
+
+
+def _caused_by(error: Exception, cause: Exception) -> Exception:
+    error.__cause__ = cause
+    return error
+
+
+# PTB's own RetryAfter() warns about its future retry_after type.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+def test_telegram_errors_read_as_announcements_read_them() -> None:
+    """Only a send that cannot have arrived is tried again; one that may have is unknown."""
+    assert sent_after(Forbidden("blocked")).result is SendResult.BLOCKED
+    limited = sent_after(RetryAfter(timedelta(seconds=7)))
+    assert (limited.result, limited.retry_after) == (SendResult.RETRY, 7.0)
+    assert sent_after(NetworkError("Bad Gateway")).result is SendResult.RETRY  # a 5xx answer
+    not_sent = _caused_by(TimedOut(), httpx.ConnectTimeout("connect"))
+    assert sent_after(not_sent).result is SendResult.RETRY
+    assert sent_after(TimedOut()).result is SendResult.UNKNOWN
+    no_answer = _caused_by(TimedOut(), httpx.ReadTimeout("read"))
+    assert sent_after(no_answer).result is SendResult.UNKNOWN
+    dropped = _caused_by(NetworkError("gone"), httpx.RemoteProtocolError("disconnected"))
+    assert sent_after(dropped).result is SendResult.UNKNOWN
+    assert sent_after(BadRequest("Chat not found")).result is SendResult.FAILED
+
+
+async def test_a_send_without_an_answer_is_unknown_not_sent_twice_and_the_question_stays(
+    qbot: BotHarness,
+) -> None:
+    bot = qbot
+    anna, piet = bot.person(1001, "Anna"), bot.person(2001, "Piet")
+    await onboard(bot, anna)
+    await join(bot, piet, "Piet de Vries", "Afval en Reiniging", handle="afval")
+    with time_machine.travel(local("2026-06-01 10:00"), tick=False):  # Monday; due Thursday
+        await ask(bot, anna)
+    real = TelegramSender(bot.context())
+
+    async def no_answer_to_the_card(delivery: Delivery) -> Sent:
+        result = await real(delivery)
+        # The card went out, but the answer timed out: the bot cannot know it did.
+        return sent_after(TimedOut()) if delivery.question is not None else result
+
+    with time_machine.travel(local("2026-06-01 14:00"), tick=False):
+        report = await services(bot).dispatch.run_due(no_answer_to_the_card)
+    assert (report.sent, report.unknown, report.retried) == (1, 1, 0)  # the header; the card
+    await tick(bot, "2026-06-01 14:30")
+    await tick(bot, "2026-06-02 09:00")
+    assert sum(t.startswith("📨") for t in texts(bot, piet)) == 1
+    async with bot.app.bot_data["sessions"]() as session:
+        card = await session.scalar(select(ScheduledWork).where(ScheduledWork.kind == "deliver"))
+    assert card.state is WorkState.UNKNOWN and "maybe sent" in card.last_error
+    # Not stuck: with Piet in /vragen, and the reminder comes the day before the deadline.
+    await bot.send(piet, "/vragen")
+    assert any("V-2026-0001" in t for t in texts(bot, piet)[-3:])
+    await tick(bot, "2026-06-03 09:00")
+    assert "Herinnering" in bot.last_text(piet) and "V-2026-0001" in bot.last_text(piet)

@@ -3,9 +3,11 @@
 Each row is claimed before its message is sent, with a conditional UPDATE (`state = 'pending'` in
 the WHERE clause, rowcount checked): on SQLite and PostgreSQL alike only one claimer wins, so a
 second instance or an overlapping run never sends a row twice. The claim is committed before the
-send and the result recorded after it; a crash in between leaves the row `claimed`, and such a
-row is never sent again: after LEASE it is marked failed and logged. The question it was about is
-not lost: it stays with its civil servant, in /vragen, and its reminder and escalation still come.
+send and the result recorded after it. Where a send's outcome cannot be known (a crash in between
+leaves the row `claimed`; a send without an answer, a timeout, may have arrived) the row is never
+sent again: it becomes `unknown` (the crash's row once LEASE has passed) and is logged. At most
+once, then, and nothing lost: the question it was about stays with its civil servant, in /vragen,
+and its reminder and escalation still come.
 A passing failure (network, flood control) puts the row back to pending with a later due time; a
 blocked recipient is marked inactive, and a question meant for them goes to the backup or triage.
 """
@@ -51,6 +53,7 @@ class SendResult(enum.StrEnum):
     BLOCKED = "blocked"  # the recipient blocked the bot
     RETRY = "retry"  # a passing failure: try again later
     FAILED = "failed"  # will not work however often it is tried
+    UNKNOWN = "unknown"  # no answer: it may have arrived, so it is not sent again
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class DispatchReport:
     blocked: int = 0
     retried: int = 0
     failed: int = 0
+    unknown: int = 0
     cancelled: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
 
@@ -131,8 +135,9 @@ class DispatchService:
                     ScheduledWork.claimed_at < now - LEASE,
                 )
                 .values(
-                    state=WorkState.FAILED,
-                    last_error="claimed by a run that stopped; outcome unknown, not sent again",
+                    state=WorkState.UNKNOWN,
+                    done_at=now,
+                    last_error="claimed by a run that stopped; maybe sent, not sent again",
                 )
                 .execution_options(synchronize_session=False)
             )
@@ -181,7 +186,9 @@ class DispatchService:
                 )
                 .values(
                     state=WorkState.CLAIMED,
-                    claimed_at=now,
+                    # When it was claimed, not when the run began: the last claims of a long run
+                    # must not look stale to another instance's recover_stale.
+                    claimed_at=utcnow(),
                     attempts=ScheduledWork.attempts + 1,
                 )
                 .execution_options(synchronize_session=False)
@@ -297,6 +304,12 @@ class DispatchService:
                 row.due_at = now + timedelta(seconds=backoff)
                 row.last_error = sent.error[:200] or "retry"
                 report.retried += 1
+            elif sent.result is SendResult.UNKNOWN:
+                row.state = WorkState.UNKNOWN
+                row.done_at = now
+                row.last_error = f"no answer, maybe sent: {sent.error}"[:200]
+                report.unknown += 1
+                log.warning("scheduled message %s: %s", work_id, row.last_error)
             elif sent.result is SendResult.BLOCKED:
                 row.state = WorkState.FAILED
                 row.done_at = now

@@ -1,18 +1,32 @@
 """The bot as its own process, over HTTP, against the local stand-in of the Bot API: the
-helpers that process-level tests share (start/stop the process, act as a resident)."""
+helpers that process-level tests share (start/stop the process, act as a resident, seed
+questions waiting for their dispatch)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+
+from sqlalchemy import or_, select, update
 
 from bot.fake_telegram.server import FakeBotApi
 from bot.fake_telegram.updates import user
+from bot.migrate import upgrade
+from bot.services.questions import QuestionDraft, QuestionService
+from models import CivilServant, Question, Role, ScheduledWork, User, WorkKind, WorkState
+from models.base import utcnow
+from models.database import create_engine, create_sessionmaker
 
 TOKEN = "4242:process-test-secret-token"
 # Generous: under a loaded CI machine a bot process can take several seconds to start.
@@ -99,3 +113,152 @@ class Resident:
                             expect, chat_id=self.id, since=mark, timeout=WAIT, ok=True
                         ).text
         raise AssertionError(f"no button {label!r} in the chat")
+
+
+# --- questions waiting for their dispatch ---------------------------------------------------
+
+NUMBER = re.compile(r"V-\d{4}-\d{4}")
+FIRST_ASKER = 60_000
+
+
+@dataclass(frozen=True)
+class Servant:
+    """A civil servant as the process tests seed one: who, which topic, whose backup."""
+
+    telegram_id: int
+    name: str
+    topic: str
+    backup: int | None = None  # the backup's Telegram id
+
+
+def seed_questions(database_url: str, servants: Sequence[Servant], topics: Sequence[str]) -> None:
+    """The schema, the civil servants, and one question per entry of `topics` asked through the
+    question service, routed by the servants' profiles. A process cannot be time-travelled, so
+    every digest header and card is then made due already (urgent cards are due at once)."""
+
+    async def seed() -> None:
+        engine = create_engine(database_url)
+        sessions = create_sessionmaker(engine)
+        try:
+            await upgrade(engine)
+            async with sessions.begin() as session:
+                by_id: dict[int, CivilServant] = {}
+                for servant in servants:
+                    account = User(
+                        telegram_id=servant.telegram_id,
+                        consent_at=utcnow(),
+                        language="nl",
+                        role=Role.CIVIL_SERVANT,
+                    )
+                    profile = CivilServant(
+                        user=account,
+                        name=servant.name,
+                        department="Gemeente",
+                        topics=[servant.topic],
+                    )
+                    session.add(profile)
+                    by_id[servant.telegram_id] = profile
+                await session.flush()
+                for servant in servants:
+                    if servant.backup is not None:
+                        by_id[servant.telegram_id].backup_id = by_id[servant.backup].id
+                askers = [
+                    User(telegram_id=FIRST_ASKER + n, consent_at=utcnow(), kern="IJmuiden")
+                    for n in range(len(topics))
+                ]
+                session.add_all(askers)
+            questions = QuestionService(sessions)
+            for n, (asker, topic) in enumerate(zip(askers, topics, strict=True)):
+                draft = QuestionDraft(text=f"Vraag {n} over {topic}", topic_key=topic, confidence=1)
+                assert (await questions.submit(asker, draft)).ok
+            async with sessions.begin() as session:
+                await session.execute(
+                    update(ScheduledWork)
+                    .where(
+                        ScheduledWork.kind.in_([WorkKind.DIGEST, WorkKind.DELIVER]),
+                        ScheduledWork.state == WorkState.PENDING,
+                    )
+                    .values(due_at=utcnow() - timedelta(minutes=1))
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+
+
+@dataclass(frozen=True)
+class Work:
+    """A scheduled message as the database has it after the run."""
+
+    kind: WorkKind
+    state: WorkState
+    number: str | None  # the question's number
+    recipient: int | None  # Telegram id
+    assignee: int | None  # Telegram id of the question's civil servant now
+
+
+def scheduled_work(database_url: str) -> list[Work]:
+    async def read() -> list[Work]:
+        engine = create_engine(database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                rows = await session.scalars(select(ScheduledWork).order_by(ScheduledWork.id))
+                work = []
+                for row in rows:
+                    question = await session.get(Question, row.question_id or 0)
+                    recipient = await session.get(User, row.recipient_id or 0)
+                    assignee = (
+                        await session.get(CivilServant, question.assignee_id or 0)
+                        if question
+                        else None
+                    )
+                    work.append(
+                        Work(
+                            row.kind,
+                            row.state,
+                            question.number if question else None,
+                            recipient.telegram_id if recipient else None,
+                            assignee.user.telegram_id if assignee else None,
+                        )
+                    )
+                return work
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def wait_until_dispatched(database_url: str, timeout: float) -> None:
+    """Until nothing is due or claimed any more (reminders and escalations lie ahead)."""
+
+    async def busy() -> int:
+        engine = create_engine(database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                rows = await session.scalars(
+                    select(ScheduledWork.id).where(
+                        or_(
+                            ScheduledWork.state == WorkState.CLAIMED,
+                            (ScheduledWork.state == WorkState.PENDING)
+                            & (ScheduledWork.due_at <= utcnow()),
+                        )
+                    )
+                )
+                return len(list(rows))
+        finally:
+            await engine.dispose()
+
+    deadline = time.monotonic() + timeout
+    while left := asyncio.run(busy()):
+        assert time.monotonic() < deadline, f"{left} scheduled messages still due or claimed"
+        time.sleep(0.5)
+
+
+def delivered_numbers(api: FakeBotApi) -> dict[str, Counter[int]]:
+    """Per question number, the chats that received a message about it (once per message)."""
+    seen: dict[str, Counter[int]] = {}
+    for call in api.calls("sendMessage"):
+        if call.ok and isinstance(call.chat_id, int):
+            for number in set(NUMBER.findall(call.text)):
+                seen.setdefault(number, Counter())[call.chat_id] += 1
+    return seen

@@ -115,10 +115,13 @@ async def set_staff_menu(bot: ExtBot[None], services: Services, user: User) -> N
 
 
 async def _on_start(application: BotApplication) -> None:
-    """Before the first update: the match index from the database, the command menus."""
+    """Before the first update: the match index from the database, initiatives' topics, the
+    command menus."""
     matching = application.bot_data["services"].matching
     await matching.renormalize_if_rules_changed()
     await matching.load_index()
+    # Initiatives from before topics (or from another taxonomy) get one: once, not every start.
+    await application.bot_data["services"].initiatives.classify_unclassified()
     _start_http(application)
     # The menu without a language is the default language's, for clients in any other language.
     default = application.bot_data["config"].default_language

@@ -91,11 +91,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from bot.routing import TopicClassifier, load_taxonomy
     from bot.services.importing import (
         ImportInputError,
         import_initiatives,
         read_import_csv,
     )
+    from bot.services.initiative_topics import InitiativeTopics
     from models.database import create_engine, create_sessionmaker
 
     config = _load(args)
@@ -105,6 +107,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"burgerbeest import: {exc}", file=sys.stderr)
         return EXIT_USAGE
     source = args.source or args.file.name
+    topics_file = config.questions.topics_file
 
     async def run() -> object:
         await _migrate(config)
@@ -112,7 +115,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             with tqdm(total=len(rows), desc="import", unit="idea", file=sys.stderr) as bar:
                 return await import_initiatives(
-                    create_sessionmaker(engine), rows, source, progress=bar.update
+                    create_sessionmaker(engine),
+                    rows,
+                    source,
+                    progress=bar.update,
+                    topics=InitiativeTopics(TopicClassifier(load_taxonomy(topics_file))),
                 )
         finally:
             await engine.dispose()
@@ -124,6 +131,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     )
     if unknown:
         print(f"Kernen not in the config, kept as written: {', '.join(sorted(unknown))}")
+    if report.imported:
+        per_topic = sorted(report.topics.items(), key=lambda kv: (-kv[1], kv[0] or "~"))
+        print("Topics: " + ", ".join(f"{key or 'onbekend'} {n}" for key, n in per_topic))
     print(f"{len(report.duplicates)} possible duplicates (score >= threshold):")
     for id_a, title_a, id_b, title_b, score in report.duplicates[: args.show]:
         print(f"  #{id_a} {title_a!r} ~ #{id_b} {title_b!r}  ({score:.2f})")
@@ -206,6 +216,7 @@ def cmd_offboard(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Anonymised CSVs for the council."""
+    from bot.routing import load_taxonomy
     from bot.services.stats import StatsService, write_csv
     from bot.workdays import WorkingCalendar
     from models.database import create_engine, create_sessionmaker
@@ -217,7 +228,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         engine = create_engine(config.database_url)
         try:
             service = StatsService(
-                create_sessionmaker(engine), WorkingCalendar(config.municipality.tz)
+                create_sessionmaker(engine),
+                WorkingCalendar(config.municipality.tz),
+                load_taxonomy(config.questions.topics_file),
             )
             return await service.export_tables()
         finally:

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+
 from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
 from bot.app import BotApplication, BotContext
+from bot.i18n import Translator
+from bot.services.stats import UNKNOWN
 from handlers.common import moderator
+
+
+def _topic_namer(context: BotContext, t: Translator) -> Callable[[str], str]:
+    """A topic key's name in the reader's language; a key the taxonomy no longer has as is."""
+    taxonomy = context.services.questions.taxonomy
+
+    def name(key: str) -> str:
+        topic = taxonomy.get(key)
+        if topic is not None:
+            return topic.name(t.language)
+        return t("stats.topic_unknown") if key == UNKNOWN else key
+
+    return name
+
+
+def _counts(counts: Counter[str], name: Callable[[str], str]) -> str:
+    return ", ".join(f"{name(key)} {n}" for key, n in counts.most_common()) or "—"
 
 
 async def stats(update: Update, context: BotContext) -> None:
@@ -18,25 +40,25 @@ async def stats(update: Update, context: BotContext) -> None:
         return
     figures = await context.services.stats.compute()
     median = figures.median_response_working_days
+    topic_name = _topic_namer(context, t)
     await update.effective_message.reply_text(
         t(
             "stats.text",
             initiatives=figures.initiatives,
-            kernen=", ".join(f"{k} {n}" for k, n in figures.initiatives_by_kern.most_common())
-            or "—",
+            kernen=_counts(figures.initiatives_by_kern, str),
+            idea_topics=_counts(figures.initiatives_by_topic, topic_name),
             supporters=figures.supporters,
             asked=figures.introductions_asked,
             accepted=figures.introductions_accepted,
             questions=figures.questions,
             open=figures.questions_open,
-            topics=", ".join(f"{k} {n}" for k, n in figures.questions_by_topic.most_common(5))
-            or "—",
+            topics=_counts(figures.questions_by_topic, topic_name),
             median="—" if median is None else f"{median:.1f}",
             missed=figures.deadlines_missed,
         )
     )
     await update.effective_message.reply_photo(
-        InputFile(stats_png(figures, t), filename="burgerbeest-stats.png"),
+        InputFile(stats_png(figures, t, topic_name), filename="burgerbeest-stats.png"),
         caption=t("stats.chart_caption"),
     )
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import csv
+from collections import Counter
 from pathlib import Path
 
 import time_machine
+from sqlalchemy import update
 
 from bot.cli import main
+from bot.services.stats import UNKNOWN
+from models import Initiative, Visibility
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness
-from tests.questions_support import MODERATOR_ID, ask, join, local, qbot, tick
+from tests.questions_support import MODERATOR_ID, ask, join, local, qbot, services, tick
 
 __all__ = ["qbot"]
 
@@ -50,6 +54,9 @@ async def test_stats_give_figures_and_a_chart(qbot: BotHarness) -> None:
     mo = qbot.person(MODERATOR_ID, "Mo")
     text, chart = await qbot.send(mo, "/stats")
     assert "<b>Ideeën:</b> 2 (IJmuiden 2)" in text.text
+    # Topic names as the taxonomy has them, in the reader's language.
+    assert "<b>Ideeën per onderwerp:</b> Melding openbare ruimte 2" in text.text
+    assert "<b>Vragen per onderwerp:</b> Melding openbare ruimte 1" in text.text
     assert "<b>Meedoen:</b> 1 keer" in text.text
     assert "<b>Vragen aan de gemeente:</b> 1, waarvan 1 open" in text.text
     # Monday 10:00 to Tuesday 11:00: 14/24 + 11/24 of a working day.
@@ -75,13 +82,58 @@ async def test_export_writes_anonymised_csvs(qbot: BotHarness, tmp_path: Path, m
     assert await asyncio.to_thread(main, command) == 0
     with (out / "initiatieven.csv").open(encoding="utf-8") as f:
         initiatives = list(csv.DictReader(f))
-    assert [(r["titel"], r["kern"], r["mensen"]) for r in initiatives] == [
-        ("Hondenspeeltuin in het park", "IJmuiden", "2"),
-        ("Repair café", "IJmuiden", "1"),
+    assert [(r["titel"], r["kern"], r["onderwerp"], r["mensen"]) for r in initiatives] == [
+        ("Hondenspeeltuin in het park", "IJmuiden", "openbare-ruimte", "2"),
+        ("Repair café", "IJmuiden", "openbare-ruimte", "1"),
     ]
+    with (out / "initiatieven_per_onderwerp.csv").open(encoding="utf-8") as f:
+        [per_topic] = list(csv.DictReader(f))
+    assert per_topic["onderwerp"] == "openbare-ruimte" and per_topic["aantal"] == "2"
+    assert per_topic["naam"] == "Melding openbare ruimte"
     with (out / "vragen.csv").open(encoding="utf-8") as f:
         [question] = list(csv.DictReader(f))
     assert question["deadline_gemist"] == "nee" and float(question["werkdagen_tot_antwoord"]) > 0
     exported = "".join(p.read_text(encoding="utf-8") for p in out.glob("*.csv"))
     for personal in ("Anna", "Bram", "Piet", "grofvuil", "opgehaald"):
         assert personal not in exported
+
+
+async def _set(bot: BotHarness, number: int, **values: object) -> None:
+    async with bot.app.bot_data["sessions"].begin() as session:
+        await session.execute(update(Initiative).where(Initiative.id == number).values(**values))
+
+
+async def test_stats_per_topic_in_english_with_unknown_and_without_rejected(
+    qbot: BotHarness,
+) -> None:
+    await busy_municipality(qbot)
+    # A third idea the classifier was unsure of, a fourth a moderator rejected (spam).
+    anna = qbot.person(1001, "Anna")
+    for title in ("Iets leuks", "Koop nu goedkope zonnebrillen"):
+        await answer_until_summary(qbot, anna, title)
+        await qbot.press(anna, "Opslaan")
+    await _set(qbot, 3, topic=None)
+    await _set(qbot, 4, visibility=Visibility.REJECTED)
+    mo = qbot.person(MODERATOR_ID, "Mo", language_code="en")
+    text, chart = await qbot.send(mo, "/stats")
+    assert "<b>Ideas:</b> 3 (IJmuiden 3)" in text.text
+    assert "<b>Ideas by topic:</b> Report about public space 2, unknown 1" in text.text
+    assert "<b>Questions by topic:</b> Report about public space 1" in text.text
+    assert chart.files["photo"][1].startswith(b"\x89PNG")
+    figures = await services(qbot).stats.compute()
+    assert figures.initiatives_by_topic == Counter({"openbare-ruimte": 2, UNKNOWN: 1})
+    [month] = figures.initiatives_by_month_topic.values()
+    assert month == figures.initiatives_by_topic
+
+
+async def test_export_leaves_out_rejected_and_titles_not_yet_moderated(
+    qbot: BotHarness, tmp_path: Path
+) -> None:
+    await busy_municipality(qbot)
+    await _set(qbot, 1, visibility=Visibility.HIDDEN)
+    await _set(qbot, 2, visibility=Visibility.REJECTED, topic=None)
+    tables = await services(qbot).stats.export_tables()
+    header, rows = tables["initiatieven.csv"]
+    assert [dict(zip(header, row, strict=True))["titel"] for row in rows] == [""]
+    _, per_topic = tables["initiatieven_per_onderwerp.csv"]
+    assert [(topic, n) for _, topic, _, n in per_topic] == [("openbare-ruimte", 1)]

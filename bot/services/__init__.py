@@ -12,6 +12,7 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.civil_servants import CivilServantService
 from bot.services.dispatch import DispatchService
 from bot.services.following import FollowingService
+from bot.services.initiative_topics import InitiativeTopics
 from bot.services.initiatives import InitiativeService
 from bot.services.invites import InviteService
 from bot.services.matching import MatchingService
@@ -51,7 +52,10 @@ class Services:
         return cls(
             users=users,
             initiatives=InitiativeService(
-                sessions, index, pre_moderation=moderation_config.mode == "pre"
+                sessions,
+                index,
+                topics=InitiativeTopics(questions.classifier),
+                pre_moderation=moderation_config.mode == "pre",
             ),
             matching=MatchingService(sessions, index),
             privacy=PrivacyService(sessions, users, index),
@@ -62,5 +66,5 @@ class Services:
             invites=InviteService(sessions, questions.config.invite_days),
             dispatch=DispatchService(sessions, questions),
             moderation=ModerationService(sessions, index, moderation_config),
-            stats=StatsService(sessions, calendar),
+            stats=StatsService(sessions, calendar, questions.taxonomy),
         )

@@ -9,6 +9,7 @@ running the same import again adds nothing twice.
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import DUPLICATE_THRESHOLD, find_duplicates, normalize
+from bot.services.initiative_topics import InitiativeTopics, initiative_text
 from bot.services.initiatives import DESCRIPTION_MAX, TITLE_MAX, matching_text
 from bot.services.text_input import clean
 from models import Initiative, InitiativeStatus, InitiativeStatusChange
@@ -41,6 +43,8 @@ class ImportReport:
     unknown_kernen: set[str] = field(default_factory=set)
     # (id a, title a, id b, title b, score): at least one side imported now.
     duplicates: list[tuple[int, str, int, str, float]] = field(default_factory=list)
+    # main topic key (None: unsure) → how many imported rows got it
+    topics: Counter[str | None] = field(default_factory=Counter)
 
 
 def read_import_csv(path: Path, kernen: Iterable[str]) -> tuple[list[ImportRow], set[str]]:
@@ -89,9 +93,12 @@ async def import_initiatives(
     rows: list[ImportRow],
     source: str,
     progress: Callable[[int], None] = lambda _: None,
+    *,
+    topics: InitiativeTopics | None = None,
 ) -> ImportReport:
-    """Store the rows not imported before (one transaction), then look for duplicates among
-    everything stored. `progress(n)` is called after each row."""
+    """Store the rows not imported before (one transaction), each with its main topic when
+    `topics` is given and sure, then look for duplicates among everything stored.
+    `progress(n)` is called after each row."""
     report = ImportReport()
     async with sessions.begin() as session:
         existing = set(
@@ -107,6 +114,11 @@ async def import_initiatives(
                     description=row.description,
                     motivation="",
                     kern=row.kern,
+                    topic=(
+                        topics.classify(initiative_text(row.title, row.description, ""))
+                        if topics is not None
+                        else None
+                    ),
                     needs=[],
                     allow_introductions=False,
                     status=InitiativeStatus.IDEA,
@@ -120,6 +132,7 @@ async def import_initiatives(
                     InitiativeStatusChange(initiative_id=initiative.id, status=initiative.status)
                 )
                 report.imported.append((initiative.id, initiative.title))
+                report.topics[initiative.topic] += 1
             progress(1)
     async with sessions() as session:
         everything = (

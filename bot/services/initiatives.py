@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import MatchIndex, normalize
+from bot.services.initiative_topics import InitiativeTopics, initiative_text
 from models import (
+    BotState,
     Initiative,
     InitiativeStatus,
     InitiativeStatusChange,
@@ -32,6 +35,10 @@ def matching_text(title: str) -> str:
     """
     return title
 
+
+# Where the backfill remembers which classifier it last ran with (bot_state, like the normaliser).
+META = "meta"
+TOPICS_KEY = "initiative_topics"
 
 # When the initiator is asked how their initiative is going.
 CHECK_IN_AFTER = timedelta(weeks=6)
@@ -118,10 +125,13 @@ class InitiativeService:
         sessions: async_sessionmaker[AsyncSession],
         index: MatchIndex,
         *,
+        topics: InitiativeTopics | None = None,
         pre_moderation: bool = False,
     ) -> None:
         self._sessions = sessions
         self._index = index
+        # None: initiatives are stored without a topic (a service built without a taxonomy).
+        self._topics = topics
         # Pre-moderation: a new initiative waits for a moderator before others can find it.
         self._pre_moderation = pre_moderation
 
@@ -135,6 +145,7 @@ class InitiativeService:
                 description=draft.description,
                 motivation=draft.motivation,
                 kern=draft.kern,
+                topic=self.topic_of(draft.title, draft.description, draft.motivation),
                 place=draft.place,
                 needs=list(draft.needs),
                 allow_introductions=bool(draft.allow_introductions),
@@ -170,6 +181,54 @@ class InitiativeService:
         if initiative.visibility is Visibility.VISIBLE:
             self._index.add(initiative.id, initiative.normalized, initiative.kern, is_open=True)
         return initiative
+
+    def topic_of(self, title: str, description: str, motivation: str) -> str | None:
+        """The main topic an initiative with these texts gets; None when unsure."""
+        if self._topics is None:
+            return None
+        return self._topics.classify(initiative_text(title, description, motivation))
+
+    async def classify_unclassified(self) -> int:
+        """Give a topic to the initiatives stored without a valid one (from before topics, or
+        unsure), once per classifier: when the taxonomy, threshold or normaliser changed since
+        the last run, not at every start. Returns how many rows got a topic."""
+        if self._topics is None:
+            return 0
+        fingerprint = self._topics.fingerprint()
+        async with self._sessions.begin() as session:
+            stored = await session.get(BotState, (META, TOPICS_KEY))
+            if stored is not None and stored.value == fingerprint:
+                return 0
+            main_keys = sorted(self._topics.keys)
+            # A row whose topic is still a main topic keeps it; only the rest are read.
+            rows = await session.execute(
+                select(
+                    Initiative.id,
+                    Initiative.topic,
+                    Initiative.title,
+                    Initiative.description,
+                    Initiative.motivation,
+                ).where(Initiative.topic.is_(None) | Initiative.topic.not_in(main_keys))
+            )
+            ids_by_topic: dict[str | None, list[int]] = defaultdict(list)
+            for initiative_id, old, title, description, motivation in rows.all():
+                topic = self.topic_of(title, description, motivation)
+                if topic != old:
+                    ids_by_topic[topic].append(initiative_id)
+            for topic, ids in ids_by_topic.items():
+                # In chunks: a database takes a limited number of parameters in one statement.
+                for start in range(0, len(ids), 1000):
+                    # updated_at stays: the topic is no change the match index needs to see.
+                    await session.execute(
+                        update(Initiative)
+                        .where(Initiative.id.in_(ids[start : start + 1000]))
+                        .values(topic=topic, updated_at=Initiative.updated_at)
+                    )
+            if stored is None:
+                session.add(BotState(namespace=META, key=TOPICS_KEY, value=fingerprint))
+            else:
+                stored.value = fingerprint
+        return sum(len(ids) for topic, ids in ids_by_topic.items() if topic is not None)
 
     async def get(self, initiative_id: int) -> Initiative | None:
         async with self._sessions() as session:

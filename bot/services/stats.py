@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.routing import Taxonomy
 from bot.workdays import WorkingCalendar
 from models import (
     EventKind,
@@ -25,17 +26,27 @@ from models import (
     Question,
     QuestionEvent,
     Supporter,
+    Visibility,
 )
 
 Table = tuple[tuple[str, ...], list[tuple[object, ...]]]
+
+# The topic of an initiative or question the classifier was unsure of (a key no taxonomy has).
+UNKNOWN = "onbekend"
+# Rejected by a moderator (spam, abuse): not an initiative the figures should count.
+_NOT_COUNTED = Visibility.REJECTED
 
 
 @dataclass
 class Stats:
     initiatives_by_kern: Counter[str] = field(default_factory=Counter)
     initiatives_by_status: Counter[str] = field(default_factory=Counter)
+    # main topic key (UNKNOWN when unsure) → count
+    initiatives_by_topic: Counter[str] = field(default_factory=Counter)
     # month ("2026-11") → kern → count, for the chart over time
     initiatives_by_month: dict[str, Counter[str]] = field(default_factory=dict)
+    # month → main topic key → count
+    initiatives_by_month_topic: dict[str, Counter[str]] = field(default_factory=dict)
     supporters: int = 0
     introductions_asked: int = 0
     introductions_accepted: int = 0
@@ -54,26 +65,45 @@ class Stats:
 
 
 def _main_topic(key: str | None) -> str:
-    return (key or "onbekend").split("/")[0]
+    return (key or UNKNOWN).split("/")[0]
 
 
 class StatsService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], calendar: WorkingCalendar):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        calendar: WorkingCalendar,
+        taxonomy: Taxonomy | None = None,
+    ):
         self._sessions = sessions
         self._calendar = calendar
+        # For the Dutch topic names in the export; without it the export has keys only.
+        self._taxonomy = taxonomy
+
+    def _topic_name(self, key: str) -> str:
+        topic = self._taxonomy.get(key) if self._taxonomy else None
+        return topic.name("nl") if topic else ""
 
     async def compute(self) -> Stats:
         stats = Stats()
         tz = self._calendar.tz
         async with self._sessions() as session:
-            for kern, status, created in await session.execute(
-                select(Initiative.kern, Initiative.status, Initiative.created_at)
+            for kern, topic, status, created in await session.execute(
+                select(
+                    Initiative.kern, Initiative.topic, Initiative.status, Initiative.created_at
+                ).where(Initiative.visibility != _NOT_COUNTED)
             ):
+                topic = topic or UNKNOWN
                 stats.initiatives_by_kern[kern] += 1
+                stats.initiatives_by_topic[topic] += 1
                 stats.initiatives_by_status[status.value] += 1
                 month = created.astimezone(tz).strftime("%Y-%m")
                 stats.initiatives_by_month.setdefault(month, Counter())[kern] += 1
+                stats.initiatives_by_month_topic.setdefault(month, Counter())[topic] += 1
             stats.initiatives_by_month = dict(sorted(stats.initiatives_by_month.items()))
+            stats.initiatives_by_month_topic = dict(
+                sorted(stats.initiatives_by_month_topic.items())
+            )
             stats.supporters = await _count(session, select(func.count(Supporter.id)))
             stats.introductions_asked = await _count(session, select(func.count(Introduction.id)))
             stats.introductions_accepted = await _count(
@@ -117,14 +147,24 @@ class StatsService:
             initiatives = [
                 (
                     i.id,
-                    i.title,
+                    # Only a title others can already read; one a moderator has yet to see
+                    # (pending, hidden) may hold what should not reach the council.
+                    i.title if i.visibility is Visibility.VISIBLE else "",
                     i.kern,
+                    i.topic or UNKNOWN,
                     i.status.value,
                     i.created_at.astimezone(tz).date(),
                     1 + joined.get(i.id, 0),
                 )
-                for i in await session.scalars(select(Initiative).order_by(Initiative.id))
+                for i in await session.scalars(
+                    select(Initiative)
+                    .where(Initiative.visibility != _NOT_COUNTED)
+                    .order_by(Initiative.id)
+                )
             ]
+            per_topic = Counter(
+                (created.strftime("%Y-%m"), topic) for _, _, _, topic, _, created, _ in initiatives
+            )
             answered, escalated = await _answers_and_escalations(session)
             questions = []
             for q in await session.scalars(select(Question).order_by(Question.id)):
@@ -151,8 +191,15 @@ class StatsService:
             )
         return {
             "initiatieven.csv": (
-                ("nummer", "titel", "kern", "status", "ingediend", "mensen"),
+                ("nummer", "titel", "kern", "onderwerp", "status", "ingediend", "mensen"),
                 initiatives,
+            ),
+            "initiatieven_per_onderwerp.csv": (
+                ("maand", "onderwerp", "naam", "aantal"),
+                sorted(
+                    (month, topic, self._topic_name(topic), n)
+                    for (month, topic), n in per_topic.items()
+                ),
             ),
             "vragen.csv": (
                 (
@@ -208,11 +255,14 @@ def write_csv(directory: Path, tables: dict[str, Table]) -> list[Path]:
     return written
 
 
-def monthly_series(stats: Stats) -> tuple[list[str], dict[str, list[int]]]:
-    """Months in order and, per kern, the number of initiatives in each: the chart's data."""
-    months = list(stats.initiatives_by_month)
+def monthly_series(
+    by_month: dict[str, Counter[str]],
+) -> tuple[list[str], dict[str, list[int]]]:
+    """Months in order and, per kern or topic, the number of initiatives in each: the chart's
+    data (`Stats.initiatives_by_month` or `initiatives_by_month_topic`)."""
+    months = list(by_month)
     series: dict[str, list[int]] = defaultdict(lambda: [0] * len(months))
     for n, month in enumerate(months):
-        for kern, count in stats.initiatives_by_month[month].items():
-            series[kern][n] = count
+        for key, count in by_month[month].items():
+            series[key][n] = count
     return months, dict(series)

@@ -1,0 +1,154 @@
+"""Initiative → main topic: classify real Dutch idea titles and compare with their edition's label.
+
+    python bench/initiative_topics.py           # figures on the report set, JSON as the last line
+    python bench/initiative_topics.py --tune    # thresholds on the tuning set
+
+The same data and label mapping as bench/routing.py (shared/data/pabulib_nl_projects.csv,
+bench/pabulib_topics.csv), but at main-topic level, which is what an initiative stores: a title
+is right when its predicted main topic is the main topic of any key its label maps to. Tuning on
+the `Buurtbudget ...` editions, figures on the `... Begroot` editions and Assen. Titles only:
+the data has almost no descriptions, while /idee classifies title, description and motivation
+together, so coverage here is a lower bound.
+
+Variants:
+- `with_initiatieven`: every main topic is a candidate (what the bot does);
+- `without_initiatieven`: the generic main topic "initiatieven" left out, so an initiative lands
+  in a municipal domain (public space, care, events ...); scored on the titles whose label still
+  maps to some other main topic;
+- `always_initiatieven`: the constant answer, as a baseline for how informative labels are.
+
+Figures per variant: `top1` (best candidate right, among labelled titles), `coverage` (share of
+labelled titles stored with a topic at the threshold), `precision` (right among those stored),
+`unknown_share` (all titles stored as "onbekend"), and the distribution of stored topics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO.parent))
+
+from routing import (  # noqa: E402 - after the path fix, so `python bench/...` works
+    DATA,
+    MAPPING,
+    BenchError,
+    Item,
+    is_report,
+    is_tuning,
+    read_items,
+    read_mapping,
+)
+
+from bot.routing import TopicClassifier, load_taxonomy  # noqa: E402
+from bot.routing.taxonomy import Taxonomy  # noqa: E402
+from bot.services.initiative_topics import (  # noqa: E402
+    INITIATIVE_TOPIC_THRESHOLD,
+    InitiativeTopics,
+)
+
+GENERIC = "initiatieven"
+PRECISION_TARGET = 0.93
+
+
+def main_truth(item: Item, taxonomy: Taxonomy, exclude: str | None) -> set[str]:
+    return {taxonomy.main_of(k).key for k in item.truth} - {exclude}
+
+
+def predict(topics: InitiativeTopics, text: str) -> tuple[str, float] | None:
+    scores = topics.scores(text, limit=1)
+    return (scores[0].key, scores[0].confidence) if scores else None
+
+
+def figures(topics: InitiativeTopics, items: list[Item], threshold: float) -> dict[str, object]:
+    taxonomy = topics.taxonomy
+    exclude = next(iter(topics.exclude), None)
+    labelled = right1 = stored = stored_right = unknown = 0
+    distribution: Counter[str] = Counter()
+    for item in items:
+        guess = predict(topics, item.title)
+        kept = guess is not None and guess[1] >= threshold
+        distribution[guess[0] if kept and guess else "onbekend"] += 1
+        unknown += not kept
+        truth = main_truth(item, taxonomy, exclude)
+        if not truth:
+            continue
+        labelled += 1
+        right1 += guess is not None and guess[0] in truth
+        if kept and guess is not None:
+            stored += 1
+            stored_right += guess[0] in truth
+    return {
+        "n": len(items),
+        "labelled": labelled,
+        "top1": _ratio(right1, labelled),
+        "coverage": _ratio(stored, labelled),
+        "precision": _ratio(stored_right, stored),
+        "unknown_share": _ratio(unknown, len(items)),
+        "topics": dict(distribution.most_common()),
+    }
+
+
+def constant(items: list[Item], taxonomy: Taxonomy) -> dict[str, object]:
+    labelled = [i for i in items if i.truth]
+    right = sum(GENERIC in main_truth(i, taxonomy, None) for i in labelled)
+    return {"labelled": len(labelled), "top1": _ratio(right, len(labelled))}
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+def tune(topics: InitiativeTopics, items: list[Item]) -> None:
+    tuning = [i for i in items if is_tuning(i.edition)]
+    chosen = None
+    for step in range(0, 11):
+        threshold = step / 20
+        f = figures(topics, tuning, threshold)
+        print(f"threshold {threshold:.2f}: coverage {f['coverage']} precision {f['precision']}")
+        precision = f["precision"]
+        if chosen is None and isinstance(precision, float) and precision >= PRECISION_TARGET:
+            chosen = threshold
+    print(f"lowest threshold with precision >= {PRECISION_TARGET}: {chosen}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--tune", action="store_true")
+    args = parser.parse_args(argv)
+    taxonomy = load_taxonomy()
+    try:
+        items = read_items(args.data, read_mapping(MAPPING, taxonomy))
+    except BenchError as exc:
+        print(f"bench/initiative_topics.py: {exc}", file=sys.stderr)
+        return 2
+    classifier = TopicClassifier(taxonomy)
+    topics = InitiativeTopics(classifier)
+    without = InitiativeTopics(classifier, exclude=frozenset({GENERIC}))
+    if args.tune:
+        tune(topics, items)
+        return 0
+    result: dict[str, object] = {"threshold": INITIATIVE_TOPIC_THRESHOLD}
+    for part, selected in (("tuning", is_tuning), ("report", is_report)):
+        chosen = [i for i in items if selected(i.edition)]
+        result[part] = {
+            "with_initiatieven": figures(topics, chosen, INITIATIVE_TOPIC_THRESHOLD),
+            "without_initiatieven": figures(without, chosen, INITIATIVE_TOPIC_THRESHOLD),
+            "always_initiatieven": constant(chosen, taxonomy),
+        }
+    for part in ("tuning", "report"):
+        for variant, f in result[part].items():  # type: ignore[union-attr]
+            shown = {k: v for k, v in f.items() if k != "topics"}
+            print(f"{part:7} {variant:21} {shown}")
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

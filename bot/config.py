@@ -142,6 +142,19 @@ class ModerationConfig:
     hide_after_reports: int = 3
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class PostsConfig:
+    """The weekly news for followers: "Wist je dat…" posts and status changes of initiatives,
+    built at this local weekday (0 = Monday) and time; at most `per_week` posts a resident."""
+
+    weekday: int = 4
+    at: time = time(10, 0)
+    per_week: int = 3
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path
@@ -155,6 +168,7 @@ class Config:
     retention_days: int = 365
     broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
+    posts: PostsConfig = field(default_factory=PostsConfig)
     questions: QuestionsConfig = field(default_factory=QuestionsConfig)
 
 
@@ -297,6 +311,24 @@ def _moderation(data: dict[str, Any], path: Path) -> ModerationConfig:
     return ModerationConfig(mode=mode, hide_after_reports=hide)
 
 
+def _posts(data: dict[str, Any], path: Path) -> PostsConfig:
+    table = _table(data, "posts", path)
+    weekday = _string(table, "weekday", path, "posts", "friday").lower()
+    if weekday not in WEEKDAYS:
+        raise ConfigError(path, "posts.weekday", f"must be one of {', '.join(WEEKDAYS)}")
+    raw_time = _string(table, "time", path, "posts", "10:00")
+    try:
+        at = time.fromisoformat(raw_time)
+    except ValueError:
+        problem = f'has {raw_time!r}, not a time like "10:00"'
+        raise ConfigError(path, "posts.time", problem) from None
+    per_week = _int(table, "per_week", path, "posts", PostsConfig.per_week, 1)
+    if per_week > 4:
+        # Four posts of 700 characters fill most of a Telegram message (4,096 characters).
+        raise ConfigError(path, "posts.per_week", "must be at most 4")
+    return PostsConfig(weekday=WEEKDAYS.index(weekday), at=at, per_week=per_week)
+
+
 def _retention_days(data: dict[str, Any], path: Path) -> int:
     days = _table(data, "privacy", path).get("retention_days", 365)
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
@@ -385,5 +417,6 @@ def load_config(path: Path, *, environ: dict[str, str] | None = None) -> Config:
         retention_days=_retention_days(data, path),
         broadcast=BroadcastConfig(rate=float(rate)),
         moderation=_moderation(data, path),
+        posts=_posts(data, path),
         questions=_questions(data, path, tuple(k.strip() for k in kernen)),
     )

@@ -18,6 +18,7 @@ from handlers import (
     mine,
     moderation,
     onboarding,
+    posts,
     privacy,
     question,
     search,
@@ -51,6 +52,7 @@ def register(application: BotApplication) -> None:
     dispatch.register(application)
     broadcast.register(application)
     moderation.register(application)
+    posts.register(application)
     search.register(application)
     onboarding.register(application)
     mine.register(application)

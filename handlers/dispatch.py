@@ -18,6 +18,7 @@ from bot.services import broadcasts as bc
 from bot.services.dispatch import Delivery, DispatchReport, SendResult, Sent
 from handlers.broadcast import delivery_error
 from handlers.common import keyboard
+from handlers.posts import news_text
 from models import Question, WorkKind
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,8 @@ def render(context: BotContext, delivery: Delivery) -> tuple[str, object]:
     if delivery.kind is WorkKind.DIGEST:
         name = delivery.servant.name if delivery.servant else ""
         return t.plural("vraag.digest", int(payload.get("count", 0)), name=name), None
+    if delivery.kind is WorkKind.NEWS and delivery.news is not None:
+        return news_text(t, delivery.news, context.config.municipality.name), None
     if question is None:
         # A notice about something else than a question (the check-in on an initiative).
         text = t(payload["key"], **payload.get("values", {}))

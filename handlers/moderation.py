@@ -1,5 +1,6 @@
-"""Moderation: /wachtrij (approve, reject with a reason, edit the title, skip), /meld for
-residents, /ban and /unban, and the guard that stops a banned person on every update.
+"""Moderation: /wachtrij (approve, reject with a reason, edit the title, skip; then the civil
+servants' "Wist je dat…" posts: approve, reject with a reason, skip), /meld for residents, /ban
+and /unban, and the guard that stops a banned person on every update.
 
 The decisions are bot/services/moderation.py. Every command and button checks here that the
 person is a moderator (`common.moderator`) and the service checks that the item is still in the
@@ -19,9 +20,9 @@ from telegram.ext import (
 from telegram.ext import filters as f
 
 from bot.app import BotApplication, BotContext
-from bot.i18n import Translator, translator
+from bot.i18n import Markup, Translator, translator
 from bot.services.initiatives import TITLE_MAX
-from bot.services.moderation import REASON_MAX, QueueItem, ReportResult
+from bot.services.moderation import REASON_MAX, PostItem, QueueItem, ReportResult
 from bot.services.text_input import clean
 from handlers.common import (
     NEW_MESSAGE,
@@ -35,10 +36,13 @@ from handlers.common import (
     stale_button,
     typed_answer,
 )
-from models import Initiative, User, Visibility
+from handlers.following import main_topics
+from handlers.posts import post_text
+from models import Initiative, Post, User, Visibility
 
-REASON, TITLE = range(2)
+REASON, TITLE, POST_REASON = range(3)
 ITEM = "mod_item"  # user_data: the initiative a typed reason or title is for
+POST_ITEM = "mod_post"  # user_data: the post a typed reason is for
 
 
 # --- who may do this ---------------------------------------------------------------------
@@ -58,6 +62,22 @@ async def _pressed_item(
         await stale_button(update, context)
         return user, t, None
     return user, t, initiative
+
+
+async def _pressed_post(
+    update: Update, context: BotContext
+) -> tuple[User | None, Translator, Post | None]:
+    """For a post's queue button: the moderator and the post, if it still waits; else
+    refused."""
+    user, t = await moderator(update, context)
+    if user is None:
+        return None, t, None
+    value = update.callback_query.data.rsplit(":", 1)[1]
+    post = await context.services.moderation.pending_post(int(value)) if value.isdigit() else None
+    if post is None:
+        await stale_button(update, context)
+        return user, t, None
+    return user, t, post
 
 
 async def ban_guard(update: Update, context: BotContext) -> None:
@@ -115,14 +135,70 @@ def _item_keyboard(t: Translator, item: QueueItem) -> InlineKeyboardMarkup:
     )
 
 
-async def _show_next(update: Update, context: BotContext, t: Translator, after: int = 0) -> int:
-    item = await context.services.moderation.next_item(after)
-    if item is None:
-        await update.effective_message.reply_text(t("mod.queue_empty"))
+def _post_item_text(context: BotContext, t: Translator, item: PostItem) -> str:
+    post = item.post
+    names = {topic.key: topic.name(t.language) for topic in main_topics(context)}
+    author = item.author
+    return t(
+        "mod.post_item",
+        waiting=item.waiting,
+        number=post.id,
+        topic=names.get(post.topic, post.topic) if post.topic else t("mod.post_any_topic"),
+        kern=post.kern or t("mod.post_all_kernen"),
+        post=Markup(
+            post_text(
+                t,
+                post.text,
+                author.name if author else None,
+                author.department if author else None,
+                context.config.municipality.name,
+            )
+        ),
+    )
+
+
+def _post_keyboard(t: Translator, post_id: int) -> InlineKeyboardMarkup:
+    return keyboard(
+        [
+            [
+                (t("mod.button_approve"), f"mod:pok:{post_id}"),
+                (t("mod.button_reject"), f"mod:pno:{post_id}"),
+            ],
+            [(t("mod.button_skip"), f"mod:pskip:{post_id}")],
+        ]
+    )
+
+
+async def _show_next(
+    update: Update,
+    context: BotContext,
+    t: Translator,
+    after: int = 0,
+    *,
+    after_post: int | None = None,
+) -> int:
+    """The next item after the initiative `after` (or the post `after_post`): initiatives
+    first, then posts, then from the start again."""
+    moderation = context.services.moderation
+    item: QueueItem | None = None
+    post: PostItem | None = None
+    if after_post is None:
+        item = await moderation.next_item(after, wrap=False)
+        post = None if item else await moderation.next_post()
+        item = item or (None if post else await moderation.next_item())
     else:
-        await update.effective_message.reply_text(
-            _item_text(t, item), reply_markup=_item_keyboard(t, item)
+        post = await moderation.next_post(after_post, wrap=False)
+        item = None if post else await moderation.next_item()
+        post = post or (None if item else await moderation.next_post())
+    message = update.effective_message
+    if item is not None:
+        await message.reply_text(_item_text(t, item), reply_markup=_item_keyboard(t, item))
+    elif post is not None:
+        await message.reply_text(
+            _post_item_text(context, t, post), reply_markup=_post_keyboard(t, post.post.id)
         )
+    else:
+        await message.reply_text(t("mod.queue_empty"))
     return ConversationHandler.END
 
 
@@ -130,6 +206,7 @@ async def queue_command(update: Update, context: BotContext) -> int:
     """/wachtrij: the first item waiting for a moderator."""
     user, t = await moderator(update, context)
     context.user_data.pop(ITEM, None)
+    context.user_data.pop(POST_ITEM, None)
     if user is None:
         return ConversationHandler.END
     return await _show_next(update, context, t)
@@ -235,9 +312,76 @@ async def edit_title(update: Update, context: BotContext) -> int | None:
     return await _show_next(update, context, t, initiative_id - 1)
 
 
+# --- "Wist je dat…" posts in the queue -------------------------------------------------------
+
+
+async def approve_post(update: Update, context: BotContext) -> int | None:
+    user, t, post = await _pressed_post(update, context)
+    if user is None or post is None:
+        return None
+    decision = await context.services.moderation.approve_post(user.id, post.id)
+    if decision is None:  # decided by another moderator a moment ago
+        await stale_button(update, context)
+        return None
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    context.user_data.pop(POST_ITEM, None)
+    await update.effective_message.reply_text(t("mod.post_approved", number=post.id))
+    if decision.author is not None:
+        author_t = translator(decision.author.language)
+        await send_to(context, decision.author, author_t("post.approved_author", text=post.text))
+    return await _show_next(update, context, t, after_post=post.id)
+
+
+async def skip_post(update: Update, context: BotContext) -> int | None:
+    user, t, post = await _pressed_post(update, context)
+    if user is None or post is None:
+        return None
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    context.user_data.pop(POST_ITEM, None)
+    return await _show_next(update, context, t, after_post=post.id)
+
+
+async def ask_post_reason(update: Update, context: BotContext) -> int | None:
+    user, t, post = await _pressed_post(update, context)
+    if user is None or post is None:
+        return None
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    context.user_data[POST_ITEM] = post.id
+    await update.effective_message.reply_text(t("mod.ask_post_reason", number=post.id))
+    return POST_REASON
+
+
+async def reject_post(update: Update, context: BotContext) -> int | None:
+    """The typed reason: reject the post and tell its author why."""
+    user, t = await moderator(update, context)
+    if user is None:
+        return ConversationHandler.END
+    reason = await typed_answer(update, t, REASON_MAX)
+    if reason is None:
+        return POST_REASON
+    post_id = context.user_data.pop(POST_ITEM, 0)
+    decision = await context.services.moderation.reject_post(user.id, post_id, reason)
+    if decision is None:
+        await update.effective_message.reply_text(t("mod.gone"))
+        return await _show_next(update, context, t)
+    await update.effective_message.reply_text(t("mod.post_rejected", number=post_id))
+    if decision.author is not None:
+        author_t = translator(decision.author.language)
+        await send_to(
+            context,
+            decision.author,
+            author_t("post.rejected_author", text=decision.post.text, reason=reason),
+        )
+    return await _show_next(update, context, t, after_post=post_id)
+
+
 async def cancel(update: Update, context: BotContext) -> int:
     _, t = await speaker(update, context)
     context.user_data.pop(ITEM, None)
+    context.user_data.pop(POST_ITEM, None)
     await update.effective_message.reply_text(t("mod.cancelled"))
     return ConversationHandler.END
 
@@ -322,6 +466,9 @@ def moderation_conversation() -> ConversationHandler:
         button(ask_reason, pattern=r"^mod:no:\d+$"),
         button(ask_title, pattern=r"^mod:edit:\d+$"),
         button(skip, pattern=r"^mod:skip:\d+$"),
+        button(approve_post, pattern=r"^mod:pok:\d+$"),
+        button(ask_post_reason, pattern=r"^mod:pno:\d+$"),
+        button(skip_post, pattern=r"^mod:pskip:\d+$"),
     ]
     return conversation(
         name="moderation",
@@ -330,6 +477,7 @@ def moderation_conversation() -> ConversationHandler:
         states={
             REASON: [MessageHandler(NEW_MESSAGE & f.TEXT & ~f.COMMAND, reject)],
             TITLE: [MessageHandler(NEW_MESSAGE & f.TEXT & ~f.COMMAND, edit_title)],
+            POST_REASON: [MessageHandler(NEW_MESSAGE & f.TEXT & ~f.COMMAND, reject_post)],
         },
         fallbacks=[CommandHandler("annuleer", cancel), *buttons],
     )

@@ -14,6 +14,7 @@ from models.initiative import (
 )
 from models.matching import Introduction, IntroductionStatus, MatchNotice, Supporter
 from models.moderation import ModerationAction, ModerationLog, Report
+from models.post import NewsEdition, Post, PostState
 from models.question import EventKind, Question, QuestionEvent, QuestionStatus
 from models.user import ContactMethod, Role, User
 from models.work import ScheduledWork, WorkKind, WorkState
@@ -41,6 +42,9 @@ __all__ = [
     "ModerationAction",
     "ModerationLog",
     "Need",
+    "NewsEdition",
+    "Post",
+    "PostState",
     "Question",
     "QuestionEvent",
     "QuestionStatus",

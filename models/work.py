@@ -23,6 +23,7 @@ class WorkKind(enum.StrEnum):
     REMINDER = "reminder"  # one working day before the deadline, to the assignee
     ESCALATION = "escalation"  # at the deadline: to the backup and the moderators
     NOTICE = "notice"  # any other message: payload {"key": catalog key, "values": {...}}
+    NEWS = "news"  # a resident's weekly news: payload {"week", "posts": [ids], "changes": [...]}
 
 
 class WorkState(enum.StrEnum):

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.posts import News, news_content
 from bot.services.questions import QuestionService
 from models import (
     CivilServant,
@@ -66,6 +67,7 @@ class Delivery:
     question: Question | None
     payload: dict[str, Any]
     servant: CivilServant | None = None  # the recipient's profile, when they have one
+    news: News | None = None  # a weekly news row's content, as it stands now
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,7 @@ class DispatchService:
         )
         for_assignee = assignee is not None and recipient is not None
         for_assignee = for_assignee and assignee.user_id == recipient.id
+        news = None
 
         def cancel() -> tuple[None, list[int]]:
             row.state = WorkState.CANCELLED
@@ -265,6 +268,10 @@ class DispatchService:
                 return cancel()
             if not for_assignee:
                 return cancel()
+        elif row.kind is WorkKind.NEWS:
+            news = await news_content(session, row.payload, recipient)
+            if news is None:
+                return cancel()
         elif row.payload.get("buttons") in _ACTION_BUTTONS:
             if question is None or not question.status.is_open:
                 return cancel()
@@ -278,7 +285,8 @@ class DispatchService:
         servant = await session.scalar(
             select(CivilServant).where(CivilServant.user_id == recipient.id)
         )
-        return Delivery(row.id, row.kind, recipient, question, dict(row.payload), servant), []
+        delivery = Delivery(row.id, row.kind, recipient, question, dict(row.payload), servant, news)
+        return delivery, []
 
     async def _record(
         self,

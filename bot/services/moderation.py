@@ -1,4 +1,5 @@
-"""Moderation of initiatives: the review queue, residents' reports, bans, and the audit log.
+"""Moderation of initiatives and "Wist je dat…" posts: the review queue, residents' reports,
+bans, and the audit log.
 
 Every moderator action changes its target and appends a `ModerationLog` row in one transaction,
 so the log cannot miss an action nor record one that did not happen. Each action also checks
@@ -19,7 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import ModerationConfig
 from bot.matching import MatchIndex, normalize
 from bot.services.initiatives import TITLE_MAX, matching_text
-from models import Initiative, ModerationAction, ModerationLog, Report, Role, User, Visibility
+from models import (
+    CivilServant,
+    Initiative,
+    ModerationAction,
+    ModerationLog,
+    Post,
+    PostState,
+    Report,
+    Role,
+    User,
+    Visibility,
+)
 from models.base import utcnow
 
 # What the review queue holds: waiting for approval, or hidden after reports.
@@ -41,6 +53,21 @@ class QueueItem:
     reports: int
     reasons: list[str]
     waiting: int  # items in the queue in all, this one included
+
+
+@dataclass(frozen=True)
+class PostItem:
+    """A civil servant's post waiting for review; posts come after the initiatives."""
+
+    post: Post
+    author: CivilServant | None
+    waiting: int  # items in the queue in all, this one included
+
+
+@dataclass(frozen=True)
+class PostDecision:
+    post: Post
+    author: User | None
 
 
 @dataclass(frozen=True)
@@ -158,22 +185,30 @@ class ModerationService:
 
     # --- the review queue -----------------------------------------------------------------
 
-    async def next_item(self, after_id: int = 0) -> QueueItem | None:
-        """The oldest item in the queue after `after_id` (a skip), else from the start."""
+    @staticmethod
+    async def _waiting(session: AsyncSession) -> tuple[int, int]:
+        """Initiatives and posts in the queue."""
+        initiatives = await session.scalar(
+            select(func.count()).select_from(Initiative).where(Initiative.visibility.in_(IN_QUEUE))
+        )
+        posts = await session.scalar(
+            select(func.count()).select_from(Post).where(Post.state == PostState.PENDING)
+        )
+        return initiatives or 0, posts or 0
+
+    async def next_item(self, after_id: int = 0, *, wrap: bool = True) -> QueueItem | None:
+        """The oldest initiative in the queue after `after_id` (a skip), else (with `wrap`)
+        from the start."""
         async with self._sessions() as session:
-            waiting = (
-                await session.scalar(
-                    select(func.count())
-                    .select_from(Initiative)
-                    .where(Initiative.visibility.in_(IN_QUEUE))
-                )
-            ) or 0
-            if not waiting:
+            initiatives, posts = await self._waiting(session)
+            if not initiatives:
                 return None
             query = select(Initiative).where(Initiative.visibility.in_(IN_QUEUE))
             initiative = await session.scalar(
                 query.where(Initiative.id > after_id).order_by(Initiative.id).limit(1)
-            ) or await session.scalar(query.order_by(Initiative.id).limit(1))
+            )
+            if initiative is None and wrap:
+                initiative = await session.scalar(query.order_by(Initiative.id).limit(1))
             if initiative is None:
                 return None
             reasons = await session.scalars(
@@ -187,8 +222,73 @@ class ModerationService:
                 initiative=initiative,
                 reports=await self._open_reports(session, initiative.id),
                 reasons=[r for r in reasons if r],
-                waiting=waiting,
+                waiting=initiatives + posts,
             )
+
+    async def next_post(self, after_id: int = 0, *, wrap: bool = True) -> PostItem | None:
+        """The oldest post waiting for review after `after_id`, else (with `wrap`) the first."""
+        async with self._sessions() as session:
+            initiatives, posts = await self._waiting(session)
+            query = select(Post).where(Post.state == PostState.PENDING)
+            post = await session.scalar(query.where(Post.id > after_id).order_by(Post.id).limit(1))
+            if post is None and wrap:
+                post = await session.scalar(query.order_by(Post.id).limit(1))
+            if post is None:
+                return None
+            author = await session.scalar(
+                select(CivilServant).where(CivilServant.user_id == post.author_id)
+            )
+            return PostItem(post, author, initiatives + posts)
+
+    async def pending_post(self, post_id: int) -> Post | None:
+        async with self._sessions() as session:
+            post = await session.get(Post, post_id)
+        return post if post is not None and post.state is PostState.PENDING else None
+
+    async def _decide_post(
+        self,
+        moderator_id: int,
+        post_id: int,
+        to: PostState,
+        action: ModerationAction,
+        reason: str | None = None,
+    ) -> PostDecision | None:
+        """Approve or reject a pending post with a conditional UPDATE, the first statement of
+        the transaction (of two moderators only one wins), and log it in the same one."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Post)
+                .where(Post.id == post_id, Post.state == PostState.PENDING)
+                .values(
+                    state=to,
+                    reviewed_by_id=moderator_id,
+                    reviewed_at=utcnow(),
+                    reject_reason=reason,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                return None
+            post = await session.get(Post, post_id)
+            assert post is not None
+            detail = {"reason": reason} if reason else {}
+            self._log(session, moderator_id, action, "post", post_id, **detail)
+            author = await session.get(User, post.author_id) if post.author_id else None
+        return PostDecision(post, author)
+
+    async def approve_post(self, moderator_id: int, post_id: int) -> PostDecision | None:
+        """Approve a pending post: it goes out with the next weekly news."""
+        return await self._decide_post(
+            moderator_id, post_id, PostState.APPROVED, ModerationAction.APPROVE
+        )
+
+    async def reject_post(
+        self, moderator_id: int, post_id: int, reason: str
+    ) -> PostDecision | None:
+        """Reject a pending post with a reason for its author."""
+        return await self._decide_post(
+            moderator_id, post_id, PostState.REJECTED, ModerationAction.REJECT, reason
+        )
 
     async def in_queue(self, initiative_id: int) -> Initiative | None:
         async with self._sessions() as session:

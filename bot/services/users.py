@@ -92,6 +92,7 @@ class UserService:
         civil servant is told); the row stays as an empty placeholder under a negative id, so
         what others built on it (an initiative, a supporter count) does not break.
         """
+        from bot.services.posts import forget_author
         from bot.services.questions import anonymise_questions  # questions import this module
 
         now = now or utcnow()
@@ -100,6 +101,7 @@ class UserService:
             if user is None:
                 return False
             await anonymise_questions(session, user, now)
+            await forget_author(session, user.id)
             await session.execute(
                 update(ScheduledWork)
                 .where(

@@ -41,6 +41,9 @@ INDEX_REFRESH_S = 60
 # Retention runs daily; its first run a few minutes after start, out of the start's way.
 RETENTION_INTERVAL_S = 24 * 60 * 60
 RETENTION_FIRST_S = 5 * 60
+# The weekly news is built once its configured moment has passed; looked for this often, so a
+# restart or a late start still builds it, once (bot/services/posts.py). The dispatch job sends it.
+NEWS_CHECK_S = 5 * 60
 # Commands in the menu, in the order shown; each has a description key "command.<name>".
 RESIDENT_COMMANDS = (
     "idee",
@@ -76,7 +79,7 @@ BotApplication = Application[
 
 
 # What civil servants and moderators see on top of the residents' menu, in their own chat only.
-CIVIL_SERVANT_COMMANDS = ("vragen", "profiel", "afwezig")
+CIVIL_SERVANT_COMMANDS = ("vragen", "profiel", "afwezig", "wistjedat")
 MODERATOR_COMMANDS = (
     "mededeling",
     "gepland",
@@ -158,6 +161,10 @@ async def _apply_retention(context: BotContext) -> None:
         log.info("retention: %s closed questions anonymised", anonymised)
 
 
+async def _build_news(context: BotContext) -> None:
+    await context.services.posts.build_news()
+
+
 async def _on_shutdown(application: BotApplication) -> None:
     """After the last update: stop serving HTTP, close the database connections."""
     server = application.bot_data.pop("http", None)
@@ -231,5 +238,12 @@ def build_application(
             name="retention",
             # Missed while the bot was down: run once when it is back, not once per missed day.
             job_kwargs={"misfire_grace_time": RETENTION_INTERVAL_S, "coalesce": True},
+        )
+        application.job_queue.run_repeating(
+            _build_news,
+            interval=NEWS_CHECK_S,
+            first=NEWS_CHECK_S,
+            name="weekly-news",
+            job_kwargs={"misfire_grace_time": NEWS_CHECK_S, "coalesce": True, "max_instances": 1},
         )
     return application

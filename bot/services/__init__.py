@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Config, ModerationConfig
+from bot.config import Config, ModerationConfig, PostsConfig
 from bot.matching import MatchIndex
 from bot.services.broadcasts import BroadcastService
 from bot.services.civil_servants import CivilServantService
@@ -17,6 +17,7 @@ from bot.services.initiatives import InitiativeService
 from bot.services.invites import InviteService
 from bot.services.matching import MatchingService
 from bot.services.moderation import ModerationService
+from bot.services.posts import PostService
 from bot.services.privacy import PrivacyService
 from bot.services.questions import QuestionService
 from bot.services.stats import StatsService
@@ -38,6 +39,7 @@ class Services:
     dispatch: DispatchService
     moderation: ModerationService
     stats: StatsService
+    posts: PostService
 
     @classmethod
     def create(
@@ -67,4 +69,11 @@ class Services:
             dispatch=DispatchService(sessions, questions),
             moderation=ModerationService(sessions, index, moderation_config),
             stats=StatsService(sessions, calendar, questions.taxonomy),
+            posts=PostService(
+                sessions,
+                config.posts if config else PostsConfig(),
+                calendar.tz,
+                frozenset(t.key for t in questions.taxonomy.main_topics),
+                config.municipality.kernen if config else (),
+            ),
         )

@@ -8,6 +8,8 @@ What is stored and decided is bot/services/posts.py; moderators review in /wacht
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -110,7 +112,7 @@ async def _author(update: Update, context: BotContext) -> tuple[User | None, Tra
     return None, t
 
 
-def _draft(context: BotContext) -> dict:
+def _draft(context: BotContext) -> dict[str, Any]:
     return context.user_data.setdefault(DRAFT, {})
 
 

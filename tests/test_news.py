@@ -212,6 +212,29 @@ async def test_a_post_that_would_give_someone_too_many_waits_a_week(qbot: BotHar
     assert second.count("Wist je dat") == 1 and f"nummer {per_week} " in second
 
 
+async def test_what_changes_between_building_and_sending_counts(qbot: BotHarness) -> None:
+    bot = qbot
+    anna, carla = bot.person(1001, "Anna"), bot.person(1003, "Carla")
+    dirk, mo = bot.person(1004, "Dirk"), bot.person(MODERATOR_ID, "Mo")
+    piet = bot.person(2001, "Piet")
+    for who in (anna, carla, dirk):
+        await onboard(bot, who, "IJmuiden")
+    await follow(bot, dirk, f"volg:t:{TOPIC['overlast']}")
+    await join(bot, piet, "Piet de Vries", "Handhaving")
+    with time_machine.travel(local("2026-06-02 11:00"), tick=False):
+        await answer_until_summary(bot, anna, "Hondenspeeltuin in het park")
+        await bot.press(anna, "Opslaan")
+        await approved_post(bot, piet, OVERLAST, topic="overlast")
+    with time_machine.travel(local("2026-06-05 10:00"), tick=False):
+        edition = await services(bot).posts.build_news()
+    # Carla: the new idea in her kern; Dirk: that and the post on the topic he follows.
+    assert edition.recipients == 2
+    await bot.send(mo, "/verberg 1")  # Carla's only item is hidden before it is sent
+    await bot.send(dirk, "/stil")  # and Dirk muted meanwhile
+    await tick(bot, "2026-06-05 10:01")
+    assert not news(bot, carla) and not news(bot, dirk)
+
+
 async def test_nothing_relevant_means_no_message(qbot: BotHarness) -> None:
     bot = qbot
     anna, piet = bot.person(1001, "Anna"), bot.person(2001, "Piet")

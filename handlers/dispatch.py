@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 
 from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, escape, translator
+from bot.metrics import Metrics
 from bot.services import broadcasts as bc
-from bot.services.dispatch import Delivery, DispatchReport, SendResult, Sent
+from bot.services.dispatch import Delivery, DispatchReport, SendResult, Sent, count_by_state
 from handlers.broadcast import delivery_error
 from handlers.common import keyboard
 from handlers.posts import news_text
@@ -184,6 +186,19 @@ async def dispatch_tick(context: BotContext) -> DispatchReport:
 
 
 def register(application: BotApplication) -> None:
+    metrics: Metrics = application.bot_data["metrics"]
+    scheduled = metrics.gauge(
+        "burgerbeest_scheduled_messages",
+        "Messages owed later (digests, questions, reminders, notices), by state; unknown = "
+        "maybe sent, never sent again.",
+        ("state",),
+    )
+
+    async def read_states(session: AsyncSession) -> None:
+        for state, count in (await count_by_state(session)).items():
+            scheduled.labels(state.value).set(count)
+
+    metrics.add_source(read_states)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             dispatch_tick,

@@ -266,6 +266,8 @@ async def test_a_send_without_an_answer_is_unknown_not_sent_twice_and_the_questi
     async with bot.app.bot_data["sessions"]() as session:
         card = await session.scalar(select(ScheduledWork).where(ScheduledWork.kind == "deliver"))
     assert card.state is WorkState.UNKNOWN and "maybe sent" in card.last_error
+    metrics = await bot.app.bot_data["metrics"].render(bot.app.bot_data["sessions"])
+    assert 'burgerbeest_scheduled_messages{state="unknown"} 1.0' in metrics.decode()
     # Not stuck: with Piet in /vragen, and the reminder comes the day before the deadline.
     await bot.send(piet, "/vragen")
     assert any("V-2026-0001" in t for t in texts(bot, piet)[-3:])

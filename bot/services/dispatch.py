@@ -94,6 +94,15 @@ class DispatchReport:
         self.kinds[kind.value] = self.kinds.get(kind.value, 0) + 1
 
 
+async def count_by_state(session: AsyncSession) -> dict[WorkState, int]:
+    """Scheduled messages per state, every state present (for /metrics)."""
+    rows = await session.execute(
+        select(ScheduledWork.state, func.count()).group_by(ScheduledWork.state)
+    )
+    counts: dict[WorkState, int] = {state: count for state, count in rows}
+    return {state: counts.get(state, 0) for state in WorkState}
+
+
 class DispatchService:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], questions: QuestionService

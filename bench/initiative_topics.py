@@ -18,8 +18,9 @@ Variants:
 - `always_initiatieven`: the constant answer, as a baseline for how informative labels are.
 
 Figures per variant: `top1` (best candidate right, among labelled titles), `coverage` (share of
-labelled titles stored with a topic at the threshold), `precision` (right among those stored),
-`unknown_share` (all titles stored as "onbekend"), and the distribution of stored topics.
+labelled titles the bot is sure of: at or above the threshold and no tie), `precision` (right
+among those), `unknown_share` (all titles stored as "onbekend" on import, or asked in /idee), and
+the distribution of stored topics.
 """
 
 from __future__ import annotations
@@ -60,29 +61,23 @@ def main_truth(item: Item, taxonomy: Taxonomy, exclude: str | None) -> set[str]:
     return {taxonomy.main_of(k).key for k in item.truth} - {exclude}
 
 
-def predict(topics: InitiativeTopics, text: str) -> tuple[str, float] | None:
-    scores = topics.scores(text, limit=1)
-    return (scores[0].key, scores[0].confidence) if scores else None
-
-
-def figures(topics: InitiativeTopics, items: list[Item], threshold: float) -> dict[str, object]:
+def figures(topics: InitiativeTopics, items: list[Item]) -> dict[str, object]:
     taxonomy = topics.taxonomy
     exclude = next(iter(topics.exclude), None)
     labelled = right1 = stored = stored_right = unknown = 0
     distribution: Counter[str] = Counter()
     for item in items:
-        guess = predict(topics, item.title)
-        kept = guess is not None and guess[1] >= threshold
-        distribution[guess[0] if kept and guess else "onbekend"] += 1
-        unknown += not kept
+        guess = topics.guess(item.title)
+        distribution[guess.key or "onbekend"] += 1
+        unknown += guess.key is None
         truth = main_truth(item, taxonomy, exclude)
         if not truth:
             continue
         labelled += 1
-        right1 += guess is not None and guess[0] in truth
-        if kept and guess is not None:
+        right1 += bool(guess.candidates) and guess.candidates[0] in truth
+        if guess.key is not None:
             stored += 1
-            stored_right += guess[0] in truth
+            stored_right += guess.key in truth
     return {
         "n": len(items),
         "labelled": labelled,
@@ -109,7 +104,7 @@ def tune(topics: InitiativeTopics, items: list[Item]) -> None:
     chosen = None
     for step in range(0, 11):
         threshold = step / 20
-        f = figures(topics, tuning, threshold)
+        f = figures(InitiativeTopics(topics.classifier, threshold), tuning)
         print(f"threshold {threshold:.2f}: coverage {f['coverage']} precision {f['precision']}")
         precision = f["precision"]
         if chosen is None and isinstance(precision, float) and precision >= PRECISION_TARGET:
@@ -138,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     for part, selected in (("tuning", is_tuning), ("report", is_report)):
         chosen = [i for i in items if selected(i.edition)]
         result[part] = {
-            "with_initiatieven": figures(topics, chosen, INITIATIVE_TOPIC_THRESHOLD),
-            "without_initiatieven": figures(without, chosen, INITIATIVE_TOPIC_THRESHOLD),
+            "with_initiatieven": figures(topics, chosen),
+            "without_initiatieven": figures(without, chosen),
             "always_initiatieven": constant(chosen, taxonomy),
         }
     for part in ("tuning", "report"):

@@ -1,9 +1,10 @@
 """/idee: a resident's initiative, asked step by step, summarised, confirmed and saved.
 
-TITLE → DESCRIPTION (→ MORE when vague) → MOTIVATION → KERN → PLACE → NEEDS → INTRODUCTIONS →
-CONFIRM (save / edit one answer / cancel) → SIMILAR when others want the same (join theirs, be
-introduced, or save one's own anyway: never blocked). The draft and the step live in user_data,
-which the database persistence keeps, so a conversation survives a restart of the bot.
+TITLE → DESCRIPTION (→ MORE when vague) → MOTIVATION (→ TOPIC when the texts leave it unclear)
+→ KERN → PLACE → NEEDS → INTRODUCTIONS → CONFIRM (save / edit one answer / cancel) → SIMILAR
+when others want the same (join theirs, be introduced, or save one's own anyway: never
+blocked). The draft and the step live in user_data, which the database persistence keeps, so a
+conversation survives a restart of the bot.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ from models import Need, User, Visibility
     CONFIRM,
     EDIT,
     SIMILAR,
-) = range(11)
+    TOPIC,  # last, so the numbers of conversations stored before it still mean the same
+) = range(12)
 TEXT_STEPS = {TITLE, DESCRIPTION, MORE, MOTIVATION, PLACE}
 EDITABLE = {
     "title": TITLE,
@@ -79,7 +81,7 @@ def _keep(context: BotContext, draft: InitiativeDraft) -> None:
 
 
 def _forget(context: BotContext) -> None:
-    for key in ("draft", "step", "editing", "similar"):
+    for key in ("draft", "step", "editing", "similar", "topics"):
         context.user_data.pop(key, None)
 
 
@@ -124,6 +126,8 @@ async def _ask(update: Update, context: BotContext, t: Translator, step: int) ->
         await message.reply_text(t("idee.ask_description"))
     elif step == MOTIVATION:
         await message.reply_text(t("idee.ask_motivation"))
+    elif step == TOPIC:
+        await message.reply_text(t("idee.ask_topic"), reply_markup=_topics_keyboard(context, t))
     elif step == KERN:
         kernen = context.config.municipality.kernen
         buttons = [(name, f"idee:kern:{i}") for i, name in enumerate(kernen)]
@@ -174,7 +178,7 @@ async def _ask(update: Update, context: BotContext, t: Translator, step: int) ->
     return step
 
 
-_ORDER = [TITLE, DESCRIPTION, MOTIVATION, KERN, PLACE, NEEDS, INTRODUCTIONS, CONFIRM]
+_ORDER = [TITLE, DESCRIPTION, MOTIVATION, TOPIC, KERN, PLACE, NEEDS, INTRODUCTIONS, CONFIRM]
 
 
 async def _after(update: Update, context: BotContext, t: Translator, done: int) -> int:
@@ -183,7 +187,41 @@ async def _after(update: Update, context: BotContext, t: Translator, done: int) 
     if context.user_data.get("editing") and done != KERN:
         return await _ask(update, context, t, CONFIRM)
     position = _ORDER.index(DESCRIPTION if done == MORE else done)
-    return await _ask(update, context, t, _ORDER[position + 1])
+    following = _ORDER[position + 1]
+    if following == TOPIC and not _topic_unclear(context):
+        following = KERN
+    return await _ask(update, context, t, following)
+
+
+def _topic_unclear(context: BotContext) -> bool:
+    """True when the texts leave the topic open: then the resident picks one, among the
+    likeliest first (remembered, so a pressed button means what it showed)."""
+    guess = context.services.initiatives.guess_topic(_draft(context))
+    if guess is None or guess.key is not None:
+        return False
+    context.user_data["topics"] = list(guess.candidates) or _all_topics(context)
+    return True
+
+
+def _all_topics(context: BotContext) -> list[str]:
+    return [topic.key for topic in context.services.questions.taxonomy.main_topics]
+
+
+def _topics_keyboard(context: BotContext, t: Translator) -> object:
+    """The offered topics; a button carries the topic's place in the taxonomy, so it means the
+    same before and after "another topic" redraws the buttons."""
+    taxonomy = context.services.questions.taxonomy
+    every = _all_topics(context)
+    offered = context.user_data.get("topics") or every
+    rows = [
+        [(taxonomy[key].name(t.language), f"idee:topic:{every.index(key)}")]
+        for key in offered
+        if key in every
+    ]
+    if len(offered) < len(every):
+        rows.append([(t("idee.topic_more"), "idee:topic:more")])
+    rows.append([(t("idee.topic_none"), "idee:topic:none")])
+    return keyboard(rows)
 
 
 async def _take_text(update: Update, context: BotContext, field: str, limit: int, step: int) -> int:
@@ -248,6 +286,31 @@ async def got_more(update: Update, context: BotContext) -> int:
 async def got_motivation(update: Update, context: BotContext) -> int:
     """Store why and for whom; ask where."""
     return await _take_text(update, context, "motivation", MOTIVATION_MAX, MOTIVATION)
+
+
+async def got_topic(update: Update, context: BotContext) -> int:
+    """Store the picked topic (or "don't know"); "another topic" shows them all."""
+    query = update.callback_query
+    _, t = await speaker(update, context)
+    value = query.data.rsplit(":", 1)[1]
+    every = _all_topics(context)
+    if value == "more":
+        context.user_data["topics"] = every
+        await query.answer()
+        await query.edit_message_reply_markup(reply_markup=_topics_keyboard(context, t))
+        return TOPIC
+    offered = context.user_data.get("topics") or []
+    picked = every[int(value)] if value.isdigit() and int(value) < len(every) else None
+    if value != "none" and picked not in offered:
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return TOPIC
+    draft = _draft(context)
+    draft.topic = picked
+    draft.topic_chosen = True
+    _keep(context, draft)
+    await query.answer()
+    await clear_buttons(update)
+    return await _after(update, context, t, TOPIC)
 
 
 async def got_kern(update: Update, context: BotContext) -> int:
@@ -480,6 +543,7 @@ def initiative_conversation() -> ConversationHandler:
             DESCRIPTION: [text_step(got_description)],
             MORE: [text_step(got_more)],
             MOTIVATION: [text_step(got_motivation)],
+            TOPIC: [CallbackQueryHandler(got_topic, pattern=r"^idee:topic:")],
             KERN: [CallbackQueryHandler(got_kern, pattern=r"^idee:kern:")],
             PLACE: [
                 text_step(got_place),

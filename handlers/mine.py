@@ -8,6 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app import BotApplication, BotContext
 from bot.i18n import Translator, translator
+from bot.routing import Taxonomy
 from bot.services.initiatives import ALLOWED_STATUS_CHANGES
 from handlers.common import (
     clear_buttons,
@@ -23,12 +24,14 @@ from models import Initiative, InitiativeStatus, User, Visibility
 SHOWN = 15  # keeps the message well under Telegram's 4,096 characters with long titles
 
 
-def _item(t: Translator, item: Initiative, tz: object) -> str:
+def _item(t: Translator, item: Initiative, tz: object, taxonomy: Taxonomy) -> str:
+    topic = taxonomy.get(item.topic) if item.topic else None
     text = t(
         "mijn.item",
         number=item.id,
         title=item.title,
-        kern=item.kern,
+        # The topic beside the kern, when it is known: what followers of that topic see it under.
+        kern=f"{item.kern} · {topic.name(t.language)}" if topic else item.kern,
         status=t(f"status.{item.status.value}"),
         date=item.created_at.astimezone(tz).strftime("%d-%m-%Y"),
     )
@@ -47,15 +50,16 @@ async def mine(update: Update, context: BotContext, user: User, t: Translator) -
         await update.effective_message.reply_text(t("mijn.empty"))
         return
     tz = context.config.municipality.tz
+    taxonomy = context.services.questions.taxonomy
     lines = []
     if mine.total:
         lines.append(t.plural("mijn.header", mine.total))
-        lines += [_item(t, item, tz) for item in mine.latest]
+        lines += [_item(t, item, tz, taxonomy) for item in mine.latest]
         if mine.total > len(mine.latest):
             lines.append(t.plural("mijn.more", mine.total - len(mine.latest)))
     if mine.joined:
         lines.append(t("mijn.joined_header"))
-        lines += [_item(t, item, tz) for item in mine.joined]
+        lines += [_item(t, item, tz, taxonomy) for item in mine.joined]
     if questions.total:
         lines.append(t.plural("vraag.mine_header", questions.total))
         lines += [t("vraag.mine_item", **question_values(context, t, q)) for q in questions.latest]

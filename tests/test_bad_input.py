@@ -43,6 +43,9 @@ async def test_longest_answers_still_fit_one_summary_message(bot: BotHarness, an
     await bot.send(anna, "T" * 120)
     await bot.send(anna, "lange beschrijving " * 105)  # 1995 characters
     await bot.send(anna, "m" * 1000)
+    # Nothing to tell the topic by: the resident is asked, and may not know either.
+    assert bot.last_text(anna).startswith("Waar gaat je idee vooral over?")
+    await bot.press(anna, "idee:topic:none")
     await bot.press(anna, "IJmuiden")
     await bot.send(anna, "p" * 200)
     for need in ("helpers", "space", "permission", "money", "advice"):

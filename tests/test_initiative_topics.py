@@ -12,8 +12,8 @@ from sqlalchemy import delete, select, update
 from bot.cli import main
 from bot.routing import TopicClassifier, load_taxonomy
 from bot.services.initiative_topics import InitiativeTopics, initiative_text
-from bot.services.initiatives import META, TOPICS_KEY
-from models import BotState, Initiative, InitiativeStatus
+from bot.services.initiatives import META, TOPICS_KEY, InitiativeDraft
+from models import BotState, Initiative, InitiativeStatus, User
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness
 
@@ -66,6 +66,13 @@ async def test_a_saved_initiative_has_its_topic(bot: BotHarness) -> None:
     [initiative] = await _initiatives(bot)
     # The description has a bench and a litter bin: the public space.
     assert initiative.topic == "openbare-ruimte"
+    [mine] = await bot.send(anna, "/mijn")
+    assert "<b>Hondenspeeltuin in het park</b> · IJmuiden · Melding openbare ruimte" in mine.text
+    # Unknown: the kern alone.
+    async with bot.app.bot_data["sessions"].begin() as session:
+        await session.execute(update(Initiative).values(topic=None))
+    [mine] = await bot.send(anna, "/mijn")
+    assert "<b>Hondenspeeltuin in het park</b> · IJmuiden\n" in mine.text
 
 
 async def _initiatives(bot: BotHarness) -> list[Initiative]:
@@ -152,3 +159,120 @@ async def test_imported_initiatives_get_a_topic(
     assert "Topics: openbare-ruimte 1, overlast 1, onbekend 1" in capsys.readouterr().out
     await bot.start()
     assert [r.topic for r in await _initiatives(bot)] == ["overlast", None, "openbare-ruimte"]
+
+
+# A natural playground: public space or a resident initiative? The texts leave it open.
+PLAYGROUND = (
+    "Natuurspeeltuin",
+    "Een speeltuin met boomstammen, zand en water in plaats van klimrekken.",
+    "Voor kinderen uit de buurt.",
+)
+# Nothing any topic's keywords know.
+MYSTERY = (
+    "Project Zilvermaan",
+    "Elke maand komt er een verrassing voor wie langsloopt, heel bijzonder.",
+    "Omdat het kan.",
+)
+
+
+async def _until_topic(bot: BotHarness, who, texts: tuple[str, str, str]) -> None:
+    await bot.send(who, "/idee")
+    for text in texts:
+        await bot.send(who, text)
+
+
+async def _finish(bot: BotHarness, who) -> None:
+    await bot.press(who, "IJmuiden")
+    await bot.press(who, "idee:place:skip")
+    await bot.press(who, "idee:needs:done")
+    await bot.press(who, "idee:intro:yes")
+    await bot.press(who, "idee:save")
+
+
+async def test_an_unclear_topic_is_asked_among_the_likeliest(bot: BotHarness) -> None:
+    anna = bot.person(1001, "Anna")
+    await onboard(bot, anna)
+    await _until_topic(bot, anna, PLAYGROUND)
+    question = bot.replies(anna)[-1]
+    assert question.text.startswith("Waar gaat je idee vooral over?")
+    assert [label for label, _ in question.buttons] == [
+        "Melding openbare ruimte",
+        "Bewonersinitiatieven en meedoen",
+        "Zorg en welzijn",
+        "Een ander onderwerp",
+        "Weet ik niet",
+    ]
+    await bot.press(anna, "Bewonersinitiatieven en meedoen")
+    # Then the questions go on where they were: where.
+    assert "Waar" in bot.last_text(anna) and "IJmuiden" in bot.replies(anna)[-1].buttons[0][0]
+    await _finish(bot, anna)
+    [initiative] = await _initiatives(bot)
+    assert initiative.topic == "initiatieven"
+
+
+async def test_another_topic_shows_them_all_and_dont_know_leaves_it_unknown(
+    bot: BotHarness,
+) -> None:
+    emma = bot.person(1002, "Emma", language_code="en")
+    await onboard(bot, emma)
+    await _until_topic(bot, emma, PLAYGROUND)
+    await bot.press(emma, "Another topic")
+    # The same message, now with every main topic, in Emma's language.
+    labels = [label for label, _ in bot.replies(emma)[-1].buttons]
+    redrawn = bot.calls("editMessageReplyMarkup")[-1]
+    every = [label for label, _ in redrawn.buttons]
+    assert every[-1] == "I don't know" and len(every) == len(TOPICS.taxonomy.main_topics) + 1
+    assert "Another topic" not in every and every[2] == "Resident initiatives and participation"
+    # A button keeps its meaning when the keyboard is redrawn: "Care and welfare" either way.
+    assert ("Care and welfare", "idee:topic:6") in redrawn.buttons + bot.replies(emma)[-1].buttons
+    await bot.press_data(emma, "idee:topic:6")
+    await _finish(bot, emma)
+    await _until_topic(bot, emma, MYSTERY)
+    # Nothing to go on: every topic straight away, and no "another topic".
+    mystery = [label for label, _ in bot.replies(emma)[-1].buttons]
+    await bot.press(emma, "I don't know")
+    await _finish(bot, emma)
+    assert [r.topic for r in await _initiatives(bot)] == ["zorg-welzijn", None]
+    assert "Another topic" in labels
+    assert mystery[-1] == "I don't know" and "Another topic" not in mystery
+    assert len(mystery) == len(TOPICS.taxonomy.main_topics) + 1
+
+
+async def test_forged_buttons_and_text_at_the_topic_question(bot: BotHarness) -> None:
+    anna = bot.person(1001, "Anna")
+    await onboard(bot, anna)
+    await _until_topic(bot, anna, PLAYGROUND)
+    # 3 is "Burgerzaken": a topic, but not one offered.
+    for data in ("idee:topic:3", "idee:topic:99", "idee:topic:-1", "idee:topic:x"):
+        [alert] = await bot.press_data(anna, data)
+        assert alert.method == "answerCallbackQuery" and "werkt niet meer" in alert.params["text"]
+    [hint, again] = await bot.send(anna, "Openbare ruimte")
+    assert "knoppen" in hint.text and again.text.startswith("Waar gaat je idee vooral over?")
+    # The question survives a restart of the bot, and its buttons still mean what they showed.
+    await bot.restart()
+    await bot.press_data(anna, "idee:topic:0")  # "Melding openbare ruimte", as shown before
+    await _finish(bot, anna)
+    assert [r.topic for r in await _initiatives(bot)] == ["openbare-ruimte"]
+
+
+async def test_a_clear_topic_is_not_asked_and_a_forged_pick_is_not_stored(
+    bot: BotHarness,
+) -> None:
+    anna = bot.person(1001, "Anna")
+    await onboard(bot, anna)
+    await answer_until_summary(bot, anna, "Hondenspeeltuin in het park")
+    assert not any("Waar gaat je idee vooral over?" in c.text for c in bot.replies(anna))
+    services = bot.app.bot_data["services"]
+    draft = InitiativeDraft(
+        title="Rattenoverlast aanpakken",
+        description="Overal ratten in de tuinen.",
+        motivation="Voor de buurt.",
+        kern="IJmuiden",
+        allow_introductions=False,
+        topic="bestaat-niet",
+        topic_chosen=True,
+    )
+    async with bot.app.bot_data["sessions"]() as session:
+        author = await session.scalar(select(User.id).where(User.telegram_id == anna.id))
+    forged = await services.initiatives.create(author, draft)
+    assert forged.topic == "overlast"  # classified instead

@@ -30,6 +30,7 @@ async def test_a_resident_can_sign_up_and_share_an_idea_in_the_terminal(
             "Natuurspeeltuin",
             "Een speeltuin met boomstammen, zand en water in plaats van klimrekken.",
             "Voor kinderen uit de buurt.",
+            ":2",  # the topic is unclear (playground: public space or initiative?): the latter
             ":4",  # Driehuis
             ":1",  # Overslaan
             ":6",  # Klaar
@@ -48,6 +49,7 @@ async def test_a_resident_can_sign_up_and_share_an_idea_in_the_terminal(
     assert "🤖 to anna:\n👋 Welkom bij Burgerbeest Velsen!" in transcript
     assert "[1] ✅ Akkoord, ik doe mee" in transcript
     assert "Alles staat klaar, Anna!" in transcript
+    assert "[2] Bewonersinitiatieven en meedoen" in transcript
     assert "Opgeslagen! Je idee Natuurspeeltuin heeft nummer 1." in transcript
     assert (
         "(there is no button 9 (1–" in transcript or "(no message with buttons yet)" in transcript

@@ -3,7 +3,8 @@
 Residents follow main topics and statistics count per main topic, so an initiative gets a main
 topic key ("openbare-ruimte"), never a subtopic. The classifier scores subtopics; their evidence
 is added up per main topic and turned into a confidence the way the classifier does it
-(strength x share of the top three). Below INITIATIVE_TOPIC_THRESHOLD the topic stays None
+(strength x share of the top three). Below INITIATIVE_TOPIC_THRESHOLD, or in a tie, the topic
+is unclear: /idee asks the resident to pick one, an import or the start-up backfill stores None
 ("onbekend" in statistics) rather than a guess.
 
 The generic main topic "initiatieven" stays a candidate: bench/initiative_topics.py measured that
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 
 from bot.matching.normalize import normalizer_fingerprint
 from bot.routing import Taxonomy, TopicClassifier, TopicScore
@@ -29,6 +31,12 @@ INITIATIVE_TOPIC_THRESHOLD = 0.2
 def initiative_text(title: str, description: str, motivation: str) -> str:
     """What an initiative is classified on: everything the resident wrote about the 'what'."""
     return "\n".join(part for part in (title, description, motivation) if part)
+
+
+@dataclass(frozen=True)
+class TopicGuess:
+    key: str | None  # the main topic when the classifier is sure, else None
+    candidates: tuple[str, ...]  # the likeliest main topics, best first (to offer the resident)
 
 
 class InitiativeTopics:
@@ -66,10 +74,20 @@ class InitiativeTopics:
             for key, score in ranked[:limit]
         ]
 
+    def guess(self, text: str) -> TopicGuess:
+        """The main topic for `text` if the classifier is sure, and the likeliest three."""
+        scores = self.scores(text)
+        # A tie is broken by taxonomy order only to be repeatable; that is no reason to be sure.
+        sure = (
+            bool(scores)
+            and scores[0].confidence >= self.threshold
+            and (len(scores) == 1 or scores[0].confidence > scores[1].confidence)
+        )
+        return TopicGuess(scores[0].key if sure else None, tuple(s.key for s in scores))
+
     def classify(self, text: str) -> str | None:
         """The main topic key for `text`, or None when the classifier is unsure."""
-        scores = self.scores(text, limit=1)
-        return scores[0].key if scores and scores[0].confidence >= self.threshold else None
+        return self.guess(text).key
 
     def fingerprint(self) -> str:
         """Changes whenever classify() may give other answers: the taxonomy's keys and keywords,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import MatchIndex, normalize
-from bot.services.initiative_topics import InitiativeTopics, initiative_text
+from bot.services.initiative_topics import InitiativeTopics, TopicGuess, initiative_text
 from models import (
     BotState,
     Initiative,
@@ -61,6 +61,10 @@ class InitiativeDraft:
     place: str | None = None
     needs: list[str] = field(default_factory=list)
     allow_introductions: bool | None = None
+    # The main topic the resident picked when the classifier was unsure (None: "don't know");
+    # without a pick the topic is classified when the draft is saved, from its final texts.
+    topic: str | None = None
+    topic_chosen: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -145,7 +149,7 @@ class InitiativeService:
                 description=draft.description,
                 motivation=draft.motivation,
                 kern=draft.kern,
-                topic=self.topic_of(draft.title, draft.description, draft.motivation),
+                topic=self._topic_of_draft(draft),
                 place=draft.place,
                 needs=list(draft.needs),
                 allow_introductions=bool(draft.allow_introductions),
@@ -181,6 +185,22 @@ class InitiativeService:
         if initiative.visibility is Visibility.VISIBLE:
             self._index.add(initiative.id, initiative.normalized, initiative.kern, is_open=True)
         return initiative
+
+    def guess_topic(self, draft: InitiativeDraft) -> TopicGuess | None:
+        """Whether the draft's topic is clear from its texts, and else what to offer; None
+        when initiatives get no topics here."""
+        if self._topics is None:
+            return None
+        return self._topics.guess(initiative_text(draft.title, draft.description, draft.motivation))
+
+    def _topic_of_draft(self, draft: InitiativeDraft) -> str | None:
+        # A pick is kept as long as it is still a topic (a forged one is not).
+        picked = draft.topic is None or (
+            self._topics is not None and draft.topic in self._topics.keys
+        )
+        if draft.topic_chosen and picked:
+            return draft.topic
+        return self.topic_of(draft.title, draft.description, draft.motivation)
 
     def topic_of(self, title: str, description: str, motivation: str) -> str | None:
         """The main topic an initiative with these texts gets; None when unsure."""

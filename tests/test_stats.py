@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from bot.cli import main
 from bot.services.stats import UNKNOWN
-from models import Initiative, Visibility
+from models import Initiative, Question, Visibility
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness
 from tests.questions_support import MODERATOR_ID, ask, join, local, qbot, services, tick
@@ -137,3 +137,35 @@ async def test_export_leaves_out_rejected_and_titles_not_yet_moderated(
     assert [dict(zip(header, row, strict=True))["titel"] for row in rows] == [""]
     _, per_topic = tables["initiatieven_per_onderwerp.csv"]
     assert [(topic, n) for _, topic, _, n in per_topic] == [("openbare-ruimte", 1)]
+
+
+async def test_a_deadline_passed_before_its_escalation_still_counts_as_missed(
+    qbot: BotHarness,
+) -> None:
+    """Escalation waits for the next dispatch time after the deadline; an answer (or nothing)
+    in between is still late."""
+    await busy_municipality(qbot)  # answered Tuesday 11:00
+    bram = qbot.person(1002, "Bram")
+    with time_machine.travel(local("2026-06-03 10:00"), tick=False):
+        await ask(qbot, bram)
+    async with qbot.app.bot_data["sessions"].begin() as session:
+        # The first was due Tuesday 10:00, the second Wednesday 12:00: both passed, neither
+        # escalated yet.
+        await session.execute(
+            update(Question).where(Question.id == 1).values(deadline_at=local("2026-06-02 10:00"))
+        )
+        await session.execute(
+            update(Question).where(Question.id == 2).values(deadline_at=local("2026-06-03 12:00"))
+        )
+    figures = await services(qbot).stats.compute()
+    assert figures.deadlines_missed == 2
+    tables = await services(qbot).stats.export_tables()
+    header, rows = tables["vragen.csv"]
+    assert [dict(zip(header, row, strict=True))["deadline_gemist"] for row in rows] == [
+        "ja",
+        "ja",
+    ]
+    # Answered in time, or not yet due: not missed.
+    async with qbot.app.bot_data["sessions"].begin() as session:
+        await session.execute(update(Question).values(deadline_at=local("2036-06-03 12:00")))
+    assert (await services(qbot).stats.compute()).deadlines_missed == 0

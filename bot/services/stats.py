@@ -28,6 +28,7 @@ from models import (
     Supporter,
     Visibility,
 )
+from models.base import utcnow
 
 Table = tuple[tuple[str, ...], list[tuple[object, ...]]]
 
@@ -116,17 +117,18 @@ class StatsService:
         return stats
 
     async def _questions(self, session: AsyncSession, stats: Stats) -> None:
-        first_answer, missed = await _answers_and_escalations(session)
+        first_answer, escalated = await _answers_and_escalations(session)
         response_days = []
-        for question_id, topic, status, created in await session.execute(
-            select(Question.id, Question.topic_key, Question.status, Question.created_at)
-        ):
-            stats.questions_by_topic[_main_topic(topic)] += 1
-            stats.questions_open += status.is_open
-            answered = first_answer.get(question_id)
+        now = utcnow()
+        for question in await session.scalars(select(Question)):
+            stats.questions_by_topic[_main_topic(question.topic_key)] += 1
+            stats.questions_open += question.status.is_open
+            answered = first_answer.get(question.id)
             if answered is not None:
-                response_days.append(self._calendar.working_days_between(created, answered))
-        stats.deadlines_missed = len(missed)
+                response_days.append(
+                    self._calendar.working_days_between(question.created_at, answered)
+                )
+            stats.deadlines_missed += _missed(question, answered, escalated, now)
         if response_days:
             stats.median_response_working_days = round(statistics.median(response_days), 2)
 
@@ -167,6 +169,7 @@ class StatsService:
             )
             answered, escalated = await _answers_and_escalations(session)
             questions = []
+            now = utcnow()
             for q in await session.scalars(select(Question).order_by(Question.id)):
                 first = answered.get(q.id)
                 days = (
@@ -182,7 +185,7 @@ class StatsService:
                         q.kern or "",
                         q.status.value,
                         days,
-                        "ja" if q.id in escalated else "nee",
+                        "ja" if _missed(q, first, escalated, now) else "nee",
                     )
                 )
             introductions = Counter(
@@ -236,6 +239,22 @@ async def _answers_and_escalations(
         else:
             escalated.add(question_id)
     return first_answer, escalated
+
+
+def _missed(
+    question: Question, answered: datetime | None, escalated: set[int], now: datetime
+) -> bool:
+    """Past its deadline: escalated, or answered after it, or still with the civil servant
+    after it. Escalation alone misses the question answered (or not yet escalated) between
+    the deadline and the next dispatch time, when the escalation is due."""
+    if question.id in escalated:
+        return True
+    deadline = question.deadline_at
+    if deadline is None:
+        return False
+    if answered is not None:
+        return answered > deadline
+    return question.status.awaits_civil_servant and now > deadline
 
 
 async def _count(session: AsyncSession, query: object) -> int:

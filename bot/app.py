@@ -24,7 +24,7 @@ from telegram.request import BaseRequest
 from bot.config import Config
 from bot.i18n import LANGUAGES, translator
 from bot.metrics import Metrics
-from bot.persistence import SqlPersistence
+from bot.persistence import SharedStateApplication, SqlPersistence
 from bot.request import RetryingRequest
 from bot.services import Services
 from bot.services.flood import FloodGuard
@@ -207,6 +207,10 @@ def build_application(
         # Conversations need their updates one after another, per the design notes.
         .concurrent_updates(False)
     )
+    if config.http.webhook_url:
+        # Only webhook mode can have several instances (Telegram serves one poller): there each
+        # update reloads its resident's conversation state from the database first.
+        builder = builder.application_class(SharedStateApplication)
     if config.telegram.rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     if request is not None:

@@ -21,6 +21,7 @@ from handlers import (
     posts,
     privacy,
     question,
+    report,
     search,
     stats,
     who,
@@ -51,6 +52,7 @@ def register(application: BotApplication) -> None:
     civil_servant.register(application)
     dispatch.register(application)
     broadcast.register(application)
+    report.register(application)
     moderation.register(application)
     posts.register(application)
     search.register(application)

@@ -1,6 +1,9 @@
-"""/zoek <tekst>: fuzzy search over initiatives, page by page, in all kernen or one's own."""
+"""/zoek <tekst>: fuzzy search over initiatives, page by page, in all kernen or one's own; a
+button under the page to report one of them (handlers/report.py)."""
 
 from __future__ import annotations
+
+import contextlib
 
 from telegram import Update
 from telegram.error import BadRequest
@@ -8,21 +11,35 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app import BotApplication, BotContext
 from bot.i18n import Translator
-from bot.services.matching import SEARCH_PAGE
+from bot.services.matching import SEARCH_PAGE, SimilarInitiative
 from bot.services.text_input import clean
 from handlers.common import keyboard, requires_resident
 from models import User
 
 QUERY_MAX = 200
+LABEL_MAX = 40
+
+
+async def _results(
+    context: BotContext, user: User, page: int
+) -> tuple[list[SimilarInitiative], int, int]:
+    """The stored search run again: everything found, the page (kept in range) and the count
+    of pages."""
+    search = context.user_data.get("search") or {}
+    query, own_kern = search.get("q", ""), bool(search.get("own_kern"))
+    found = await context.services.matching.search(query, kern=user.kern if own_kern else None)
+    pages = max((len(found) + SEARCH_PAGE - 1) // SEARCH_PAGE, 1)
+    return found, min(max(page, 0), pages - 1), pages
 
 
 async def _page(
     context: BotContext, user: User, t: Translator, page: int
 ) -> tuple[str, object | None]:
     """The text and buttons of one page of the stored search."""
-    search = context.user_data.get("search") or {}
+    search = context.user_data["search"]
     query, own_kern = search.get("q", ""), bool(search.get("own_kern"))
-    found = await context.services.matching.search(query, kern=user.kern if own_kern else None)
+    found, page, pages = await _results(context, user, page)
+    search["page"] = page
     scope = t("search.scope_kern", kern=user.kern) if own_kern else t("search.scope_all")
     toggle = (
         (t("search.button_all"), "zoek:scope:all")
@@ -31,8 +48,6 @@ async def _page(
     )
     if not found:
         return t("search.none", query=query, scope=scope), keyboard([[toggle]])
-    pages = (len(found) + SEARCH_PAGE - 1) // SEARCH_PAGE
-    page = min(max(page, 0), pages - 1)
     shown = found[page * SEARCH_PAGE : (page + 1) * SEARCH_PAGE]
     lines = [t.plural("search.header", len(found), query=query, scope=scope)]
     lines += [
@@ -53,7 +68,22 @@ async def _page(
         nav.append((t("search.previous"), f"zoek:page:{page - 1}"))
     if page < pages - 1:
         nav.append((t("search.next"), f"zoek:page:{page + 1}"))
-    return "\n\n".join(lines), keyboard([row for row in (nav, [toggle]) if row])
+    report = [(t("search.button_report"), "zoek:report")]
+    return "\n\n".join(lines), keyboard([row for row in (nav, [toggle], report) if row])
+
+
+async def _report_choice(context: BotContext, user: User, t: Translator) -> object:
+    """Instead of the page's buttons: one per initiative on it, to report (handlers/report.py),
+    and the way back. Labels are plain text, not HTML: the title goes in as typed."""
+    found, page, _ = await _results(context, user, context.user_data["search"].get("page", 0))
+    shown = found[page * SEARCH_PAGE : (page + 1) * SEARCH_PAGE]
+    rows = [[(f"#{i.id} {_short(i.title)}", f"meld:ask:{i.id}")] for i in shown]
+    rows.append([(t("search.report_back"), f"zoek:page:{page}")])
+    return keyboard(rows)
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= LABEL_MAX else title[: LABEL_MAX - 1].rstrip() + "…"
 
 
 @requires_resident
@@ -81,6 +111,12 @@ async def turn(update: Update, context: BotContext, user: User, t: Translator) -
     elif kind == "scope" and value in ("all", "kern"):
         context.user_data["search"]["own_kern"] = value == "kern"
         page = 0
+    elif kind == "report":
+        await query.answer()
+        markup = await _report_choice(context, user, t)
+        with contextlib.suppress(BadRequest):  # a double press: the choice is there already
+            await query.edit_message_reply_markup(markup)
+        return
     else:
         await query.answer(t("common.stale_button"), show_alert=True)
         return

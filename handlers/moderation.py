@@ -1,6 +1,6 @@
 """Moderation: /wachtrij (approve, reject with a reason, edit the title, skip; then the civil
-servants' "Wist je dat…" posts: approve, reject with a reason, skip), /meld for residents, /ban
-and /unban, and the guard that stops a banned person on every update.
+servants' "Wist je dat…" posts: approve, reject with a reason, skip), /verberg, /ban and
+/unban, and the guard that stops a banned person on every update (but for their privacy rights).
 
 The decisions are bot/services/moderation.py. Every command and button checks here that the
 person is a moderator (`common.moderator`) and the service checks that the item is still in the
@@ -22,15 +22,13 @@ from telegram.ext import filters as f
 from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, translator
 from bot.services.initiatives import TITLE_MAX
-from bot.services.moderation import REASON_MAX, PostItem, QueueItem, ReportResult
-from bot.services.text_input import clean
+from bot.services.moderation import REASON_MAX, PostItem, QueueItem
 from handlers.common import (
     NEW_MESSAGE,
     clear_buttons,
     conversation,
     keyboard,
     moderator,
-    requires_resident,
     send_to,
     speaker,
     stale_button,
@@ -80,10 +78,27 @@ async def _pressed_post(
     return user, t, post
 
 
+# A ban does not take away the AVG rights: these stay open to a banned person.
+PRIVACY_COMMANDS = frozenset({"privacy", "vergeetmij"})
+
+
+def _privacy_update(update: Update) -> bool:
+    if update.callback_query:
+        return (update.callback_query.data or "").startswith("privacy:")
+    text = update.message.text if update.message else None
+    if not text or not text.startswith("/"):
+        return False
+    command = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
+    return command in PRIVACY_COMMANDS
+
+
 async def ban_guard(update: Update, context: BotContext) -> None:
-    """Before every handler: a banned person is told so, and nothing else happens."""
+    """Before every handler: a banned person is told so, and nothing else happens, but for
+    /privacy and /vergeetmij."""
     tg_user = update.effective_user
-    if tg_user is None or not await context.services.moderation.is_banned(tg_user.id):
+    if tg_user is None or _privacy_update(update):
+        return
+    if not await context.services.moderation.is_banned(tg_user.id):
         return
     _, t = await speaker(update, context)
     if update.callback_query:
@@ -386,24 +401,7 @@ async def cancel(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-# --- residents report, moderators ban -------------------------------------------------------
-
-
-@requires_resident
-async def report(update: Update, context: BotContext, user: User, t: Translator) -> None:
-    """/meld <nummer> [reden]: report an initiative to the moderators."""
-    args = context.args or []
-    if not args or not args[0].lstrip("#").isdigit():
-        await update.effective_message.reply_text(t("mod.report_usage"))
-        return
-    number = int(args[0].lstrip("#"))
-    reason = clean(" ".join(args[1:]))[:REASON_MAX] or None
-    result = await context.services.moderation.report(user.id, number, reason)
-    await update.effective_message.reply_text(t(f"mod.report_{result.value}", number=number))
-    if result is ReportResult.HIDDEN:
-        for reviewer in await context.services.civil_servants.moderators():
-            reviewer_t = translator(reviewer.language)
-            await send_to(context, reviewer, reviewer_t("mod.hidden_notice", number=number))
+# --- moderators hide and ban --------------------------------------------------------------
 
 
 async def hide(update: Update, context: BotContext) -> None:
@@ -487,7 +485,6 @@ def register(application: BotApplication) -> None:
     application.add_handlers(
         [
             moderation_conversation(),
-            CommandHandler("meld", report),
             CommandHandler("verberg", hide),
             CommandHandler("ban", ban),
             CommandHandler("unban", unban),

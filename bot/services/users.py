@@ -90,7 +90,8 @@ class UserService:
 
         Their questions stay for statistics without their words (open ones are closed and the
         civil servant is told); the row stays as an empty placeholder under a negative id, so
-        what others built on it (an initiative, a supporter count) does not break.
+        what others built on it (an initiative, a supporter count) does not break. A banned
+        person keeps a bare row: their Telegram id and the ban, nothing else.
         """
         from bot.services.posts import forget_author
         from bot.services.questions import anonymise_questions  # questions import this module
@@ -98,7 +99,7 @@ class UserService:
         now = now or utcnow()
         async with self._sessions.begin() as session:
             user = await self._get(session, telegram_id)
-            if user is None:
+            if user is None or _bare_ban(user):
                 return False
             await anonymise_questions(session, user, now)
             await forget_author(session, user.id)
@@ -119,4 +120,18 @@ class UserService:
             user.username = None
             user.contact_method = None
             user.active = False
+            if user.banned_at is not None:
+                # A ban outlives erasure, or erasing would be the way around it: only the
+                # Telegram id stays, with the ban (the privacy notice says so).
+                await session.flush()
+                session.add(User(telegram_id=telegram_id, banned_at=user.banned_at, active=False))
             return True
+
+
+def _bare_ban(user: User) -> bool:
+    """What erasing a banned person leaves: nothing more to erase."""
+    return (
+        user.banned_at is not None
+        and user.consent_at is None
+        and (user.display_name, user.username, user.kern) == (None, None, None)
+    )

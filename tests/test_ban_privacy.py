@@ -1,0 +1,55 @@
+"""A ban does not take away a resident's AVG rights: a banned person can still read /privacy,
+download their data and erase it. Erasure keeps only the Telegram id with the ban, so that
+erasing is not a way around it."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models import User
+from tests.harness import BotHarness
+from tests.questions_support import services
+from tests.test_moderation import people, post_bot, submit
+
+__all__ = ["post_bot"]
+
+
+async def test_a_banned_resident_can_read_export_and_erase_but_stays_banned(
+    post_bot: BotHarness,
+) -> None:
+    bot = post_bot
+    anna, _, moderator = await people(bot)
+    await submit(bot, anna, "Hondenspeeltuin")
+    await bot.send(moderator, "/ban @anna_ij")
+
+    # Everything else stays closed to her.
+    [refused] = await bot.send(anna, "/idee")
+    assert "geblokkeerd" in refused.text
+    # Her rights do not.
+    [notice] = await bot.send(anna, "/privacy")
+    assert "Je rechten" in notice.text and "geblokkeerd" in notice.text
+    await bot.press(anna, "privacy:export")
+    [document] = [c for c in bot.replies(anna) if c.method == "sendDocument"]
+    assert document.params.get("caption")
+    await bot.send(anna, "/vergeetmij")
+    await bot.press(anna, "Ja, wis alles")
+    assert "vergeten" in bot.last_text(anna)
+
+    # What is left of her: the Telegram id and the ban, nothing else.
+    async with bot.app.bot_data["sessions"]() as session:
+        rows = list(await session.scalars(select(User).where(User.telegram_id == anna.id)))
+    assert len(rows) == 1
+    bare = rows[0]
+    assert bare.banned_at is not None and not bare.active
+    assert (bare.display_name, bare.username, bare.kern, bare.consent_at) == (None,) * 4
+    assert await services(bot).moderation.is_banned(anna.id)
+    [refused] = await bot.send(anna, "/start")
+    assert "geblokkeerd" in refused.text
+    # Erasing again finds nothing more to erase and leaves the one row.
+    assert not await services(bot).users.erase(anna.id)
+
+    # Unbanned, she starts from scratch like anyone new.
+    await bot.send(moderator, f"/unban {anna.id}")
+    replies = await bot.send(anna, "/start")
+    assert "geblokkeerd" not in replies[-1].text
+    assert any(data.startswith("onb:consent") for _, data in replies[-1].buttons)

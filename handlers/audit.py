@@ -7,13 +7,15 @@ kind of action can never hide from the log.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator
 from handlers.common import clear_buttons, keyboard, moderator
-from models import ModerationLog
+from models import ModerationAction, ModerationLog
 
 PAGE = 15
 DETAIL_MAX = 120
@@ -22,6 +24,17 @@ DETAIL_MAX = 120
 def _short(text: object) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= DETAIL_MAX else text[: DETAIL_MAX - 1].rstrip() + "…"
+
+
+def _when(context: BotContext, moment: datetime) -> str:
+    return moment.astimezone(context.config.municipality.tz).strftime("%d-%m-%Y %H:%M")
+
+
+def _value(t: Translator, action: ModerationAction, value: object) -> str:
+    """An old or new value as the reader knows it: a status by its name in their language."""
+    if action is ModerationAction.STATUS and t.has(f"status.{value}"):
+        return t(f"status.{value}")
+    return _short(value)
 
 
 async def _line(context: BotContext, t: Translator, entry: ModerationLog) -> str:
@@ -33,10 +46,13 @@ async def _line(context: BotContext, t: Translator, entry: ModerationLog) -> str
     if detail.get("reason"):
         extra = t("audit.reason", reason=_short(detail["reason"]))
     elif "old" in detail and "new" in detail:
-        extra = t("audit.change", old=_short(detail["old"]), new=_short(detail["new"]))
+        old, new = (_value(t, entry.action, detail[k]) for k in ("old", "new"))
+        extra = t("audit.change", old=old, new=new)
+    elif detail.get("due_at"):
+        extra = t("audit.due", when=_when(context, datetime.fromisoformat(detail["due_at"])))
     return t(
         "audit.line",
-        when=entry.at.astimezone(context.config.municipality.tz).strftime("%d-%m-%Y %H:%M"),
+        when=_when(context, entry.at),
         moderator=(who and who.display_name) or t("audit.someone"),
         action=t(f"audit.{action}") if t.has(f"audit.{action}") else action,
         target=(

@@ -659,7 +659,7 @@ async def stop(update: Update, context: BotContext) -> None:
     if broadcast is None or broadcast.state is BroadcastState.DRAFT:
         await _refuse(update, t)
         return
-    cancelled = await context.services.broadcasts.cancel(broadcast.id)
+    cancelled = await context.services.broadcasts.cancel(broadcast.id, user.id)
     if cancelled is None:
         await update.callback_query.answer(t("bc.already_ended"), show_alert=True)
         return

@@ -38,6 +38,9 @@ class ModerationAction(enum.StrEnum):
     EDIT_TITLE = "edit_title"
     BAN = "ban"
     UNBAN = "unban"
+    STATUS = "status"  # an initiative moved on by a moderator who did not write it
+    ANNOUNCE = "announce"  # an announcement scheduled or sent
+    STOP_ANNOUNCE = "stop_announce"
 
 
 class ModerationLog(Base):
@@ -58,7 +61,8 @@ class ModerationLog(Base):
             values_callable=lambda e: [m.value for m in e],
         )
     )
-    # "initiative" or "user", and its id; no foreign key, so the log outlives what it names.
+    # "initiative", "user", "post" or "broadcast", and its id; no foreign key, so the log
+    # outlives what it names.
     target_kind: Mapped[str] = mapped_column(String(16))
     target_id: Mapped[int] = mapped_column()
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -163,3 +163,31 @@ async def test_the_log_pages_back_and_refuses_residents_and_forged_pages(bot: Bo
     assert bot.answers()[-1] == STALE
     await bot.press_data(mo, "logboek:abc")
     assert bot.answers()[-1] == STALE
+
+
+async def test_the_log_holds_status_moves_and_announcements_scheduled_and_stopped(
+    bot: BotHarness,
+) -> None:
+    mo, mira, anna = await staff(bot)
+    number = await submit(bot, anna, "Hondenspeeltuin")
+    with time_machine.travel(datetime(2026, 4, 20, 10, 0, tzinfo=AMS), tick=True):
+        await bot.send(mo, f"/status {number}")
+        await bot.press(mo, f"mijn:set:{number}:in_gesprek")
+        # The initiator's own move is hers, not a moderator's: not in the log.
+        await bot.send(anna, "/mijn")
+        await bot.press_data(anna, f"mijn:set:{number}:experiment")
+        await schedule(bot, mo, "Ophaaldag verschoven", "21-04 08:00")
+        await bot.send(mira, "/gepland")
+        said(await bot.press(mira, "#1 stoppen"))
+
+    [log] = await bot.send(mo, "/logboek")
+    lines = log.text.split("\n")[1:]
+    assert len(lines) == 3, lines
+    assert "Mira · mededeling gestopt · mededeling #1" in lines[0]
+    assert "Mo · mededeling ingepland · mededeling #1 — gaat uit op 21-04-2026 08:00" in lines[1]
+    assert f"Mo · status gewijzigd · initiatief #{number} — „idee” → „in gesprek”" in lines[2]
+
+    await bot.send(mo, "/taal")
+    await bot.press(mo, "English")
+    [english] = await bot.send(mo, "/logboek")
+    assert "Mo · status changed · initiative #1 — “idea” → “in talks”" in english.text

@@ -30,8 +30,9 @@ from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.services.audit import record_action
 from bot.services.pacing import Pacer
-from models import Role, User
+from models import ModerationAction, Role, User
 from models.base import utcnow
 from models.broadcast import Broadcast, BroadcastDelivery, BroadcastState, DeliveryState
 from models.follow import AnnouncementMute, Follow, FollowKind
@@ -257,7 +258,8 @@ class BroadcastService:
             )
 
     async def schedule(self, broadcast_id: int, due_at: datetime) -> Broadcast | None:
-        """A draft with an audience goes out at `due_at` (now or in the past: at once)."""
+        """A draft with an audience goes out at `due_at` (now or in the past: at once); the
+        audit log records it in the author's name."""
         async with self._sessions.begin() as session:
             broadcast = await session.get(Broadcast, broadcast_id)
             if (
@@ -268,13 +270,22 @@ class BroadcastService:
                 return None
             broadcast.state = BroadcastState.SCHEDULED
             broadcast.due_at = due_at
+            record_action(
+                session,
+                broadcast.author_id,
+                ModerationAction.ANNOUNCE,
+                "broadcast",
+                broadcast.id,
+                due_at=due_at.isoformat(),
+            )
             return broadcast
 
-    async def cancel(self, broadcast_id: int) -> Broadcast | None:
+    async def cancel(self, broadcast_id: int, by_user_id: int | None = None) -> Broadcast | None:
         """Stop a draft, a scheduled or a sending broadcast; None if it had already ended.
 
         A sender notices at its next claim: messages already in flight still arrive, nothing
-        more goes out, and the rows not sent stay pending (the report counts them).
+        more goes out, and the rows not sent stay pending (the report counts them). A stop by
+        a moderator (`by_user_id`) goes into the audit log; a discarded draft does not.
         """
         async with self._sessions.begin() as session:
             result = await session.execute(
@@ -293,6 +304,10 @@ class BroadcastService:
             if broadcast.started_at is None or broadcast.lease_until is None:
                 # Nobody is sending it, so nobody else will close it.
                 broadcast.finished_at = utcnow()
+            if by_user_id is not None:
+                record_action(
+                    session, by_user_id, ModerationAction.STOP_ANNOUNCE, "broadcast", broadcast_id
+                )
             return broadcast
 
     async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:

@@ -11,12 +11,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import MatchIndex, normalize
+from bot.services.audit import record_action
 from bot.services.initiative_topics import InitiativeTopics, TopicGuess, initiative_text
 from models import (
     BotState,
     Initiative,
     InitiativeStatus,
     InitiativeStatusChange,
+    ModerationAction,
     Need,
     ScheduledWork,
     Supporter,
@@ -277,6 +279,16 @@ class InitiativeService:
                     initiative_id=initiative.id, status=new, changed_by_id=by_user_id
                 )
             )
+            if initiative.author_id != by_user_id:
+                record_action(
+                    session,
+                    by_user_id,
+                    ModerationAction.STATUS,
+                    "initiative",
+                    initiative.id,
+                    old=old.value,
+                    new=new.value,
+                )
             supporters = list(
                 await session.scalars(
                     select(User)

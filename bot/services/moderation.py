@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import ModerationConfig
 from bot.matching import MatchIndex, normalize
+from bot.services.audit import record_action
 from bot.services.initiatives import TITLE_MAX, matching_text
 from models import (
     CivilServant,
@@ -118,25 +118,6 @@ class ModerationService:
                 assert initiative is not None
                 return initiative, was
         return None
-
-    @staticmethod
-    def _log(
-        session: AsyncSession,
-        moderator_id: int,
-        action: ModerationAction,
-        kind: str,
-        target_id: int,
-        **detail: Any,
-    ) -> None:
-        session.add(
-            ModerationLog(
-                moderator_id=moderator_id,
-                action=action,
-                target_kind=kind,
-                target_id=target_id,
-                detail=detail,
-            )
-        )
 
     # --- residents report -----------------------------------------------------------------
 
@@ -272,7 +253,7 @@ class ModerationService:
             post = await session.get(Post, post_id)
             assert post is not None
             detail = {"reason": reason} if reason else {}
-            self._log(session, moderator_id, action, "post", post_id, **detail)
+            record_action(session, moderator_id, action, "post", post_id, **detail)
             author = await session.get(User, post.author_id) if post.author_id else None
         return PostDecision(post, author)
 
@@ -309,7 +290,7 @@ class ModerationService:
             action = (
                 ModerationAction.APPROVE if was is Visibility.PENDING else ModerationAction.RESTORE
             )
-            self._log(session, moderator_id, action, "initiative", initiative_id, was=was.value)
+            record_action(session, moderator_id, action, "initiative", initiative_id, was=was.value)
             author = await session.get(User, initiative.author_id) if initiative.author_id else None
         self._sync_index(initiative)
         return Decision(initiative, author, was)
@@ -322,7 +303,7 @@ class ModerationService:
                 return None
             initiative, was = claimed
             await self._resolve_reports(session, initiative_id)
-            self._log(
+            record_action(
                 session,
                 moderator_id,
                 ModerationAction.REJECT,
@@ -344,7 +325,7 @@ class ModerationService:
             if claimed is None:
                 return None
             initiative, _ = claimed
-            self._log(session, moderator_id, ModerationAction.HIDE, "initiative", initiative_id)
+            record_action(session, moderator_id, ModerationAction.HIDE, "initiative", initiative_id)
         self._sync_index(initiative)
         return initiative
 
@@ -360,7 +341,7 @@ class ModerationService:
             old = initiative.title
             initiative.title = title
             initiative.normalized = normalize(matching_text(title))
-            self._log(
+            record_action(
                 session,
                 moderator_id,
                 ModerationAction.EDIT_TITLE,
@@ -415,7 +396,7 @@ class ModerationService:
                 return None
             user = await session.get(User, user_id)
             action = ModerationAction.BAN if banned else ModerationAction.UNBAN
-            self._log(session, moderator_id, action, "user", user_id)
+            record_action(session, moderator_id, action, "user", user_id)
         return user
 
     async def is_banned(self, telegram_id: int) -> bool:

@@ -88,6 +88,8 @@ def delivery_error(error: TelegramError) -> bc.DeliveryError:
         return bc.RecipientBlocked(error.message)
     if isinstance(error, RetryAfter):
         return bc.RetryLater(_seconds(error))
+    if isinstance(error, BadRequest):  # a NetworkError to PTB, but it will not get better
+        return bc.PermanentFailure(error.message)
     if isinstance(error, NetworkError):
         cause = type(error.__cause__).__name__ if error.__cause__ else None
         if cause in _NOT_SENT or (cause is None and not isinstance(error, TimedOut)):

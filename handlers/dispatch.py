@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 
 from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, escape, translator
@@ -141,8 +141,6 @@ def render(context: BotContext, delivery: Delivery) -> tuple[str, object]:
 def sent_after(error: TelegramError) -> Sent:
     """Telegram's refusal in the dispatch service's terms, read as announcements read it: a send
     that may have arrived (a timeout, a dropped answer) is unknown, never retried."""
-    if isinstance(error, BadRequest):  # a NetworkError to PTB, but it will not get better
-        return Sent(SendResult.FAILED, error=error.message)
     reading = delivery_error(error)
     if isinstance(reading, bc.RecipientBlocked):
         return Sent(SendResult.BLOCKED)

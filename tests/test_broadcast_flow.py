@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from sqlalchemy import select
+from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
 from bot.config import TOKEN_ENV, BroadcastConfig, ConfigError, QuestionsConfig, load_config
-from handlers.broadcast import broadcast_tick, parse_when, running
+from bot.services import broadcasts as bc
+from handlers.broadcast import broadcast_tick, delivery_error, parse_when, running
 from models import Broadcast, BroadcastDelivery, BroadcastState, DeliveryState, User
 from models.base import utcnow
 from tests.flows import onboard
@@ -417,3 +419,11 @@ def test_the_broadcast_rate_comes_from_the_config_and_is_checked(tmp_path: Path)
         path.write_text(example.replace("rate = 25", bad), encoding="utf-8")
         with pytest.raises(ConfigError, match=r"\[broadcast\] rate must be a number"):
             load_config(path, environ=env)
+
+
+def test_telegrams_refusals_read_as_delivery_outcomes() -> None:
+    assert isinstance(delivery_error(Forbidden("bot was blocked")), bc.RecipientBlocked)
+    # A 400 ("chat not found", a deleted account) will not get better: no retry.
+    assert isinstance(delivery_error(BadRequest("Chat not found")), bc.PermanentFailure)
+    assert isinstance(delivery_error(NetworkError("Bad Gateway")), bc.TemporaryFailure)
+    assert isinstance(delivery_error(TimedOut()), bc.DeliveryUncertain)

@@ -276,3 +276,50 @@ def test_a_full_week_fits_one_message_and_counts_the_rest() -> None:
     assert "/zoek" not in text and "&lt;b&gt;" in text
     unsigned = news_text(translator("nl"), replace(short, posts=[NewsPost("x", None, None)]), "V")
     assert "— gemeente V" in unsigned
+
+
+async def test_the_news_goes_after_what_else_is_due_and_a_run_keeps_to_its_budget(
+    qbot: BotHarness,
+) -> None:
+    """Thousands of news messages take minutes at Telegram's pace: a reminder or notice due
+    meanwhile goes first, and a run with a spent budget leaves the rest to the next run."""
+    from bot.services.dispatch import Delivery, SendResult, Sent
+    from models import ScheduledWork, WorkKind
+
+    bot = qbot
+    readers = [bot.person(1001 + n, f"Lezer {n}") for n in range(4)]
+    piet = bot.person(2001, "Piet")
+    for who in readers:
+        await onboard(bot, who, "IJmuiden")
+    await join(bot, piet, "Piet de Vries", "Handhaving")
+    with time_machine.travel(local("2026-06-03 11:00"), tick=False):
+        await approved_post(bot, piet, IJMUIDEN, kern="IJmuiden")
+    with time_machine.travel(local("2026-06-05 10:00"), tick=False):
+        assert await services(bot).posts.build_news() is not None
+    reader = await services(bot).users.get(readers[0].id)
+    async with bot.app.bot_data["sessions"].begin() as session:
+        session.add(
+            ScheduledWork(
+                kind=WorkKind.NOTICE,
+                due_at=local("2026-06-05 10:01"),  # due after the news rows
+                recipient_id=reader.id,
+                payload={"key": "mod.banned", "values": {}},
+            )
+        )
+
+    order: list[WorkKind] = []
+
+    async def records(delivery: Delivery) -> Sent:
+        order.append(delivery.kind)
+        return Sent(SendResult.SENT)
+
+    dispatch = services(bot).dispatch
+    with time_machine.travel(local("2026-06-05 10:02"), tick=False):
+        spent = await dispatch.run_due(records, budget=0)  # one send, then the budget is gone
+        assert spent.sent == 1
+        rest = await dispatch.run_due(records)
+    # Every notice due (the one above, Piet's "approved") before any reader's news.
+    first_news = order.index(WorkKind.NEWS)
+    assert order[:first_news] == [WorkKind.NOTICE] * 2
+    assert order[first_news:] == [WorkKind.NEWS] * len(readers)
+    assert rest.kinds == {"notice": 1, "news": len(readers)}

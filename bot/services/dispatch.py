@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -110,15 +111,27 @@ class DispatchService:
         self._sessions = sessions
         self._questions = questions
 
-    async def run_due(self, sender: Sender, now: datetime | None = None) -> DispatchReport:
+    async def run_due(
+        self, sender: Sender, now: datetime | None = None, *, budget: float | None = None
+    ) -> DispatchReport:
         """Send everything due by `now`, each civil servant's digest header before their
-        questions, until nothing due is left (rows added meanwhile, such as an escalation's
-        notices, included)."""
+        questions and the weekly news after everything else, until nothing due is left (rows
+        added meanwhile, such as an escalation's notices, included).
+
+        With a `budget` (seconds), no new row is started once it is spent: the weekly news
+        to thousands of residents takes minutes at Telegram's pace, and the next run, with a
+        fresh `now`, sends a reminder that fell due meanwhile before the rest of the news.
+        """
+        started = time.monotonic()
         now = now or utcnow()
         await self.recover_stale(now)
         report = DispatchReport()
+        started_any = False
         while ids := await self._due_ids(now):
             for work_id in ids:
+                if started_any and budget is not None and time.monotonic() - started > budget:
+                    return report
+                started_any = True
                 await self._process(work_id, sender, now, report)
         return report
 
@@ -169,11 +182,13 @@ class DispatchService:
 
     async def _due_ids(self, now: datetime) -> list[int]:
         digest_first = case((ScheduledWork.kind == WorkKind.DIGEST, 0), else_=1)
+        bulk_last = case((ScheduledWork.kind == WorkKind.NEWS, 1), else_=0)
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(ScheduledWork.id)
                 .where(ScheduledWork.state == WorkState.PENDING, ScheduledWork.due_at <= now)
                 .order_by(
+                    bulk_last,
                     ScheduledWork.due_at,
                     ScheduledWork.recipient_id,
                     digest_first,

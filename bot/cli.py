@@ -26,8 +26,9 @@ DEFAULT_CONFIG = Path("config.toml")
 log = logging.getLogger("burgerbeest")
 
 
-def _load(args: argparse.Namespace) -> Config:
-    config = load_config(args.config)
+def _load(args: argparse.Namespace, *, need_token: bool = False) -> Config:
+    """The config for a command; only `run` talks to Telegram and needs the token."""
+    config = load_config(args.config, need_token=need_token)
     configure_logging(config.log_level, [config.telegram.token])
     return config
 
@@ -53,7 +54,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import build_application
 
-    config = _load(args)
+    config = _load(args, need_token=True)
     asyncio.run(_migrate(config))
     application = build_application(config)
     log.info(

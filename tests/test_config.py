@@ -132,15 +132,23 @@ def test_the_cli_prints_one_line_and_exits_2(
     assert err.count("\n") == 1 and "is not valid TOML" in err and "Traceback" not in err
 
 
-def test_migrate_creates_the_database_next_to_the_config(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_migrate_creates_the_database_next_to_the_config_without_a_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    # Only `run` talks to Telegram: the rest works before anyone has a token.
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
     path = example(tmp_path)
     assert main(["migrate", "--config", str(path)]) == 0
     assert (tmp_path / "burgerbeest.sqlite3").exists()
     # Running it again is a no-op, not an error.
     assert main(["migrate", "--config", str(path)]) == 0
+    assert main(["export", "--config", str(path), "--out", str(tmp_path / "csv")]) == 0
+    capsys.readouterr()
+    assert main(["run", "--config", str(path)]) == 2
+    assert "token is missing" in capsys.readouterr().err
+    # A token that is there must still look like one, for every command.
+    monkeypatch.setenv(TOKEN_ENV, "not a token")
+    assert main(["migrate", "--config", str(path)]) == 2
 
 
 def _http_config(tmp_path: Path, body: str, environ: dict[str, str] | None = None):

@@ -262,14 +262,19 @@ async def skip(update: Update, context: BotContext) -> int | None:
     return await _show_next(update, context, t, initiative.id)
 
 
+async def _ask(update: Update, context: BotContext, slot: str, item: int, text: str) -> None:
+    """A queue button that wants typed words: remember which item they are for, then ask."""
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    context.user_data[slot] = item
+    await update.effective_message.reply_text(text)
+
+
 async def ask_reason(update: Update, context: BotContext) -> int | None:
     user, t, initiative = await _pressed_item(update, context)
     if user is None or initiative is None:
         return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
-    context.user_data[ITEM] = initiative.id
-    await update.effective_message.reply_text(t("mod.ask_reason", title=initiative.title))
+    await _ask(update, context, ITEM, initiative.id, t("mod.ask_reason", title=initiative.title))
     return REASON
 
 
@@ -277,10 +282,7 @@ async def ask_title(update: Update, context: BotContext) -> int | None:
     user, t, initiative = await _pressed_item(update, context)
     if user is None or initiative is None:
         return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
-    context.user_data[ITEM] = initiative.id
-    await update.effective_message.reply_text(t("mod.ask_title", title=initiative.title))
+    await _ask(update, context, ITEM, initiative.id, t("mod.ask_title", title=initiative.title))
     return TITLE
 
 
@@ -362,10 +364,7 @@ async def ask_post_reason(update: Update, context: BotContext) -> int | None:
     user, t, post = await _pressed_post(update, context)
     if user is None or post is None:
         return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
-    context.user_data[POST_ITEM] = post.id
-    await update.effective_message.reply_text(t("mod.ask_post_reason", number=post.id))
+    await _ask(update, context, POST_ITEM, post.id, t("mod.ask_post_reason", number=post.id))
     return POST_REASON
 
 

@@ -30,7 +30,8 @@ def _item(t: Translator, item: Initiative, tz: object, taxonomy: Taxonomy) -> st
         "mijn.item",
         number=item.id,
         title=item.title,
-        # The topic beside the kern, when it is known: what followers of that topic see it under.
+        # The topic beside the kern, when it is known: the subtopic's name when one is stored
+        # ("Kunst en cultuur"), which says more than its main topic's.
         kern=f"{item.kern} · {topic.name(t.language)}" if topic else item.kern,
         status=t(f"status.{item.status.value}"),
         date=item.created_at.astimezone(tz).strftime("%d-%m-%Y"),

@@ -1,8 +1,10 @@
-"""Initiatives get a main topic: when saved, when imported, and once at start for older rows."""
+"""Initiatives get a topic (a subtopic when the classifier is sure of it, else a main topic):
+when saved, when imported, and once at start for older rows."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,8 +12,9 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from bot.cli import main
+from bot.matching.normalize import normalizer_fingerprint
 from bot.routing import TopicClassifier, load_taxonomy
-from bot.services.initiative_topics import InitiativeTopics, initiative_text
+from bot.services.initiative_topics import InitiativeTopics, initiative_text, main_topic
 from bot.services.initiatives import META, TOPICS_KEY, InitiativeDraft
 from models import BotState, Initiative, InitiativeStatus, User
 from tests.flows import answer_until_summary, onboard
@@ -24,19 +27,48 @@ LONG_AGO = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("text", "topic"),
     [
+        # Sure of the main topic, not of a subtopic (one keyword, or two subtopics): main.
         ("Drempels tegen hardrijders in de Kennemerlaan", "openbare-ruimte"),
         ("Rattenoverlast aanpakken", "overlast"),
         ("Buurtfeest op het plein voor alle buren", "initiatieven"),
+        # Sure of the subtopic too: the subtopic.
+        ("Geveltuinen en boomspiegels: vergroening van de straat", "initiatieven/groen"),
+        (
+            "Muziek en theater op het plein, een kunstroute met schilderijen",
+            "initiatieven/cultuur-kunst",
+        ),
+        ("Zwerfvuil opruimen en grofvuil ophalen", "openbare-ruimte/afval"),
         ("Iets leuks", None),  # nothing to go on: unknown, not a guess
         ("", None),
     ],
 )
-def test_an_initiative_gets_a_main_topic_or_none(text: str, topic: str | None) -> None:
+def test_an_initiative_gets_the_most_specific_topic_it_is_sure_of(
+    text: str, topic: str | None
+) -> None:
     assert TOPICS.classify(text) == topic
+    # Without subtopics (as before): the main topic.
+    main_only = InitiativeTopics(TOPICS.classifier, subtopic_threshold=None)
+    assert main_only.classify(text) == main_topic(topic)
+
+
+def test_a_subtopic_is_only_stored_within_a_sure_main_topic_and_above_its_threshold() -> None:
+    text = "Geveltuinen en boomspiegels: vergroening van de straat"
+    [best] = TOPICS.subtopic_scores(text, "initiatieven", limit=1)
+    assert best.key == "initiatieven/groen"
+    assert InitiativeTopics(TOPICS.classifier, subtopic_threshold=0.99).classify(text) == (
+        "initiatieven"
+    )
+    # Unsure of the main topic: no subtopic either, however sure that would be.
+    assert InitiativeTopics(TOPICS.classifier, 0.99, subtopic_threshold=0.0).classify(text) is None
+    # A subtopic of the topic left out is never given.
+    without = InitiativeTopics(TOPICS.classifier, exclude=frozenset({"initiatieven"}))
+    assert not any(main_topic(key) == "initiatieven" for key in without.keys)
+    assert "openbare-ruimte/afval" in without.keys and "openbare-ruimte" in without.main_keys
+    assert "openbare-ruimte/afval" not in without.main_keys
 
 
 def test_topics_are_main_topics_and_unsure_ones_stay_unknown() -> None:
-    # "afval" is a subtopic's keyword: the initiative still gets the main topic.
+    # "afval" is a subtopic's keyword: the main topics are scored on it.
     scores = TOPICS.scores("Zwerfvuil opruimen en grofvuil ophalen")
     assert scores and all("/" not in s.key for s in scores)
     assert scores[0].key == "openbare-ruimte"
@@ -48,14 +80,34 @@ def test_topics_are_main_topics_and_unsure_ones_stay_unknown() -> None:
     assert without.classify("Buurtfeest op het plein voor alle buren") != "initiatieven"
 
 
+def _fingerprint_before_subtopics(topics: InitiativeTopics) -> str:
+    """What fingerprint() gave when only main topics were stored."""
+    digest = hashlib.sha256(
+        f"{topics.threshold}|{sorted(topics.exclude)}|{topics.classifier.params}".encode()
+    )
+    digest.update(normalizer_fingerprint().encode())
+    for topic in topics.taxonomy:
+        digest.update(f"\n{topic.key}:{'|'.join(topic.keywords)}".encode())
+    return digest.hexdigest()[:16]
+
+
 def test_the_fingerprint_changes_with_what_decides_the_topic() -> None:
     assert TOPICS.fingerprint() == InitiativeTopics(TOPICS.classifier).fingerprint()
     assert TOPICS.fingerprint() != InitiativeTopics(TOPICS.classifier, 0.3).fingerprint()
+    other = InitiativeTopics(TOPICS.classifier, subtopic_threshold=0.3)
+    assert TOPICS.fingerprint() != other.fingerprint()
+    # Storing subtopics is new behaviour: a database backfilled before runs the backfill again.
+    assert TOPICS.fingerprint() != _fingerprint_before_subtopics(TOPICS)
 
 
 def test_title_description_and_motivation_all_count() -> None:
     assert initiative_text("Titel", "", "Waarom") == "Titel\nWaarom"
     assert TOPICS.classify(initiative_text("Mijn plan", "Ratten in de tuin", "")) == "overlast"
+    # The description makes the subtopic sure.
+    assert (
+        TOPICS.classify(initiative_text("Buurtmoestuin", "Met geveltuinen in de straat", ""))
+        == "initiatieven/groen"
+    )
 
 
 async def test_a_saved_initiative_has_its_topic(bot: BotHarness) -> None:
@@ -73,6 +125,21 @@ async def test_a_saved_initiative_has_its_topic(bot: BotHarness) -> None:
         await session.execute(update(Initiative).values(topic=None))
     [mine] = await bot.send(anna, "/mijn")
     assert "<b>Hondenspeeltuin in het park</b> · IJmuiden\n" in mine.text
+
+
+async def test_a_saved_initiative_gets_a_subtopic_and_mijn_names_it(bot: BotHarness) -> None:
+    emma = bot.person(1002, "Emma", language_code="en")
+    await onboard(bot, emma)
+    await _until_topic(bot, emma, GARDENS)
+    await _finish(bot, emma)
+    [initiative] = await _initiatives(bot)
+    assert initiative.topic == "initiatieven/groen"
+    [mine] = await bot.send(emma, "/mijn")
+    # The subtopic's name in the reader's language, beside the kern.
+    assert (
+        "<b>Groene straat</b> · IJmuiden · Greening the neighbourhood (façade gardens, community "
+        "gardens)" in mine.text
+    )
 
 
 async def _initiatives(bot: BotHarness) -> list[Initiative]:
@@ -135,6 +202,47 @@ async def test_older_initiatives_get_a_topic_once_at_start(bot: BotHarness) -> N
     assert (await _initiatives(bot))[0].topic == "overlast"
 
 
+async def test_the_backfill_gives_older_main_topics_a_subtopic_once(bot: BotHarness) -> None:
+    await _old_rows(
+        bot,
+        # Stored with a main topic before subtopics: made more specific.
+        ("Geveltuinen en boomspiegels: vergroening van de straat", "initiatieven"),
+        ("Zwerfvuil opruimen en grofvuil ophalen", "openbare-ruimte"),
+        # No subtopic the classifier is sure of: the main topic stays.
+        ("Buurtfeest op het plein voor alle buren", "initiatieven"),
+        # The resident picked another main topic than the texts say: the pick stays.
+        ("Muziek en theater op het plein, een kunstroute met schilderijen", "overlast"),
+        # A subtopic is a valid topic: it stays, even where the texts say otherwise.
+        ("Rattenoverlast aanpakken", "initiatieven/jeugd"),
+        ("Tegels eruit, groen erin", None),
+        ("Iets leuks", "initiatieven/bestaat-niet"),  # no such subtopic: classified (unsure)
+    )
+    # The database last saw the classifier that stored main topics only.
+    async with bot.app.bot_data["sessions"].begin() as session:
+        session.add(
+            BotState(namespace=META, key=TOPICS_KEY, value=_fingerprint_before_subtopics(TOPICS))
+        )
+    await bot.restart()
+    rows = await _initiatives(bot)
+    assert [r.topic for r in rows] == [
+        "initiatieven/groen",
+        "openbare-ruimte/afval",
+        "initiatieven",
+        "overlast",
+        "initiatieven/jeugd",
+        "initiatieven/groen",
+        None,
+    ]
+    assert all(r.updated_at == LONG_AGO for r in rows)
+    # Once: a main topic stored after that is not made more specific at the next start.
+    async with bot.app.bot_data["sessions"].begin() as session:
+        await session.execute(
+            update(Initiative).where(Initiative.title.like("Geveltuinen%")).values(topic=None)
+        )
+    await bot.restart()
+    assert (await _initiatives(bot))[0].topic is None
+
+
 async def test_imported_initiatives_get_a_topic(
     tmp_path: Path, bot: BotHarness, monkeypatch, capsys
 ) -> None:
@@ -166,6 +274,12 @@ PLAYGROUND = (
     "Natuurspeeltuin",
     "Een speeltuin met boomstammen, zand en water in plaats van klimrekken.",
     "Voor kinderen uit de buurt.",
+)
+# Green and only green: a subtopic the classifier is sure of.
+GARDENS = (
+    "Groene straat",
+    "Geveltuinen en boomspiegels langs de hele straat.",
+    "Vergroening maakt de buurt mooier.",
 )
 # Nothing any topic's keywords know.
 MYSTERY = (
@@ -276,3 +390,12 @@ async def test_a_clear_topic_is_not_asked_and_a_forged_pick_is_not_stored(
         author = await session.scalar(select(User.id).where(User.telegram_id == anna.id))
     forged = await services.initiatives.create(author, draft)
     assert forged.topic == "overlast"  # classified instead
+    # The resident picks among main topics: a picked one is stored as is, even where the texts
+    # would give a subtopic; a subtopic is no pick (no button offers one).
+    for picked, stored in (
+        ("initiatieven", "initiatieven"),
+        ("openbare-ruimte/groen", "initiatieven/groen"),
+    ):
+        draft.title, draft.description = GARDENS[:2]
+        draft.topic = picked
+        assert (await services.initiatives.create(author, draft)).topic == stored

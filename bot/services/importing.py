@@ -43,7 +43,7 @@ class ImportReport:
     unknown_kernen: set[str] = field(default_factory=set)
     # (id a, title a, id b, title b, score): at least one side imported now.
     duplicates: list[tuple[int, str, int, str, float]] = field(default_factory=list)
-    # main topic key (None: unsure) → how many imported rows got it
+    # topic key stored (a subtopic or main topic; None: unsure) → how many imported rows got it
     topics: Counter[str | None] = field(default_factory=Counter)
 
 

@@ -1,11 +1,18 @@
-"""Which main topic an initiative is about: the routing classifier, summed per main topic.
+"""Which topic an initiative is about: the routing classifier, summed per main topic, then the
+subtopic within it.
 
-Residents follow main topics and statistics count per main topic, so an initiative gets a main
-topic key ("openbare-ruimte"), never a subtopic. The classifier scores subtopics; their evidence
-is added up per main topic and turned into a confidence the way the classifier does it
-(strength x share of the top three). Below INITIATIVE_TOPIC_THRESHOLD, or in a tie, the topic
-is unclear: /idee asks the resident to pick one, an import or the start-up backfill stores None
-("onbekend" in statistics) rather than a guess.
+An initiative stores the most specific topic the classifier is sure of, as a question does: a
+subtopic key ("initiatieven/groen") when it is sure of the subtopic within the main topic it is
+sure of, else the main topic key ("initiatieven"), else None. Residents follow main topics and
+statistics count per main topic and per subtopic, so whoever reads a stored key compares by its
+main topic (`main_topic()`).
+
+The classifier scores subtopics; their evidence is added up per main topic and turned into a
+confidence the way the classifier does it (strength x share of the top three). Below
+INITIATIVE_TOPIC_THRESHOLD, or in a tie, the topic is unclear: /idee asks the resident to pick a
+main topic, an import or the start-up backfill stores None ("onbekend" in statistics) rather than
+a guess. Within a sure main topic, its subtopics' evidence gets a confidence the same way; at or
+above INITIATIVE_SUBTOPIC_THRESHOLD and without a tie the subtopic is stored.
 
 The generic main topic "initiatieven" stays a candidate: bench/initiative_topics.py measured that
 leaving it out gives half of the real idea titles no candidate at all and a third the right one,
@@ -22,10 +29,21 @@ from dataclasses import dataclass
 
 from bot.matching.normalize import normalizer_fingerprint
 from bot.routing import Taxonomy, TopicClassifier, TopicScore
+from bot.routing.taxonomy import Topic
 
 # The lowest threshold whose precision on the tuning editions is at least 0.93
 # (`python bench/initiative_topics.py --tune`).
 INITIATIVE_TOPIC_THRESHOLD = 0.2
+# Within a sure main topic: the lowest subtopic threshold whose precision (a stored subtopic right
+# by its label) on the tuning editions is at least 0.93, tuned the same way
+# (`python bench/initiative_topics.py --tune`, second table: 0.70 gives 1.0 on 7 titles; 0.65
+# gives 0.8, 0.40 gives 0.68 on a fifth of them). Idea titles rarely carry two keywords of one
+# subtopic, and the editions' theme labels often name another theme than the title does, so
+# few titles pass; /idee classifies title, description and motivation together.
+INITIATIVE_SUBTOPIC_THRESHOLD = 0.7
+# Part of the fingerprint: raise it when what is stored changes in a way the other parts do not
+# show (2: subtopic keys are stored, not only main topic keys), so the backfill runs again once.
+_BEHAVIOUR = 2
 
 
 def initiative_text(title: str, description: str, motivation: str) -> str:
@@ -33,29 +51,48 @@ def initiative_text(title: str, description: str, motivation: str) -> str:
     return "\n".join(part for part in (title, description, motivation) if part)
 
 
+def main_topic(key: str | None) -> str | None:
+    """The main topic of a stored key: "initiatieven" for "initiatieven/groen" and for itself."""
+    return key.split("/", 1)[0] if key else None
+
+
 @dataclass(frozen=True)
 class TopicGuess:
-    key: str | None  # the main topic when the classifier is sure, else None
+    # The subtopic when the classifier is sure of it, else the main topic when sure of that,
+    # else None.
+    key: str | None
     candidates: tuple[str, ...]  # the likeliest main topics, best first (to offer the resident)
+
+    @property
+    def main(self) -> str | None:
+        """The main topic the classifier is sure of, or None."""
+        return main_topic(self.key)
 
 
 class InitiativeTopics:
-    """Classifies initiatives into main topics; build once per taxonomy, reuse."""
+    """Classifies initiatives into topics; build once per taxonomy, reuse."""
 
     def __init__(
         self,
         classifier: TopicClassifier,
         threshold: float = INITIATIVE_TOPIC_THRESHOLD,
         *,
+        subtopic_threshold: float | None = INITIATIVE_SUBTOPIC_THRESHOLD,
         exclude: frozenset[str] = frozenset(),
     ) -> None:
         self.classifier = classifier
         self.taxonomy: Taxonomy = classifier.taxonomy
         self.threshold = threshold
+        # None: main topics only (what was stored before subtopics; the bench compares).
+        self.subtopic_threshold = subtopic_threshold
         # Main topics never given to an initiative (the bench compares leaving one out).
         self.exclude = exclude
-        # The keys an initiative may have.
-        self.keys = frozenset(t.key for t in self.taxonomy.main_topics) - exclude
+        # The main topics a resident may pick.
+        self.main_keys = frozenset(t.key for t in self.taxonomy.main_topics) - exclude
+        # Every key an initiative may have: those main topics and their subtopics.
+        self.keys = self.main_keys | frozenset(
+            t.key for t in self.taxonomy.subtopics if t.parent in self.main_keys
+        )
 
     def scores(self, text: str, *, limit: int = 3) -> list[TopicScore]:
         """The best main topics for `text`, best first; [] when nothing matches."""
@@ -64,9 +101,24 @@ class InitiativeTopics:
             main = self.taxonomy.main_of(key).key
             if evidence > 0 and main not in self.exclude:
                 per_main[main] += evidence
-        order = {t.key: i for i, t in enumerate(self.taxonomy.main_topics)}
+        return self._ranked(per_main, self.taxonomy.main_topics, limit)
+
+    def subtopic_scores(self, text: str, main: str, *, limit: int = 3) -> list[TopicScore]:
+        """The best subtopics of `main` for `text`, best first, with a confidence within that
+        main topic; [] when nothing matches."""
+        evidence = {
+            key: score
+            for key, score in self.classifier.evidence(text).items()
+            if score > 0 and self.taxonomy[key].parent == main
+        }
+        return self._ranked(evidence, self.taxonomy.children(main), limit)
+
+    def _ranked(
+        self, evidence: dict[str, float], topics: tuple[Topic, ...], limit: int
+    ) -> list[TopicScore]:
+        order = {t.key: i for i, t in enumerate(topics)}
         # Ties keep taxonomy order, so the same text always gives the same answer.
-        ranked = sorted(per_main.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+        ranked = sorted(evidence.items(), key=lambda kv: (-kv[1], order[kv[0]]))
         mass = sum(score for _, score in ranked[:3])
         scale = self.classifier.params.strength_scale
         return [
@@ -75,27 +127,40 @@ class InitiativeTopics:
         ]
 
     def guess(self, text: str) -> TopicGuess:
-        """The main topic for `text` if the classifier is sure, and the likeliest three."""
+        """The most specific topic for `text` the classifier is sure of (subtopic, else main
+        topic, else None), and the likeliest three main topics."""
         scores = self.scores(text)
-        # A tie is broken by taxonomy order only to be repeatable; that is no reason to be sure.
-        sure = (
-            bool(scores)
-            and scores[0].confidence >= self.threshold
-            and (len(scores) == 1 or scores[0].confidence > scores[1].confidence)
-        )
-        return TopicGuess(scores[0].key if sure else None, tuple(s.key for s in scores))
+        candidates = tuple(s.key for s in scores)
+        if not _sure(scores, self.threshold):
+            return TopicGuess(None, candidates)
+        main = scores[0].key
+        if self.subtopic_threshold is not None:
+            subtopics = self.subtopic_scores(text, main)
+            if _sure(subtopics, self.subtopic_threshold):
+                return TopicGuess(subtopics[0].key, candidates)
+        return TopicGuess(main, candidates)
 
     def classify(self, text: str) -> str | None:
-        """The main topic key for `text`, or None when the classifier is unsure."""
+        """The topic key for `text` (a subtopic or main topic), or None when unsure."""
         return self.guess(text).key
 
     def fingerprint(self) -> str:
         """Changes whenever classify() may give other answers: the taxonomy's keys and keywords,
-        the threshold, the classifier's parameters or the normaliser."""
+        the thresholds, the classifier's parameters, the normaliser or what is stored."""
         digest = hashlib.sha256(
-            f"{self.threshold}|{sorted(self.exclude)}|{self.classifier.params}".encode()
+            f"{_BEHAVIOUR}|{self.threshold}|{self.subtopic_threshold}|{sorted(self.exclude)}|"
+            f"{self.classifier.params}".encode()
         )
         digest.update(normalizer_fingerprint().encode())
         for topic in self.taxonomy:
             digest.update(f"\n{topic.key}:{'|'.join(topic.keywords)}".encode())
         return digest.hexdigest()[:16]
+
+
+def _sure(scores: list[TopicScore], threshold: float) -> bool:
+    # A tie is broken by taxonomy order only to be repeatable; that is no reason to be sure.
+    return (
+        bool(scores)
+        and scores[0].confidence >= threshold
+        and (len(scores) == 1 or scores[0].confidence > scores[1].confidence)
+    )

@@ -12,7 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import MatchIndex, normalize
 from bot.services.audit import record_action
-from bot.services.initiative_topics import InitiativeTopics, TopicGuess, initiative_text
+from bot.services.initiative_topics import (
+    InitiativeTopics,
+    TopicGuess,
+    initiative_text,
+    main_topic,
+)
 from models import (
     BotState,
     Initiative,
@@ -196,24 +201,28 @@ class InitiativeService:
         return self._topics.guess(initiative_text(draft.title, draft.description, draft.motivation))
 
     def _topic_of_draft(self, draft: InitiativeDraft) -> str | None:
-        # A pick is kept as long as it is still a topic (a forged one is not).
+        # The resident picks among main topics: a pick is stored as is, as long as it is still a
+        # main topic (a forged one, or a subtopic no button offers, is not).
         picked = draft.topic is None or (
-            self._topics is not None and draft.topic in self._topics.keys
+            self._topics is not None and draft.topic in self._topics.main_keys
         )
         if draft.topic_chosen and picked:
             return draft.topic
         return self.topic_of(draft.title, draft.description, draft.motivation)
 
     def topic_of(self, title: str, description: str, motivation: str) -> str | None:
-        """The main topic an initiative with these texts gets; None when unsure."""
+        """The topic an initiative with these texts gets (a subtopic key when the classifier is
+        sure of it, else a main topic key); None when unsure."""
         if self._topics is None:
             return None
         return self._topics.classify(initiative_text(title, description, motivation))
 
     async def classify_unclassified(self) -> int:
         """Give a topic to the initiatives stored without a valid one (from before topics, or
-        unsure), once per classifier: when the taxonomy, threshold or normaliser changed since
-        the last run, not at every start. Returns how many rows got a topic."""
+        unsure), and a subtopic to those stored with a main topic the classifier is now sure of
+        a subtopic of (from before subtopics), once per classifier: when the taxonomy,
+        thresholds or normaliser changed since the last run, not at every start. Returns how
+        many rows got a (more specific) topic."""
         if self._topics is None:
             return 0
         fingerprint = self._topics.fingerprint()
@@ -221,8 +230,8 @@ class InitiativeService:
             stored = await session.get(BotState, (META, TOPICS_KEY))
             if stored is not None and stored.value == fingerprint:
                 return 0
-            main_keys = sorted(self._topics.keys)
-            # A row whose topic is still a main topic keeps it; only the rest are read.
+            subtopics = sorted(self._topics.keys - self._topics.main_keys)
+            # A row whose topic is still a subtopic keeps it; only the rest are read.
             rows = await session.execute(
                 select(
                     Initiative.id,
@@ -230,11 +239,15 @@ class InitiativeService:
                     Initiative.title,
                     Initiative.description,
                     Initiative.motivation,
-                ).where(Initiative.topic.is_(None) | Initiative.topic.not_in(main_keys))
+                ).where(Initiative.topic.is_(None) | Initiative.topic.not_in(subtopics))
             )
             ids_by_topic: dict[str | None, list[int]] = defaultdict(list)
             for initiative_id, old, title, description, motivation in rows.all():
                 topic = self.topic_of(title, description, motivation)
+                if old in self._topics.main_keys and main_topic(topic) != old:
+                    # A valid main topic (perhaps the resident's pick) is only made more
+                    # specific, never changed or taken away.
+                    continue
                 if topic != old:
                     ids_by_topic[topic].append(initiative_id)
             for topic, ids in ids_by_topic.items():

@@ -154,7 +154,8 @@ async def test_each_follower_gets_one_message_with_their_items_in_their_language
     await onboard(bot, hans, "Velserbroek")
     await follow(bot, hans, f"volg:t:{TOPIC['initiatieven']}")
     async with bot.app.bot_data["sessions"].begin() as session:
-        await session.execute(update(Initiative).values(topic="initiatieven"))
+        # A subtopic: followers of its main topic hear of it.
+        await session.execute(update(Initiative).values(topic="initiatieven/groen"))
     with time_machine.travel(local("2026-06-09 15:00"), tick=False):
         await bot.send(mo, "/status 1")
         await bot.press(mo, "experiment")

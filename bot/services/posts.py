@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import PostsConfig
 from bot.services.broadcasts import KERNEN, TOPICS, Audience, audience_filter
+from bot.services.initiative_topics import main_topic
 from models import (
     AnnouncementMute,
     CivilServant,
@@ -84,7 +85,7 @@ class News:
 class _Change:
     initiative_id: int
     kern: str
-    topic: str | None
+    topic: str | None  # the initiative's main topic: what residents follow
     status: InitiativeStatus
 
 
@@ -280,7 +281,12 @@ class PostService:
             .where(Initiative.visibility == Visibility.VISIBLE)
             .order_by(InitiativeStatusChange.at.desc(), InitiativeStatusChange.id.desc())
         )
-        return [_Change(*row) for row in rows]
+        # An initiative may store a subtopic ("initiatieven/groen"); its followers follow the
+        # main topic ("initiatieven").
+        return [
+            _Change(initiative_id, kern, main_topic(topic), status)
+            for initiative_id, kern, topic, status in rows
+        ]
 
     @staticmethod
     async def _involved(session: AsyncSession, initiative_ids: list[int]) -> dict[int, set[int]]:

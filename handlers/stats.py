@@ -10,8 +10,12 @@ from telegram.ext import CommandHandler
 
 from bot.app import BotApplication, BotContext
 from bot.i18n import Translator
-from bot.services.stats import UNKNOWN
+from bot.services.stats import UNKNOWN, Stats
 from handlers.common import moderator
+
+# The biggest main topics whose ideas are broken down per subtopic in the text (read on a
+# phone); the export has every subtopic.
+SUBTOPIC_BREAKDOWNS = 3
 
 
 def _topic_namer(context: BotContext, t: Translator) -> Callable[[str], str]:
@@ -31,6 +35,32 @@ def _counts(counts: Counter[str], name: Callable[[str], str]) -> str:
     return ", ".join(f"{name(key)} {n}" for key, n in counts.most_common()) or "—"
 
 
+def _short(name: str) -> str:
+    """A subtopic's name without its examples: "Groen in de buurt (geveltuinen, …)" → "Groen in
+    de buurt"."""
+    return name.split(" (", 1)[0]
+
+
+def _subtopics(figures: Stats, name: Callable[[str], str], t: Translator) -> str:
+    """One line per big main topic with ideas stored under its subtopics: how many under each,
+    and how many known no further than the main topic; "" when there are none."""
+    lines = []
+    for main, _ in figures.initiatives_by_topic.most_common():
+        within = figures.initiatives_by_subtopic.get(main, Counter())
+        if not any("/" in key for key in within):
+            continue
+        # Most first; those without a subtopic last.
+        ranked = sorted(within.items(), key=lambda kv: (kv[0] == main, -kv[1], kv[0]))
+        counts = ", ".join(
+            f"{t('stats.subtopic_none') if key == main else _short(name(key))} {n}"
+            for key, n in ranked
+        )
+        lines.append("\n" + t("stats.idea_subtopics", topic=name(main), subtopics=counts))
+        if len(lines) == SUBTOPIC_BREAKDOWNS:
+            break
+    return "".join(lines)
+
+
 async def stats(update: Update, context: BotContext) -> None:
     """Figures in one message, then the chart as a photo."""
     from bot.chart import stats_png  # matplotlib costs 0.4 s to import: only when asked
@@ -47,6 +77,7 @@ async def stats(update: Update, context: BotContext) -> None:
             initiatives=figures.initiatives,
             kernen=_counts(figures.initiatives_by_kern, str),
             idea_topics=_counts(figures.initiatives_by_topic, topic_name),
+            idea_subtopics=_subtopics(figures, topic_name, t),
             supporters=figures.supporters,
             asked=figures.introductions_asked,
             accepted=figures.introductions_accepted,

@@ -169,3 +169,78 @@ async def test_a_deadline_passed_before_its_escalation_still_counts_as_missed(
     async with qbot.app.bot_data["sessions"].begin() as session:
         await session.execute(update(Question).values(deadline_at=local("2036-06-03 12:00")))
     assert (await services(qbot).stats.compute()).deadlines_missed == 0
+
+
+async def _subtopics(bot: BotHarness) -> None:
+    """Five ideas: two under the same subtopic, one under another, one known no further than its
+    main topic, and one of another main topic without subtopic."""
+    await busy_municipality(bot)
+    anna = bot.person(1001, "Anna")
+    for title in ("Geveltuinen", "Kunstroute", "Buurtfeest"):
+        await answer_until_summary(bot, anna, title)
+        await bot.press(anna, "Opslaan")
+    await _set(bot, 1, topic="initiatieven/groen")
+    await _set(bot, 2, topic="openbare-ruimte")
+    await _set(bot, 3, topic="initiatieven/groen")
+    await _set(bot, 4, topic="initiatieven/cultuur-kunst")
+    await _set(bot, 5, topic="initiatieven")
+
+
+async def test_stats_count_per_main_topic_and_break_the_biggest_down_per_subtopic(
+    qbot: BotHarness,
+) -> None:
+    await _subtopics(qbot)
+    mo = qbot.person(MODERATOR_ID, "Mo", language_code="en")
+    text, _ = await qbot.send(mo, "/stats")
+    # Per main topic as before; below it the subtopics (short names), those without one last.
+    assert (
+        "<b>Ideas by topic:</b> Resident initiatives and participation 4, "
+        "Report about public space 1\n"
+        "  ↳ Resident initiatives and participation: Greening the neighbourhood 2, "
+        "Art and culture 1, not more specific 1\n"
+        "<b>Joining:</b>" in text.text
+    )
+    figures = await services(qbot).stats.compute()
+    assert figures.initiatives_by_topic == Counter({"initiatieven": 4, "openbare-ruimte": 1})
+    assert figures.initiatives_by_subtopic == {
+        "initiatieven": Counter(
+            {"initiatieven/groen": 2, "initiatieven/cultuur-kunst": 1, "initiatieven": 1}
+        ),
+        "openbare-ruimte": Counter({"openbare-ruimte": 1}),
+    }
+    # The chart counts per main topic.
+    [month] = figures.initiatives_by_month_topic.values()
+    assert month == figures.initiatives_by_topic
+
+
+async def test_export_counts_per_main_topic_and_per_subtopic(qbot: BotHarness) -> None:
+    await _subtopics(qbot)
+    tables = await services(qbot).stats.export_tables()
+    header, rows = tables["initiatieven.csv"]
+    assert [
+        (row[header.index("onderwerp")], row[header.index("subonderwerp")]) for row in rows
+    ] == [
+        ("initiatieven", "initiatieven/groen"),
+        ("openbare-ruimte", ""),
+        ("initiatieven", "initiatieven/groen"),
+        ("initiatieven", "initiatieven/cultuur-kunst"),
+        ("initiatieven", ""),
+    ]
+    _, per_topic = tables["initiatieven_per_onderwerp.csv"]
+    assert [(topic, name, n) for _, topic, name, n in per_topic] == [
+        ("initiatieven", "Bewonersinitiatieven en meedoen", 4),
+        ("openbare-ruimte", "Melding openbare ruimte", 1),
+    ]
+    header, per_subtopic = tables["initiatieven_per_subonderwerp.csv"]
+    assert header == ("maand", "onderwerp", "subonderwerp", "naam", "aantal")
+    assert [row[1:] for row in per_subtopic] == [
+        ("initiatieven", "", "", 1),
+        ("initiatieven", "initiatieven/cultuur-kunst", "Kunst en cultuur", 1),
+        (
+            "initiatieven",
+            "initiatieven/groen",
+            "Groen in de buurt (geveltuinen, buurttuinen, vergroening)",
+            2,
+        ),
+        ("openbare-ruimte", "", "", 1),
+    ]

@@ -44,6 +44,9 @@ class Stats:
     initiatives_by_status: Counter[str] = field(default_factory=Counter)
     # main topic key (UNKNOWN when unsure) → count
     initiatives_by_topic: Counter[str] = field(default_factory=Counter)
+    # main topic key → the keys stored under it → count: a subtopic key, or the main topic's
+    # own key for initiatives the classifier (or resident) was sure of no further than that
+    initiatives_by_subtopic: dict[str, Counter[str]] = field(default_factory=dict)
     # month ("2026-11") → kern → count, for the chart over time
     initiatives_by_month: dict[str, Counter[str]] = field(default_factory=dict)
     # month → main topic key → count
@@ -69,6 +72,12 @@ def _main_topic(key: str | None) -> str:
     return (key or UNKNOWN).split("/")[0]
 
 
+def _subtopic(key: str | None) -> str:
+    """The subtopic part of a stored key: "initiatieven/groen" for itself, "" for a main topic
+    or none."""
+    return key if key and "/" in key else ""
+
+
 class StatsService:
     def __init__(
         self,
@@ -82,6 +91,8 @@ class StatsService:
         self._taxonomy = taxonomy
 
     def _topic_name(self, key: str) -> str:
+        if not key:
+            return ""
         topic = self._taxonomy.get(key) if self._taxonomy else None
         return topic.name("nl") if topic else ""
 
@@ -94,13 +105,15 @@ class StatsService:
                     Initiative.kern, Initiative.topic, Initiative.status, Initiative.created_at
                 ).where(Initiative.visibility != _NOT_COUNTED)
             ):
-                topic = topic or UNKNOWN
+                # Counted per main topic (what residents follow), and within it per subtopic.
+                main = _main_topic(topic)
                 stats.initiatives_by_kern[kern] += 1
-                stats.initiatives_by_topic[topic] += 1
+                stats.initiatives_by_topic[main] += 1
+                stats.initiatives_by_subtopic.setdefault(main, Counter())[topic or UNKNOWN] += 1
                 stats.initiatives_by_status[status.value] += 1
                 month = created.astimezone(tz).strftime("%Y-%m")
                 stats.initiatives_by_month.setdefault(month, Counter())[kern] += 1
-                stats.initiatives_by_month_topic.setdefault(month, Counter())[topic] += 1
+                stats.initiatives_by_month_topic.setdefault(month, Counter())[main] += 1
             stats.initiatives_by_month = dict(sorted(stats.initiatives_by_month.items()))
             stats.initiatives_by_month_topic = dict(
                 sorted(stats.initiatives_by_month_topic.items())
@@ -153,7 +166,9 @@ class StatsService:
                     # (pending, hidden) may hold what should not reach the council.
                     i.title if i.visibility is Visibility.VISIBLE else "",
                     i.kern,
-                    i.topic or UNKNOWN,
+                    # The main topic, then the subtopic when one is stored ("" if not).
+                    _main_topic(i.topic),
+                    _subtopic(i.topic),
                     i.status.value,
                     i.created_at.astimezone(tz).date(),
                     1 + joined.get(i.id, 0),
@@ -164,9 +179,13 @@ class StatsService:
                     .order_by(Initiative.id)
                 )
             ]
-            per_topic = Counter(
-                (created.strftime("%Y-%m"), topic) for _, _, _, topic, _, created, _ in initiatives
+            per_subtopic = Counter(
+                (created.strftime("%Y-%m"), topic, sub)
+                for _, _, _, topic, sub, _, created, _ in initiatives
             )
+            per_topic: Counter[tuple[str, str]] = Counter()
+            for (month, topic, _), n in per_subtopic.items():
+                per_topic[month, topic] += n
             answered, escalated = await _answers_and_escalations(session)
             questions = []
             now = utcnow()
@@ -194,7 +213,16 @@ class StatsService:
             )
         return {
             "initiatieven.csv": (
-                ("nummer", "titel", "kern", "onderwerp", "status", "ingediend", "mensen"),
+                (
+                    "nummer",
+                    "titel",
+                    "kern",
+                    "onderwerp",
+                    "subonderwerp",
+                    "status",
+                    "ingediend",
+                    "mensen",
+                ),
                 initiatives,
             ),
             "initiatieven_per_onderwerp.csv": (
@@ -202,6 +230,14 @@ class StatsService:
                 sorted(
                     (month, topic, self._topic_name(topic), n)
                     for (month, topic), n in per_topic.items()
+                ),
+            ),
+            # The same per subtopic; "" where only the main topic is known.
+            "initiatieven_per_subonderwerp.csv": (
+                ("maand", "onderwerp", "subonderwerp", "naam", "aantal"),
+                sorted(
+                    (month, topic, sub, self._topic_name(sub), n)
+                    for (month, topic, sub), n in per_subtopic.items()
                 ),
             ),
             "vragen.csv": (

@@ -131,6 +131,10 @@ class BroadcastConfig:
     overall; the rest of the bot keeps talking while a broadcast runs, so stay below that."""
 
     rate: float = 25.0
+    # A sender holds a broadcast while it renews this lease (with every claim); after a crash
+    # the next start takes over once it has run out. Shorter: a faster resume; it must stay
+    # well above the longest pause between two claims (a 429's retry_after).
+    lease_s: int = 60
 
 
 @dataclass(frozen=True)
@@ -407,6 +411,7 @@ def load_config(
         raise ConfigError(
             path, "broadcast.rate", "must be a number of messages per second above 0, at most 30"
         )
+    lease_s = _int(broadcast, "lease_s", path, "broadcast", BroadcastConfig.lease_s, 10)
 
     return Config(
         path=path,
@@ -419,7 +424,7 @@ def load_config(
         log_level=log_level,
         http=_http(data, path, env),
         retention_days=_retention_days(data, path),
-        broadcast=BroadcastConfig(rate=float(rate)),
+        broadcast=BroadcastConfig(rate=float(rate), lease_s=lease_s),
         moderation=_moderation(data, path),
         posts=_posts(data, path),
         questions=_questions(data, path, tuple(k.strip() for k in kernen)),

@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
 from bot.config import TOKEN_ENV, BroadcastConfig, ConfigError, QuestionsConfig, load_config
+from bot.services import Services
 from bot.services import broadcasts as bc
 from handlers.broadcast import broadcast_tick, delivery_error, parse_when, running
 from models import Broadcast, BroadcastDelivery, BroadcastState, DeliveryState, User
@@ -419,6 +421,15 @@ def test_the_broadcast_rate_comes_from_the_config_and_is_checked(tmp_path: Path)
         path.write_text(example.replace("rate = 25", bad), encoding="utf-8")
         with pytest.raises(ConfigError, match=r"\[broadcast\] rate must be a number"):
             load_config(path, environ=env)
+    path.write_text(example, encoding="utf-8")
+    assert load_config(path, environ=env).broadcast.lease_s == 60
+    path.write_text(example.replace("lease_s = 60", "lease_s = 15"), encoding="utf-8")
+    assert load_config(path, environ=env).broadcast.lease_s == 15
+    services = Services.create(async_sessionmaker(), load_config(path, environ=env))
+    assert services.broadcasts.lease == timedelta(seconds=15)
+    path.write_text(example.replace("lease_s = 60", "lease_s = 5"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[broadcast\] lease_s must be a whole number"):
+        load_config(path, environ=env)
 
 
 def test_telegrams_refusals_read_as_delivery_outcomes() -> None:

@@ -80,7 +80,8 @@ def test_kill_9_twice_during_a_broadcast(
     with FakeBotApi(TOKEN, strict=False) as api:
         config = write_config(tmp_path, api, empty_database_url)
         with config.open("a", encoding="utf-8") as extra:
-            extra.write("[broadcast]\nrate = 30\n")
+            # The shortest lease: each restart takes over ten seconds after a kill.
+            extra.write("[broadcast]\nrate = 30\nlease_s = 10\n")
         assert main(["migrate", "--config", str(config)]) == 0
         asyncio.run(seed(empty_database_url))
         log = tmp_path / "bot.log"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Config, ModerationConfig, PostsConfig
+from bot.config import BroadcastConfig, Config, ModerationConfig, PostsConfig
 from bot.matching import MatchIndex
 from bot.services.broadcasts import BroadcastService
 from bot.services.civil_servants import CivilServantService
@@ -51,6 +52,9 @@ class Services:
         questions = QuestionService(sessions, questions_config, calendar)
         users = UserService(sessions)
         moderation_config = config.moderation if config else ModerationConfig()
+        broadcast_lease = timedelta(
+            seconds=(config.broadcast if config else BroadcastConfig()).lease_s
+        )
         return cls(
             users=users,
             initiatives=InitiativeService(
@@ -61,7 +65,7 @@ class Services:
             ),
             matching=MatchingService(sessions, index),
             privacy=PrivacyService(sessions, users, index),
-            broadcasts=BroadcastService(sessions),
+            broadcasts=BroadcastService(sessions, lease=broadcast_lease),
             following=FollowingService(sessions),
             questions=questions,
             civil_servants=CivilServantService(sessions, questions.config.moderators),

@@ -31,7 +31,8 @@ a subtopic by its label, a main topic by its main topic); `topics` the distribut
 keys and `topic_shares` the same as shares of all titles.
 
 `--tune` picks the main threshold (main-only, as before) and then, with it, the subtopic
-threshold: each the lowest whose precision on the tuning set is at least PRECISION_TARGET.
+threshold: each the lowest whose precision on the tuning set is at least PRECISION_TARGET
+(SUBTOPIC_PRECISION_TARGET for the subtopic).
 """
 
 from __future__ import annotations
@@ -68,6 +69,11 @@ from bot.services.initiative_topics import (  # noqa: E402
 
 GENERIC = "initiatieven"
 PRECISION_TARGET = 0.93
+# Lower for subtopics: they only split the statistics (follows and routing go by main topic), and
+# the editions' labels are budget themes, which often name another theme than the title does
+# ("Zingen met buurtbewoners" is labelled meeting, not culture), so agreement with them is a
+# floor on how often a subtopic is right, not the rate itself.
+SUBTOPIC_PRECISION_TARGET = 0.70
 
 
 def main_truth(item: Item, taxonomy: Taxonomy, exclude: str | None) -> set[str]:
@@ -152,9 +158,10 @@ def tune(topics: InitiativeTopics, items: list[Item]) -> None:
             f"sub_precision {f['sub_precision']} stored_precision {f['stored_precision']}"
         )
         precision = f["sub_precision"]
-        if chosen is None and isinstance(precision, float) and precision >= PRECISION_TARGET:
+        target = SUBTOPIC_PRECISION_TARGET
+        if chosen is None and isinstance(precision, float) and precision >= target:
             chosen = threshold
-    print(f"lowest subtopic threshold with sub_precision >= {PRECISION_TARGET}: {chosen}")
+    print(f"lowest subtopic threshold with sub_precision >= {target}: {chosen}")
 
 
 def main(argv: list[str] | None = None) -> int:

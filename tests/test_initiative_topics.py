@@ -30,8 +30,9 @@ LONG_AGO = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
         # Sure of the main topic, not of a subtopic (one keyword, or two subtopics): main.
         ("Drempels tegen hardrijders in de Kennemerlaan", "openbare-ruimte"),
         ("Rattenoverlast aanpakken", "overlast"),
-        ("Buurtfeest op het plein voor alle buren", "initiatieven"),
+        ("Speeltuin en moestuin voor de buurt", "initiatieven"),
         # Sure of the subtopic too: the subtopic.
+        ("Buurtfeest op het plein voor alle buren", "initiatieven/ontmoeten-evenementen"),
         ("Geveltuinen en boomspiegels: vergroening van de straat", "initiatieven/groen"),
         (
             "Muziek en theater op het plein, een kunstroute met schilderijen",
@@ -209,7 +210,7 @@ async def test_the_backfill_gives_older_main_topics_a_subtopic_once(bot: BotHarn
         ("Geveltuinen en boomspiegels: vergroening van de straat", "initiatieven"),
         ("Zwerfvuil opruimen en grofvuil ophalen", "openbare-ruimte"),
         # No subtopic the classifier is sure of: the main topic stays.
-        ("Buurtfeest op het plein voor alle buren", "initiatieven"),
+        ("Speeltuin en moestuin voor de buurt", "initiatieven"),
         # The resident picked another main topic than the texts say: the pick stays.
         ("Muziek en theater op het plein, een kunstroute met schilderijen", "overlast"),
         # A subtopic is a valid topic: it stays, even where the texts say otherwise.

@@ -64,8 +64,9 @@ class Initiative(Timestamped, Base):
     description: Mapped[str] = mapped_column(Text)
     motivation: Mapped[str] = mapped_column(Text)
     kern: Mapped[str] = mapped_column(String(64), index=True)
-    # The main topic key from the routing taxonomy (e.g. "groen"), classified on save; None when
-    # the classifier was unsure. Used for following and statistics.
+    # The most specific routing-taxonomy key the classifier is sure of, a subtopic
+    # ("initiatieven/groen") or a main topic ("initiatieven"), or the resident's pick; None when
+    # unsure. Following compares its main topic; statistics count both levels.
     topic: Mapped[str | None] = mapped_column(String(64), index=True)
     place: Mapped[str | None] = mapped_column(String(200))
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -9,7 +9,17 @@ if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
 fi
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-port=${BURGERBEEST_TEST_PG_PORT:-54329}
+port=${BURGERBEEST_TEST_PG_PORT:-}
+if [ -z "$port" ]; then
+    # The first free loopback port from 54329: a server left running (a developer's, an earlier
+    # run's) must not make this one fail to start.
+    for candidate in $(seq 54329 54399); do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
+            port=$candidate
+            break
+        fi
+    done
+fi
 data=$(mktemp -d /tmp/burgerbeest-pg.XXXXXX)
 chown postgres: "$data"
 su postgres -s /bin/sh -c "$bin/initdb -D '$data' -A trust -U postgres" >/dev/null

@@ -14,7 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator
-from handlers.common import clear_buttons, keyboard, moderator
+from handlers.common import clear_buttons, is_number, keyboard, moderator
 from models import ModerationAction, ModerationLog
 
 PAGE = 15
@@ -91,7 +91,7 @@ async def older(update: Update, context: BotContext) -> None:
         return
     query = update.callback_query
     value = query.data.split(":")[1]
-    if not value.isdigit():
+    if not is_number(value):
         await query.answer(t("common.stale_button"), show_alert=True)
         return
     await query.answer()

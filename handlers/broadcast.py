@@ -35,7 +35,15 @@ from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, translator
 from bot.services import broadcasts as bc
 from bot.services.broadcasts import Audience, Progress, SenderSettings
-from handlers.common import NEW_MESSAGE, clear_buttons, conversation, keyboard, moderator, speaker
+from handlers.common import (
+    NEW_MESSAGE,
+    clear_buttons,
+    conversation,
+    is_number,
+    keyboard,
+    moderator,
+    speaker,
+)
 from handlers.following import main_topics
 from models import Broadcast, BroadcastState, User
 from models.base import utcnow
@@ -260,7 +268,7 @@ async def _own_draft(update: Update, context: BotContext) -> tuple[Translator, B
     parts = update.callback_query.data.split(":")
     draft_id = context.user_data.get("bc_id")
     broadcast = None
-    if len(parts) >= 3 and parts[2].isdigit() and int(parts[2]) == draft_id:
+    if len(parts) >= 3 and is_number(parts[2]) and int(parts[2]) == draft_id:
         broadcast = await context.services.broadcasts.get(draft_id)
     if (
         broadcast is None
@@ -388,7 +396,7 @@ async def pick(update: Update, context: BotContext) -> int | None:
     kind = context.user_data.get("bc_kind")
     index = update.callback_query.data.split(":")[3]
     choices = _choices(context, kind, t) if kind in (bc.KERNEN, bc.TOPICS) else []
-    if not index.isdigit() or int(index) >= len(choices):
+    if not is_number(index) or int(index) >= len(choices):
         await _refuse(update, t)
         return None
     value = choices[int(index)][0]
@@ -657,7 +665,7 @@ async def stop(update: Update, context: BotContext) -> None:
     if user is None:
         return
     value = update.callback_query.data.split(":")[2]
-    broadcast = await context.services.broadcasts.get(int(value)) if value.isdigit() else None
+    broadcast = await context.services.broadcasts.get(int(value)) if is_number(value) else None
     if broadcast is None or broadcast.state is BroadcastState.DRAFT:
         await _refuse(update, t)
         return

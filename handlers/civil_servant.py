@@ -36,6 +36,7 @@ from handlers.common import (
     NEW_MESSAGE,
     clear_buttons,
     conversation,
+    is_number,
     keyboard,
     moderator,
     speaker,
@@ -198,7 +199,7 @@ async def toggle_topic(update: Update, context: BotContext) -> int:
     _, t = await speaker(update, context)
     mains = context.services.questions.taxonomy.main_topics
     value = query.data.rsplit(":", 1)[1]
-    if not value.isdigit() or int(value) >= len(mains):
+    if not is_number(value) or int(value) >= len(mains):
         await query.answer(t("common.stale_button"), show_alert=True)
         return P_TOPICS
     draft = _draft(context)
@@ -226,7 +227,7 @@ async def toggle_kern(update: Update, context: BotContext) -> int:
     _, t = await speaker(update, context)
     kernen = context.config.municipality.kernen
     value = query.data.rsplit(":", 1)[1]
-    if not value.isdigit() or int(value) >= len(kernen):
+    if not is_number(value) or int(value) >= len(kernen):
         await query.answer(t("common.stale_button"), show_alert=True)
         return P_KERNEN
     draft = _draft(context)
@@ -264,7 +265,7 @@ async def got_backup(update: Update, context: BotContext) -> int:
     draft = _draft(context)
     if value == "none":
         draft.backup_id = None
-    elif value.isdigit() and await context.services.civil_servants.get(int(value)):
+    elif is_number(value) and await context.services.civil_servants.get(int(value)):
         draft.backup_id = int(value)
     else:
         await query.answer(t("common.stale_button"), show_alert=True)
@@ -474,7 +475,7 @@ async def my_questions(update: Update, context: BotContext) -> None:
 
 def _ids(data: str) -> list[int] | None:
     parts = data.split(":")[2:]
-    return [int(p) for p in parts] if parts and all(p.isdigit() for p in parts) else None
+    return [int(p) for p in parts] if parts and all(is_number(p) for p in parts) else None
 
 
 async def _report(update: Update, context: BotContext, t: Translator, outcome: Outcome, key: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 import warnings
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,16 @@ log = logging.getLogger(__name__)
 
 # New messages only: an edited earlier answer must not be taken as the answer to the open question.
 NEW_MESSAGE = filters.UpdateType.MESSAGE
+
+
+# A number a person or a button may give: ASCII digits only ("²".isdigit() is True, int() of it
+# fails) and few enough to fit every id column (a forged "99999999999999999999" would overflow).
+_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def is_number(text: str) -> bool:
+    """True when int(text) is safe and fits an id: check a typed or pressed number with this."""
+    return _NUMBER.fullmatch(text) is not None
 
 
 async def speaker(update: Update, context: BotContext) -> tuple[User | None, Translator]:

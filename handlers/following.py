@@ -11,7 +11,7 @@ from bot.app import BotApplication, BotContext
 from bot.i18n import Translator
 from bot.routing import Topic
 from bot.services.following import Following
-from handlers.common import clear_buttons, keyboard, requires_resident
+from handlers.common import clear_buttons, is_number, keyboard, requires_resident
 from models import FollowKind, User
 
 FOLLOWED, OWN = "✅", "📍"
@@ -59,7 +59,7 @@ async def toggle(update: Update, context: BotContext, user: User, t: Translator)
     choices = (
         context.config.municipality.kernen if kind == "k" else [m.key for m in main_topics(context)]
     )
-    if not index.isdigit() or int(index) >= len(choices):
+    if not is_number(index) or int(index) >= len(choices):
         await query.answer(t("common.stale_button"), show_alert=True)
         return
     value = choices[int(index)]

@@ -9,7 +9,10 @@ conversation survives a restart of the bot.
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -31,6 +34,7 @@ from handlers.common import (
     NEW_MESSAGE,
     clear_buttons,
     conversation,
+    is_number,
     keyboard,
     requires_resident,
     speaker,
@@ -297,10 +301,11 @@ async def got_topic(update: Update, context: BotContext) -> int:
     if value == "more":
         context.user_data["topics"] = every
         await query.answer()
-        await query.edit_message_reply_markup(reply_markup=_topics_keyboard(context, t))
+        with contextlib.suppress(BadRequest):  # a double tap: "message is not modified"
+            await query.edit_message_reply_markup(reply_markup=_topics_keyboard(context, t))
         return TOPIC
     offered = context.user_data.get("topics") or []
-    picked = every[int(value)] if value.isdigit() and int(value) < len(every) else None
+    picked = every[int(value)] if is_number(value) and int(value) < len(every) else None
     if value != "none" and picked not in offered:
         await query.answer(t("common.stale_button"), show_alert=True)
         return TOPIC
@@ -319,7 +324,7 @@ async def got_kern(update: Update, context: BotContext) -> int:
     _, t = await speaker(update, context)
     kernen = context.config.municipality.kernen
     index = query.data.rsplit(":", 1)[1]
-    if not index.isdigit() or int(index) >= len(kernen):
+    if not is_number(index) or int(index) >= len(kernen):
         await query.answer(t("common.stale_button"), show_alert=True)
         return KERN
     draft = _draft(context)
@@ -444,7 +449,7 @@ async def _store(
 def _offered(update: Update, context: BotContext) -> int | None:
     """The initiative id in the pressed button, if it was one of those offered."""
     value = update.callback_query.data.rsplit(":", 1)[1]
-    if value.isdigit() and int(value) in context.user_data.get("similar", []):
+    if is_number(value) and int(value) in context.user_data.get("similar", []):
         return int(value)
     return None
 

@@ -27,6 +27,7 @@ from handlers.common import (
     NEW_MESSAGE,
     clear_buttons,
     conversation,
+    is_number,
     keyboard,
     requires_resident,
     send_to,
@@ -155,7 +156,7 @@ async def _ask_initiator(context: BotContext, introduction: Introduction) -> Non
 
 def _introduction_id(update: Update) -> int | None:
     value = update.callback_query.data.rsplit(":", 1)[1]
-    return int(value) if value.isdigit() else None
+    return int(value) if is_number(value) else None
 
 
 @requires_resident
@@ -323,7 +324,7 @@ async def send_match_notices(context: BotContext) -> int:
 async def meet_late_match(update: Update, context: BotContext, user: User, t: Translator) -> None:
     query = update.callback_query
     parts = query.data.split(":")
-    if len(parts) != 4 or not parts[2].isdigit() or not parts[3].isdigit():
+    if len(parts) != 4 or not is_number(parts[2]) or not is_number(parts[3]):
         await query.answer(t("common.stale_button"), show_alert=True)
         return
     new_id, own_id = int(parts[2]), int(parts[3])

@@ -12,6 +12,7 @@ from bot.routing import Taxonomy
 from bot.services.initiatives import ALLOWED_STATUS_CHANGES
 from handlers.common import (
     clear_buttons,
+    is_number,
     keyboard,
     moderator,
     requires_resident,
@@ -98,7 +99,7 @@ async def choose_status(update: Update, context: BotContext) -> None:
     query = update.callback_query
     user, t = await speaker(update, context)
     value = query.data.rsplit(":", 1)[1]
-    initiative = await context.services.initiatives.get(int(value)) if value.isdigit() else None
+    initiative = await context.services.initiatives.get(int(value)) if is_number(value) else None
     if not await _may_move(context, user, initiative):
         await query.answer(t("common.stale_button"), show_alert=True)
         return
@@ -112,7 +113,7 @@ async def status_command(update: Update, context: BotContext) -> None:
     if user is None:
         return
     number = (context.args or [""])[0].lstrip("#")
-    initiative = await context.services.initiatives.get(int(number)) if number.isdigit() else None
+    initiative = await context.services.initiatives.get(int(number)) if is_number(number) else None
     if initiative is None:
         await update.effective_message.reply_text(t("mijn.status_usage"))
         return
@@ -128,7 +129,7 @@ async def set_status(update: Update, context: BotContext) -> None:
     valid = (
         user is not None
         and len(parts) == 4
-        and parts[2].isdigit()
+        and is_number(parts[2])
         and parts[3] in set(InitiativeStatus)
     )
     changed = (
@@ -170,7 +171,7 @@ async def check_in_answer(update: Update, context: BotContext, user: User, t: Tr
     municipality" opens /vraag: handlers/question.py). Only the initiator's own check-in counts."""
     query = update.callback_query
     _, number, answer = [*query.data.split(":"), "", ""][:3]
-    initiative = await context.services.initiatives.get(int(number)) if number.isdigit() else None
+    initiative = await context.services.initiatives.get(int(number)) if is_number(number) else None
     if initiative is None or initiative.author_id != user.id or answer not in ("good", "stuck"):
         await query.answer(t("common.stale_button"), show_alert=True)
         return

@@ -12,7 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.app import BotApplication, BotContext
 from bot.i18n import LANGUAGES, Translator, translator
 from bot.services.users import Profile
-from handlers.common import clear_buttons, keyboard, requires_resident, speaker
+from handlers.common import clear_buttons, is_number, keyboard, requires_resident, speaker
 from models import ContactMethod, User
 
 LANGUAGE_LABELS = {"nl": "🇳🇱 Nederlands", "en": "🇬🇧 English"}
@@ -114,7 +114,7 @@ async def choose_kern(update: Update, context: BotContext) -> None:
     user, t = await speaker(update, context)
     kernen = context.config.municipality.kernen
     index = query.data.rsplit(":", 1)[1]
-    if user is None or user.consent_at is None or not index.isdigit() or int(index) >= len(kernen):
+    if user is None or user.consent_at is None or not is_number(index) or int(index) >= len(kernen):
         await query.answer(t("common.stale_button"), show_alert=True)
         return
     kern = kernen[int(index)]

@@ -27,6 +27,7 @@ from handlers.common import (
     NEW_MESSAGE,
     clear_buttons,
     conversation,
+    is_number,
     keyboard,
     send_to,
     speaker,
@@ -161,7 +162,7 @@ async def take_topic(update: Update, context: BotContext) -> int | None:
         return ConversationHandler.END
     value = update.callback_query.data.rsplit(":", 1)[1]
     topics = main_topics(context)
-    if value != "none" and not (value.isdigit() and int(value) < len(topics)):
+    if value != "none" and not (is_number(value) and int(value) < len(topics)):
         await stale_button(update, context)
         return None
     topic = None if value == "none" else topics[int(value)].key
@@ -187,7 +188,7 @@ async def take_kern(update: Update, context: BotContext) -> int | None:
     draft = _draft(context)
     value = update.callback_query.data.rsplit(":", 1)[1]
     kernen = context.config.municipality.kernen
-    one = value.isdigit() and int(value) < len(kernen)
+    one = is_number(value) and int(value) < len(kernen)
     valid = one or (value == "all" and draft.get("topic"))
     if not valid or not draft.get("text"):
         await stale_button(update, context)

@@ -32,6 +32,7 @@ from handlers.common import (
     NEW_MESSAGE,
     clear_buttons,
     conversation,
+    is_number,
     keyboard,
     requires_resident,
     speaker,
@@ -82,7 +83,7 @@ async def begin_about_initiative(
     which travels with the question so the civil servant knows what it is about."""
     query = update.callback_query
     number = query.data.split(":")[1]
-    initiative = await context.services.initiatives.get(int(number)) if number.isdigit() else None
+    initiative = await context.services.initiatives.get(int(number)) if is_number(number) else None
     if initiative is None or initiative.author_id != user.id:
         await query.answer(t("common.stale_button"), show_alert=True)
         return None
@@ -137,7 +138,7 @@ async def choose_topic(update: Update, context: BotContext) -> int:
         await query.answer()
         await clear_buttons(update)
         return await _ask_main(update, context, t)
-    if not value.isdigit() or int(value) >= len(draft.candidates):
+    if not is_number(value) or int(value) >= len(draft.candidates):
         await query.answer(t("common.stale_button"), show_alert=True)
         return TOPIC
     draft.topic_key = draft.candidates[int(value)]
@@ -163,7 +164,7 @@ async def choose_main(update: Update, context: BotContext) -> int:
     draft = _draft(context)
     if value == "none":
         draft.topic_key = None
-    elif value.isdigit() and int(value) < len(mains):
+    elif is_number(value) and int(value) < len(mains):
         draft.topic_key = mains[int(value)].key
     else:
         await query.answer(t("common.stale_button"), show_alert=True)
@@ -194,7 +195,7 @@ async def choose_kern(update: Update, context: BotContext) -> int:
     _, t = await speaker(update, context)
     kernen = context.config.municipality.kernen
     value = query.data.rsplit(":", 1)[1]
-    if not value.isdigit() or int(value) >= len(kernen):
+    if not is_number(value) or int(value) >= len(kernen):
         await query.answer(t("common.stale_button"), show_alert=True)
         return KERN
     draft = _draft(context)
@@ -335,7 +336,7 @@ def question_conversation() -> ConversationHandler:
 
 def _question_id(data: str, position: int = 2) -> int | None:
     parts = data.split(":")
-    return int(parts[position]) if len(parts) > position and parts[position].isdigit() else None
+    return int(parts[position]) if len(parts) > position and is_number(parts[position]) else None
 
 
 @requires_resident
@@ -398,7 +399,7 @@ def reply_conversation() -> ConversationHandler:
 async def score(update: Update, context: BotContext, user: User, t: Translator) -> int:
     query = update.callback_query
     parts = query.data.split(":")
-    valid = len(parts) == 4 and parts[2].isdigit() and parts[3] in {"1", "2", "3", "4", "5"}
+    valid = len(parts) == 4 and is_number(parts[2]) and parts[3] in {"1", "2", "3", "4", "5"}
     outcome = (
         await context.services.questions.feedback(int(parts[2]), user, score=int(parts[3]))
         if valid

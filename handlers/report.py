@@ -11,7 +11,7 @@ from bot.app import BotApplication, BotContext
 from bot.i18n import Translator, translator
 from bot.services.moderation import REASON_MAX, ReportResult
 from bot.services.text_input import clean
-from handlers.common import clear_buttons, keyboard, requires_resident, send_to
+from handlers.common import clear_buttons, is_number, keyboard, requires_resident, send_to
 from models import User, Visibility
 
 
@@ -32,7 +32,7 @@ async def _report(
 async def report_command(update: Update, context: BotContext, user: User, t: Translator) -> None:
     """/meld <nummer> [reden]."""
     args = context.args or []
-    if not args or not args[0].lstrip("#").isdigit():
+    if not args or not is_number(args[0].lstrip("#")):
         await update.effective_message.reply_text(t("mod.report_usage"))
         return
     reason = clean(" ".join(args[1:]))[:REASON_MAX] or None
@@ -52,7 +52,7 @@ async def report_button(update: Update, context: BotContext, user: User, t: Tran
         return
     initiative = (
         await context.services.initiatives.get(int(value))
-        if step in ("ask", "yes") and value.isdigit()
+        if step in ("ask", "yes") and is_number(value)
         else None
     )
     if initiative is None or initiative.visibility is not Visibility.VISIBLE:

@@ -13,7 +13,7 @@ from bot.app import BotApplication, BotContext
 from bot.i18n import Translator
 from bot.services.matching import SEARCH_PAGE, SimilarInitiative
 from bot.services.text_input import clean
-from handlers.common import keyboard, requires_resident
+from handlers.common import is_number, keyboard, requires_resident
 from models import User
 
 QUERY_MAX = 200
@@ -106,7 +106,7 @@ async def turn(update: Update, context: BotContext, user: User, t: Translator) -
         await query.answer(t("common.stale_button"), show_alert=True)
         return
     _, kind, value = [*query.data.split(":"), "", ""][:3]
-    if kind == "page" and value.isdigit():
+    if kind == "page" and is_number(value):
         page = int(value)
     elif kind == "scope" and value in ("all", "kern"):
         context.user_data["search"]["own_kern"] = value == "kern"

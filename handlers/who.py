@@ -9,7 +9,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app import BotApplication, BotContext
 from bot.i18n import Translator
-from handlers.common import keyboard, requires_resident
+from handlers.common import is_number, keyboard, requires_resident
 from models import CivilServant, User
 
 SHOWN = 10
@@ -54,7 +54,7 @@ async def show(update: Update, context: BotContext, user: User, t: Translator) -
     topics = context.services.questions.taxonomy.main_topics
     kernen = context.config.municipality.kernen
     limit = {"t": len(topics), "k": len(kernen)}.get(kind, 0)
-    if not value.isdigit() or int(value) >= limit:
+    if not is_number(value) or int(value) >= limit:
         await query.answer(t("common.stale_button"), show_alert=True)
         return
     servants = [s for s in await context.services.civil_servants.all() if s.topics or s.kernen]

@@ -56,9 +56,26 @@ async def test_forged_and_hidden_report_buttons_are_refused(post_bot: BotHarness
     bot = post_bot
     anna, bob, moderator = await people(bot)
     number = await submit(bot, anna)
-    for data in ("meld:ask:999", "meld:yes:abc", "meld:maybe:1", "meld:"):
+    # Odd digits ("²" passes str.isdigit()) and ids no column holds are refused, not errors.
+    huge = "9" * 20
+    for data in (
+        "meld:ask:999",
+        "meld:yes:abc",
+        "meld:maybe:1",
+        "meld:",
+        "meld:ask:²",
+        f"meld:ask:{huge}",
+    ):
         await bot.press_data(bob, data)
         assert bot.answers()[-1] == STALE
+    for text in ("/meld ²", f"/meld {huge}", "/meld ١٢"):
+        [usage] = await bot.send(bob, text)
+        assert "Stuur /meld met het nummer" in usage.text
+    for text in (f"/ban {huge}", "/ban ²"):
+        [unknown] = await bot.send(moderator, text)
+        assert "Ik ken niemand als" in unknown.text
+    [status] = await bot.send(moderator, f"/status {huge}")
+    assert "/status &lt;nummer&gt;" in status.text
     await bot.send(moderator, f"/verberg {number}")
     before = len(bot.request.calls)
     await bot.press_data(bob, f"meld:ask:{number}")

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.invites import InviteService
+from bot.services.text_input import parse_telegram_id
 from bot.services.users import Profile
 from models import CivilServant, Role, User
 from models.base import utcnow
@@ -91,9 +92,9 @@ class CivilServantService:
     async def find(self, who: str) -> CivilServant | None:
         """A civil servant by handle, or by Telegram id when `who` is a number."""
         async with self._sessions() as session:
-            if who.lstrip("-").isdigit():
+            if (number := parse_telegram_id(who)) is not None:
                 return await session.scalar(
-                    select(CivilServant).join(User).where(User.telegram_id == int(who))
+                    select(CivilServant).join(User).where(User.telegram_id == number)
                 )
             return await session.scalar(select(CivilServant).where(CivilServant.handle == who))
 

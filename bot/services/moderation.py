@@ -20,6 +20,7 @@ from bot.config import ModerationConfig
 from bot.matching import MatchIndex, normalize
 from bot.services.audit import record_action
 from bot.services.initiatives import TITLE_MAX, matching_text
+from bot.services.text_input import parse_telegram_id
 from models import (
     CivilServant,
     Initiative,
@@ -367,8 +368,8 @@ class ModerationService:
         """A user by Telegram id or @username, as a moderator types it."""
         who = who.strip()
         async with self._sessions() as session:
-            if who.lstrip("-").isdigit():
-                return await session.scalar(select(User).where(User.telegram_id == int(who)))
+            if (number := parse_telegram_id(who)) is not None:
+                return await session.scalar(select(User).where(User.telegram_id == number))
             name = who.removeprefix("@")
             if not name:
                 return None

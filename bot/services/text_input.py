@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
@@ -53,3 +54,14 @@ def check(raw: str | None, limit: int) -> Checked:
     if len(text) > limit:
         return Checked(text, Problem.TOO_LONG, length=len(text), limit=limit)
     return Checked(text)
+
+
+# Telegram ids fit in 52 bits (16 digits); chats of groups are negative.
+_TELEGRAM_ID = re.compile(r"-?[0-9]{1,16}")
+
+
+def parse_telegram_id(text: str) -> int | None:
+    """A Telegram id as someone typed it, or None: ASCII digits only ("²".isdigit() is True)
+    and never more than an id column holds."""
+    text = text.strip()
+    return int(text) if _TELEGRAM_ID.fullmatch(text) else None

@@ -216,6 +216,20 @@ def conversation_slot(
     return handler._conversations, key  # type: ignore[return-value]
 
 
+def end_conversations(
+    application: Application[Any, Any, Any, Any, Any, Any], update: Update
+) -> None:
+    """End every conversation the person of `update` has open in this chat (their erasure):
+    the next persistence update deletes the stored states, keyed by their Telegram id."""
+    for group in application.handlers.values():
+        for handler in group:
+            if isinstance(handler, ConversationHandler):
+                slot = conversation_slot(handler, update)
+                if slot is not None:
+                    conversations, key = slot
+                    conversations.pop(key, None)
+
+
 class SharedStateApplication(
     Application[Any, Any, dict[str, Any], dict[str, Any], dict[str, Any], Any]
 ):

@@ -27,6 +27,7 @@ from handlers.common import (
     NEW_MESSAGE,
     clear_buttons,
     conversation,
+    is_number,
     keyboard,
     moderator,
     send_to,
@@ -36,6 +37,7 @@ from handlers.common import (
 )
 from handlers.following import main_topics
 from handlers.posts import post_text
+from handlers.privacy import HANDLERS as privacy_handlers
 from models import Initiative, Post, User, Visibility
 
 REASON, TITLE, POST_REASON = range(3)
@@ -55,7 +57,8 @@ async def _pressed_item(
     if user is None:
         return None, t, None
     value = update.callback_query.data.rsplit(":", 1)[1]
-    initiative = await context.services.moderation.in_queue(int(value)) if value.isdigit() else None
+    queue = context.services.moderation
+    initiative = await queue.in_queue(int(value)) if is_number(value) else None
     if initiative is None:
         await stale_button(update, context)
         return user, t, None
@@ -71,35 +74,28 @@ async def _pressed_post(
     if user is None:
         return None, t, None
     value = update.callback_query.data.rsplit(":", 1)[1]
-    post = await context.services.moderation.pending_post(int(value)) if value.isdigit() else None
+    post = await context.services.moderation.pending_post(int(value)) if is_number(value) else None
     if post is None:
         await stale_button(update, context)
         return user, t, None
     return user, t, post
 
 
-# A ban does not take away the AVG rights: these stay open to a banned person.
-PRIVACY_COMMANDS = frozenset({"privacy", "vergeetmij"})
-
-
-def _privacy_update(update: Update) -> bool:
-    if update.callback_query:
-        return (update.callback_query.data or "").startswith("privacy:")
-    text = update.message.text if update.message else None
-    if not text or not text.startswith("/"):
-        return False
-    command = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
-    return command in PRIVACY_COMMANDS
-
-
 async def ban_guard(update: Update, context: BotContext) -> None:
     """Before every handler: a banned person is told so, and nothing else happens, but for
-    /privacy and /vergeetmij."""
+    /privacy and /vergeetmij (and their buttons), which this runs itself, so that no
+    conversation left open at the ban can take them."""
     tg_user = update.effective_user
-    if tg_user is None or _privacy_update(update):
+    if tg_user is None or not await context.services.moderation.is_banned(tg_user.id):
         return
-    if not await context.services.moderation.is_banned(tg_user.id):
-        return
+    for handler in privacy_handlers:
+        check = handler.check_update(update)
+        if check is not None and check is not False:
+            await handler.handle_update(update, context.application, check, context)
+            # What it changed (an erasure ends conversations), written now: stopping here
+            # skips the group that writes it after other updates.
+            await context.application.update_persistence()
+            raise ApplicationHandlerStop
     _, t = await speaker(update, context)
     if update.callback_query:
         await update.callback_query.answer(t("mod.banned"), show_alert=True)
@@ -409,7 +405,7 @@ async def hide(update: Update, context: BotContext) -> None:
     if user is None:
         return
     args = context.args or []
-    if not args or not args[0].lstrip("#").isdigit():
+    if not args or not is_number(args[0].lstrip("#")):
         await update.effective_message.reply_text(t("mod.hide_usage"))
         return
     number = int(args[0].lstrip("#"))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 from telegram import InputFile, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.app import BotApplication, BotContext
+from bot.persistence import end_conversations
 from handlers.common import clear_buttons, keyboard, speaker
 
 
@@ -78,16 +79,20 @@ async def erase(update: Update, context: BotContext) -> None:
         await query.message.reply_text(t("privacy.nothing_kept"))
         return
     context.application.drop_user_data(update.effective_user.id)
+    end_conversations(context.application, update)
     await query.message.reply_text(t("privacy.erased"))
 
 
+# Also run by the ban guard (handlers/moderation.py) for a banned person, before any open
+# conversation could take the update: the AVG rights outlive a ban.
+HANDLERS: list[BaseHandler[Update, BotContext, None]] = [
+    CommandHandler("privacy", privacy),
+    CommandHandler("vergeetmij", ask_erase),
+    CallbackQueryHandler(export, pattern=r"^privacy:export$"),
+    CallbackQueryHandler(ask_erase, pattern=r"^privacy:erase$"),
+    CallbackQueryHandler(erase, pattern=r"^privacy:erase:(yes|no)$"),
+]
+
+
 def register(application: BotApplication) -> None:
-    application.add_handlers(
-        [
-            CommandHandler("privacy", privacy),
-            CommandHandler("vergeetmij", ask_erase),
-            CallbackQueryHandler(export, pattern=r"^privacy:export$"),
-            CallbackQueryHandler(ask_erase, pattern=r"^privacy:erase$"),
-            CallbackQueryHandler(erase, pattern=r"^privacy:erase:(yes|no)$"),
-        ]
-    )
+    application.add_handlers(HANDLERS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import User
+from models import BotState, ModerationAction, ModerationLog, User
 from tests.harness import BotHarness
 from tests.questions_support import services
 from tests.test_moderation import people, post_bot, submit
@@ -20,6 +20,7 @@ async def test_a_banned_resident_can_read_export_and_erase_but_stays_banned(
     bot = post_bot
     anna, _, moderator = await people(bot)
     await submit(bot, anna, "Hondenspeeltuin")
+    await bot.send(anna, "/idee")  # a conversation left open at the ban
     await bot.send(moderator, "/ban @anna_ij")
 
     # Everything else stays closed to her.
@@ -43,6 +44,15 @@ async def test_a_banned_resident_can_read_export_and_erase_but_stays_banned(
     assert bare.banned_at is not None and not bare.active
     assert (bare.display_name, bare.username, bare.kern, bare.consent_at) == (None,) * 4
     assert await services(bot).moderation.is_banned(anna.id)
+    async with bot.app.bot_data["sessions"]() as session:
+        # Nothing ties the bare row to the placeholder that keeps what others built on.
+        banned = list(await session.scalars(select(User).where(User.banned_at.is_not(None))))
+        assert [u.id for u in banned] == [bare.id]
+        log = list(await session.scalars(select(ModerationLog)))
+        assert [(e.action, e.target_id) for e in log] == [(ModerationAction.BAN, bare.id)]
+        # No conversation state is kept under her Telegram id (the /idee she left open).
+        keys = [s.key for s in await session.scalars(select(BotState))]
+        assert not [k for k in keys if str(anna.id) in k], keys
     [refused] = await bot.send(anna, "/start")
     assert "geblokkeerd" in refused.text
     # Erasing again finds nothing more to erase and leaves the one row.
@@ -53,3 +63,22 @@ async def test_a_banned_resident_can_read_export_and_erase_but_stays_banned(
     replies = await bot.send(anna, "/start")
     assert "geblokkeerd" not in replies[-1].text
     assert any(data.startswith("onb:consent") for _, data in replies[-1].buttons)
+
+
+async def test_erasure_takes_a_residents_words_out_of_the_audit_log(post_bot: BotHarness) -> None:
+    bot = post_bot
+    anna, _, moderator = await people(bot)
+    number = await submit(bot, anna, "Hondenspeeltuin bij Anna thuis")
+    await bot.send(moderator, f"/verberg {number}")
+    await bot.send(moderator, "/wachtrij")
+    await bot.press(moderator, f"mod:edit:{number}")
+    await bot.send(moderator, "Hondenspeeltuin in het park")
+    [before] = await bot.send(moderator, "/logboek")
+    assert "Anna thuis" in before.text
+
+    await bot.send(anna, "/vergeetmij")
+    await bot.press(anna, "Ja, wis alles")
+    [after] = await bot.send(moderator, "/logboek")
+    # That a moderator acted stays; what she wrote does not.
+    assert f"titel aangepast · initiatief #{number}" in after.text
+    assert "Anna thuis" not in after.text and "in het park" not in after.text

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import MatchIndex
@@ -26,6 +26,7 @@ from models import (
     Initiative,
     Introduction,
     MatchNotice,
+    ModerationLog,
     Report,
     Supporter,
     User,
@@ -131,6 +132,17 @@ class PrivacyService:
                 delete(BotState).where(
                     (BotState.namespace == USER_DATA) & (BotState.key == str(telegram_id))
                 )
+            )
+            # The audit log keeps that a moderator acted on a deleted initiative, not its
+            # words (an edited title's old and new text).
+            await session.execute(
+                update(ModerationLog)
+                .where(
+                    ModerationLog.target_kind == "initiative",
+                    ModerationLog.target_id.in_(deleted),
+                )
+                .values(detail={})
+                .execution_options(synchronize_session=False)
             )
             # Conversation keys are [chat id, user id]; in a private chat both are the user's.
             await session.execute(

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import ContactMethod, Role, ScheduledWork, User, WorkState
+from models import ContactMethod, ModerationLog, Role, ScheduledWork, User, WorkState
 from models.base import utcnow
 
 
@@ -122,9 +122,19 @@ class UserService:
             user.active = False
             if user.banned_at is not None:
                 # A ban outlives erasure, or erasing would be the way around it: only the
-                # Telegram id stays, with the ban (the privacy notice says so).
+                # Telegram id stays, with the ban (the privacy notice says so). Nothing may tie
+                # that row to the placeholder: the ban moves, and so does its line in the log.
+                banned_at, user.banned_at = user.banned_at, None
                 await session.flush()
-                session.add(User(telegram_id=telegram_id, banned_at=user.banned_at, active=False))
+                bare = User(telegram_id=telegram_id, banned_at=banned_at, active=False)
+                session.add(bare)
+                await session.flush()
+                await session.execute(
+                    update(ModerationLog)
+                    .where(ModerationLog.target_kind == "user", ModerationLog.target_id == user.id)
+                    .values(target_id=bare.id)
+                    .execution_options(synchronize_session=False)
+                )
             return True
 
 

@@ -15,7 +15,8 @@ from bot.cli import main
 from bot.matching.normalize import normalizer_fingerprint
 from bot.routing import TopicClassifier, load_taxonomy
 from bot.services.initiative_topics import InitiativeTopics, initiative_text, main_topic
-from bot.services.initiatives import META, TOPICS_KEY, InitiativeDraft
+from bot.services.initiatives import TOPICS_KEY, InitiativeDraft
+from bot.services.meta import META
 from models import BotState, Initiative, InitiativeStatus, User
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness

@@ -18,8 +18,8 @@ from bot.services.initiative_topics import (
     initiative_text,
     main_topic,
 )
+from bot.services.meta import read_fingerprint, write_fingerprint
 from models import (
-    BotState,
     Initiative,
     InitiativeStatus,
     InitiativeStatusChange,
@@ -44,7 +44,6 @@ def matching_text(title: str) -> str:
 
 
 # Where the backfill remembers which classifier it last ran with (bot_state, like the normaliser).
-META = "meta"
 TOPICS_KEY = "initiative_topics"
 
 # When the initiator is asked how their initiative is going.
@@ -227,8 +226,7 @@ class InitiativeService:
             return 0
         fingerprint = self._topics.fingerprint()
         async with self._sessions.begin() as session:
-            stored = await session.get(BotState, (META, TOPICS_KEY))
-            if stored is not None and stored.value == fingerprint:
+            if await read_fingerprint(session, TOPICS_KEY) == fingerprint:
                 return 0
             subtopics = sorted(self._topics.keys - self._topics.main_keys)
             # A row whose topic is still a subtopic keeps it; only the rest are read.
@@ -259,10 +257,7 @@ class InitiativeService:
                         .where(Initiative.id.in_(ids[start : start + 1000]))
                         .values(topic=topic, updated_at=Initiative.updated_at)
                     )
-            if stored is None:
-                session.add(BotState(namespace=META, key=TOPICS_KEY, value=fingerprint))
-            else:
-                stored.value = fingerprint
+            await write_fingerprint(session, TOPICS_KEY, fingerprint)
         return sum(len(ids) for topic, ids in ids_by_topic.items() if topic is not None)
 
     async def get(self, initiative_id: int) -> Initiative | None:

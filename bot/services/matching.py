@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.matching import Match, MatchIndex, normalize
 from bot.matching.normalize import normalizer_fingerprint
 from bot.services.initiatives import matching_text
+from bot.services.meta import read_fingerprint, write_fingerprint
 from models import (
-    BotState,
     Initiative,
     InitiativeStatus,
     Introduction,
@@ -30,7 +30,6 @@ from models import (
 )
 from models.base import utcnow
 
-META = "meta"
 NORMALIZER_KEY = "normalizer"
 SHOWN_IN_INTAKE = 3
 SEARCH_PAGE = 5
@@ -81,17 +80,13 @@ class MatchingService:
         stored (new rules, lexicon or synonyms); returns how many were redone."""
         fingerprint = normalizer_fingerprint()
         async with self._sessions.begin() as session:
-            stored = await session.get(BotState, (META, NORMALIZER_KEY))
-            if stored is not None and stored.value == fingerprint:
+            if await read_fingerprint(session, NORMALIZER_KEY) == fingerprint:
                 return 0
             redone = 0
             for initiative in await session.scalars(select(Initiative)):
                 initiative.normalized = normalize(matching_text(initiative.title))
                 redone += 1
-            if stored is None:
-                session.add(BotState(namespace=META, key=NORMALIZER_KEY, value=fingerprint))
-            else:
-                stored.value = fingerprint
+            await write_fingerprint(session, NORMALIZER_KEY, fingerprint)
         return redone
 
     async def load_index(self) -> int:

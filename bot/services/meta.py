@@ -1,0 +1,30 @@
+"""The bot's own bookkeeping rows (namespace "meta" of bot_state): fingerprints of the rules a
+start-up pass last ran with (the normaliser, the topic classifier), so the pass runs once per
+change and not at every start."""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import BotState
+
+META = "meta"
+
+
+async def read_fingerprint(session: AsyncSession, key: str) -> str | None:
+    row = await session.get(BotState, (META, key))
+    return None if row is None else row.value
+
+
+async def write_fingerprint(session: AsyncSession, key: str, value: str) -> None:
+    """Insert or overwrite: two instances that start at once and both ran the pass both
+    write it, and neither fails on the other's row."""
+    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(BotState).values(namespace=META, key=key, value=value)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[BotState.namespace, BotState.key], set_={"value": value}
+        )
+    )

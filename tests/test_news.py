@@ -213,6 +213,25 @@ async def test_a_post_that_would_give_someone_too_many_waits_a_week(qbot: BotHar
     assert second.count("Wist je dat") == 1 and f"nummer {per_week} " in second
 
 
+async def test_a_post_nobody_follows_yet_waits_for_its_first_follower(qbot: BotHarness) -> None:
+    bot = qbot
+    anna, piet = bot.person(1001, "Anna"), bot.person(2001, "Piet")
+    await onboard(bot, anna)
+    await join(bot, piet, "Piet de Vries", "Handhaving")
+    with time_machine.travel(local("2026-06-03 11:00"), tick=False):
+        post_id = await approved_post(bot, piet, OVERLAST, topic="overlast")
+    await build(bot, "2026-06-05 10:00")
+    assert not news(bot, anna)
+    async with bot.app.bot_data["sessions"]() as session:
+        post = await session.get(Post, post_id)
+    assert post.state is PostState.APPROVED  # not published to nobody
+
+    await follow(bot, anna, f"volg:t:{TOPIC['overlast']}")
+    await build(bot, "2026-06-12 10:00")
+    [first] = news(bot, anna)
+    assert OVERLAST in first
+
+
 async def test_what_changes_between_building_and_sending_counts(qbot: BotHarness) -> None:
     bot = qbot
     anna, carla = bot.person(1001, "Anna"), bot.person(1003, "Carla")
@@ -244,7 +263,7 @@ async def test_nothing_relevant_means_no_message(qbot: BotHarness) -> None:
     with time_machine.travel(local("2026-06-03 11:00"), tick=False):
         await approved_post(bot, piet, IJMUIDEN, kern="IJmuiden")
     edition = await build(bot, "2026-06-05 10:00")
-    assert edition.recipients == 0 and edition.posts == 1
+    assert edition.recipients == 0 and edition.posts == 0  # the post waits for a reader
     assert not news(bot, anna)
 
 

@@ -203,6 +203,8 @@ class PostService:
                 for user_id, (kernen, topics) in reach.items()
                 if post.kern in kernen or post.topic in topics
             }
+            if not audience:
+                continue  # nobody follows its topic or kern yet: it waits for someone who does
             if any(given[user_id] >= self.config.per_week for user_id in audience):
                 continue
             given.update(audience)

@@ -9,7 +9,7 @@ from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
 from bot.app import BotApplication, BotContext
-from bot.i18n import Translator
+from bot.i18n import Markup, Translator
 from bot.services.stats import UNKNOWN, Stats
 from handlers.common import moderator
 
@@ -77,7 +77,7 @@ async def stats(update: Update, context: BotContext) -> None:
             initiatives=figures.initiatives,
             kernen=_counts(figures.initiatives_by_kern, str),
             idea_topics=_counts(figures.initiatives_by_topic, topic_name),
-            idea_subtopics=_subtopics(figures, topic_name, t),
+            idea_subtopics=Markup(_subtopics(figures, topic_name, t)),  # rendered by t()
             supporters=figures.supporters,
             asked=figures.introductions_asked,
             accepted=figures.introductions_accepted,

@@ -244,3 +244,17 @@ async def test_export_counts_per_main_topic_and_per_subtopic(qbot: BotHarness) -
         ),
         ("openbare-ruimte", "", "", 1),
     ]
+
+
+async def test_topic_names_are_escaped_once(qbot: BotHarness, monkeypatch) -> None:
+    import handlers.stats
+
+    await _subtopics(qbot)
+    names = {"initiatieven": "Meedoen <samen>", "initiatieven/cultuur-kunst": "Kunst & cultuur"}
+    monkeypatch.setattr(
+        handlers.stats, "_topic_namer", lambda context, t: lambda key: names.get(key, key)
+    )
+    mo = qbot.person(MODERATOR_ID, "Mo")
+    text, _ = await qbot.send(mo, "/stats")
+    assert "Meedoen &lt;samen&gt;: " in text.text and "Kunst &amp; cultuur 1" in text.text
+    assert "&amp;amp;" not in text.text and "&amp;lt;" not in text.text

@@ -23,8 +23,9 @@ from models import Initiative, InitiativeStatus, NewsEdition, Post, PostState
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness, Person
 from tests.questions_support import MODERATOR_ID, join, local, qbot, services, tick
+from tests.test_moderation import pre_bot
 
-__all__ = ["qbot"]
+__all__ = ["pre_bot", "qbot"]
 
 KERN = {"IJmuiden": 0, "Driehuis": 3, "Velserbroek": 6}
 TOPIC = {"overlast": 1, "initiatieven": 2}
@@ -230,6 +231,31 @@ async def test_a_post_nobody_follows_yet_waits_for_its_first_follower(qbot: BotH
     await build(bot, "2026-06-12 10:00")
     [first] = news(bot, anna)
     assert OVERLAST in first
+
+
+async def test_an_initiative_approved_this_week_is_news_though_shared_before(
+    pre_bot: BotHarness,
+) -> None:
+    """Pre-moderation: shared in week 22, approved in week 23, so news in week 23."""
+    bot = pre_bot
+    anna, carla, mo = (
+        bot.person(1001, "Anna"),
+        bot.person(1003, "Carla"),
+        bot.person(MODERATOR_ID, "Mo"),
+    )
+    for who in (anna, carla):
+        await onboard(bot, who, "IJmuiden")
+    with time_machine.travel(local("2026-05-27 11:00"), tick=False):  # week 22
+        await answer_until_summary(bot, anna, "Hondenspeeltuin in het park")
+        await bot.press(anna, "Opslaan")
+    await build(bot, "2026-05-29 10:00")
+    assert not news(bot, carla)  # not yet visible
+    with time_machine.travel(local("2026-06-02 11:00"), tick=False):  # week 23
+        await bot.send(mo, "/wachtrij")
+        await bot.press(mo, "mod:ok:1")
+    await build(bot, "2026-06-05 10:00")
+    [carla_news] = news(bot, carla)
+    assert "Hondenspeeltuin in het park" in carla_news
 
 
 async def test_what_changes_between_building_and_sending_counts(qbot: BotHarness) -> None:

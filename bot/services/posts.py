@@ -34,6 +34,8 @@ from models import (
     Initiative,
     InitiativeStatus,
     InitiativeStatusChange,
+    ModerationAction,
+    ModerationLog,
     NewsEdition,
     Post,
     PostState,
@@ -266,7 +268,8 @@ class PostService:
     @staticmethod
     async def _changes(session: AsyncSession, since: datetime, until: datetime) -> list[_Change]:
         """The latest status change of each visible initiative in [since, until), newest
-        first; an initiative shared in that time counts with status idee."""
+        first; an initiative shared in that time counts with status idee, and so does one a
+        moderator approved in that time (pre-moderation: shared before, seen only now)."""
         latest = (
             select(
                 InitiativeStatusChange.initiative_id,
@@ -276,18 +279,49 @@ class PostService:
             .group_by(InitiativeStatusChange.initiative_id)
             .subquery()
         )
-        rows = await session.execute(
-            select(Initiative.id, Initiative.kern, Initiative.topic, InitiativeStatusChange.status)
+        visible = Initiative.visibility == Visibility.VISIBLE
+        moved = await session.execute(
+            select(
+                InitiativeStatusChange.at,
+                Initiative.id,
+                Initiative.kern,
+                Initiative.topic,
+                InitiativeStatusChange.status,
+            )
             .join(latest, latest.c.initiative_id == Initiative.id)
             .join(InitiativeStatusChange, InitiativeStatusChange.id == latest.c.last_id)
-            .where(Initiative.visibility == Visibility.VISIBLE)
-            .order_by(InitiativeStatusChange.at.desc(), InitiativeStatusChange.id.desc())
+            .where(visible)
         )
+        approved = await session.execute(
+            select(
+                ModerationLog.at,
+                Initiative.id,
+                Initiative.kern,
+                Initiative.topic,
+                Initiative.status,
+            )
+            .join(
+                ModerationLog,
+                (ModerationLog.target_kind == "initiative")
+                & (ModerationLog.target_id == Initiative.id),
+            )
+            .where(
+                visible,
+                ModerationLog.action == ModerationAction.APPROVE,
+                ModerationLog.at >= since,
+                ModerationLog.at < until,
+            )
+        )
+        newest: dict[int, tuple[datetime, str, str | None, InitiativeStatus]] = {}
+        for at, initiative_id, kern, topic, status in [*moved, *approved]:
+            if initiative_id not in newest or at > newest[initiative_id][0]:
+                newest[initiative_id] = (at, kern, topic, status)
+        ordered = sorted(newest.items(), key=lambda item: (item[1][0], item[0]), reverse=True)
         # An initiative may store a subtopic ("initiatieven/groen"); its followers follow the
         # main topic ("initiatieven").
         return [
             _Change(initiative_id, kern, main_topic(topic), status)
-            for initiative_id, kern, topic, status in rows
+            for initiative_id, (_, kern, topic, status) in ordered
         ]
 
     @staticmethod

@@ -135,6 +135,9 @@ async def test_a_restart_in_the_middle_of_a_dispatch_loses_nothing_and_sends_not
             )
         }
     assert sorted(states.values()) == [WorkState.DONE, WorkState.DONE, WorkState.UNKNOWN]
+    async with bot.app.bot_data["sessions"]() as session:
+        statuses = set(await session.scalars(select(Question.status)))
+    assert statuses == {QuestionStatus.DELIVERED}  # the unknown one too: it is in /vragen
     assert LEASE.total_seconds() <= 3600
     # Nothing is lost: all three are with Piet and listed by /vragen.
     await bot.send(piet, "/vragen")
@@ -266,6 +269,9 @@ async def test_a_send_without_an_answer_is_unknown_not_sent_twice_and_the_questi
     async with bot.app.bot_data["sessions"]() as session:
         card = await session.scalar(select(ScheduledWork).where(ScheduledWork.kind == "deliver"))
     assert card.state is WorkState.UNKNOWN and "maybe sent" in card.last_error
+    async with bot.app.bot_data["sessions"]() as session:
+        question = await session.get(Question, card.question_id)
+    assert question.status is QuestionStatus.DELIVERED  # with Piet, as far as Anna can tell
     metrics = await bot.app.bot_data["metrics"].render(bot.app.bot_data["sessions"])
     assert 'burgerbeest_scheduled_messages{state="unknown"} 1.0' in metrics.decode()
     # Not stuck: with Piet in /vragen, and the reminder comes the day before the deadline.

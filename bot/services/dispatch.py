@@ -151,23 +151,29 @@ class DispatchService:
         return report
 
     async def recover_stale(self, now: datetime) -> int:
+        """Rows a stopped run claimed and never recorded, once their lease has passed:
+        `unknown`, never sent again (a question's card counts as with its civil servant, as
+        after a send without an answer). Few: at most what a run had in hand at its end."""
         async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(ScheduledWork)
-                .where(
-                    ScheduledWork.state == WorkState.CLAIMED,
-                    ScheduledWork.claimed_at < now - LEASE,
+            stale = list(
+                await session.scalars(
+                    select(ScheduledWork)
+                    .where(
+                        ScheduledWork.state == WorkState.CLAIMED,
+                        ScheduledWork.claimed_at < now - LEASE,
+                    )
+                    .with_for_update(skip_locked=True)  # two instances recover each row once
                 )
-                .values(
-                    state=WorkState.UNKNOWN,
-                    done_at=now,
-                    last_error="claimed by a run that stopped; maybe sent, not sent again",
-                )
-                .execution_options(synchronize_session=False)
             )
-        if result.rowcount:
-            log.warning("%d scheduled messages were claimed by a stopped run", result.rowcount)
-        return result.rowcount
+            for row in stale:
+                row.state = WorkState.UNKNOWN
+                row.done_at = now
+                row.last_error = "claimed by a run that stopped; maybe sent, not sent again"
+                if row.kind is WorkKind.DELIVER:
+                    await self._after_sent(session, row, now)
+        if stale:
+            log.warning("%d scheduled messages were claimed by a stopped run", len(stale))
+        return len(stale)
 
     async def pending_count(self) -> int:
         async with self._sessions() as session:
@@ -342,6 +348,10 @@ class DispatchService:
                 row.last_error = f"no answer, maybe sent: {sent.error}"[:200]
                 report.unknown += 1
                 log.warning("scheduled message %s: %s", work_id, row.last_error)
+                if row.kind is WorkKind.DELIVER:
+                    # Most likely it arrived, and either way the question is in the civil
+                    # servant's /vragen: the resident sees it as with them, not as waiting.
+                    await self._after_sent(session, row, now)
             elif sent.result is SendResult.BLOCKED:
                 row.state = WorkState.FAILED
                 row.done_at = now

@@ -126,6 +126,15 @@ async def _on_start(application: BotApplication) -> None:
     # Initiatives from before topics (or from another taxonomy) get one: once, not every start.
     await application.bot_data["services"].initiatives.classify_unclassified()
     _start_http(application)
+    try:
+        await _set_menus(application)
+    except TelegramError as exc:
+        # The menus are a convenience: a Bot API (stand-in) without setMyCommands, or a passing
+        # failure, must not keep the bot from starting; every command works without them.
+        log.warning("command menus not set: %s", exc)
+
+
+async def _set_menus(application: BotApplication) -> None:
     # The menu without a language is the default language's, for clients in any other language.
     default = application.bot_data["config"].default_language
     await application.bot.set_my_commands(command_menu(default))

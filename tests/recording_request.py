@@ -58,6 +58,8 @@ class RecordingRequest(BaseRequest):
         self.calls: list[Call] = []
         # chat id → (status, description): every send to that chat fails like Telegram would.
         self.failing_chats: dict[int, tuple[int, str]] = {}
+        # Bot API method → (status, description): a server that does not offer a method.
+        self.failing_methods: dict[str, tuple[int, str]] = {}
         self._message_ids = count(5000)
 
     async def initialize(self) -> None:
@@ -89,8 +91,11 @@ class RecordingRequest(BaseRequest):
         call = Call(name, params, files=files)
         self.calls.append(call)
         chat_id = call.chat_id
-        if chat_id in self.failing_chats and (name in _SENDS or name in _EDITS):
-            status, description = self.failing_chats[chat_id]
+        failing = name in self.failing_methods
+        if failing or (chat_id in self.failing_chats and (name in _SENDS or name in _EDITS)):
+            status, description = (
+                self.failing_methods[name] if failing else self.failing_chats[chat_id]
+            )
             call.result = {"ok": False, "error_code": status, "description": description}
             return status, json.dumps(call.result).encode()
         call.result = self._result(name, params)

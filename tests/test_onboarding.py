@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
+import pytest
 from sqlalchemy import select
 
 from models import ContactMethod, User
 from tests.flows import onboard
-from tests.harness import BotHarness
+from tests.harness import BotHarness, make_config
 
 
 async def stored(bot: BotHarness, telegram_id: int) -> User | None:
@@ -158,6 +162,23 @@ async def test_command_menus_are_set_per_language(bot: BotHarness) -> None:
     ]
     assert menus["en"][0]["description"] == "Share an idea for your neighbourhood"
     assert menus["nl"][0]["description"] == "Deel een idee voor je buurt"
+
+
+async def test_a_bot_api_without_menus_does_not_stop_the_bot(
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A self-hosted Bot API or stand-in that lacks setMyCommands: the bot starts and talks."""
+    harness = BotHarness(make_config(tmp_path, database_url))
+    harness.request.failing_methods["setMyCommands"] = (404, "Not Found")
+    with caplog.at_level(logging.WARNING, logger="bot.app"):
+        await harness.start()
+    try:
+        assert "command menus not set" in caplog.text
+        replies = await harness.send(harness.person(101, "Anna"), "/start")
+        assert "Welkom" in replies[0].text
+    finally:
+        await harness.stop()
+    assert not harness.errors
 
 
 async def test_only_the_telegram_id_row_exists_before_consent(bot: BotHarness) -> None:

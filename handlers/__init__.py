@@ -27,8 +27,10 @@ from handlers import (
     who,
 )
 
-# First groups: count every update, then flood control, before any work is done for it.
-COUNT_GROUP = -3
+# First groups: count every update, keep to private chats, then flood control, before any
+# work is done for it.
+COUNT_GROUP = -4
+PRIVATE_GROUP = -3
 GUARD_GROUP = -2
 # Then bans: a banned person gets one answer and no other handler runs.
 BAN_GROUP = -1
@@ -43,6 +45,7 @@ async def _persist(update: Update, context: BotContext) -> None:
 
 def register(application: BotApplication) -> None:
     application.add_handler(TypeHandler(Update, common.count_update), group=COUNT_GROUP)
+    application.add_handler(TypeHandler(Update, common.private_only), group=PRIVATE_GROUP)
     application.add_handler(TypeHandler(Update, common.flood_guard), group=GUARD_GROUP)
     application.add_handler(TypeHandler(Update, moderation.ban_guard), group=BAN_GROUP)
     # The conversation goes first: while /idee is open it answers everything, commands included.

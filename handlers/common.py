@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from telegram.ext import ApplicationHandlerStop, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
@@ -202,6 +203,23 @@ def conversation(**kwargs: Any) -> ConversationHandler:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBUserWarning)
         return ConversationHandler(**kwargs)
+
+
+async def private_only(update: Update, context: BotContext) -> None:
+    """Before every handler: the bot talks with one person at a time, in a private chat. In a
+    group its answers (/mijn, a data export) would be read by everyone there, so a command there
+    gets one line pointing to the private chat, a button a short notice, the rest nothing."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return
+    tg_user = update.effective_user
+    t = translator(language_from_telegram(tg_user.language_code if tg_user else None))
+    text = t("common.private_only", bot=context.bot.username)
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.message and (update.message.text or "").startswith("/"):
+        await update.message.reply_text(text)
+    raise ApplicationHandlerStop
 
 
 async def flood_guard(update: Update, context: BotContext) -> None:

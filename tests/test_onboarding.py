@@ -181,6 +181,30 @@ async def test_a_bot_api_without_menus_does_not_stop_the_bot(
     assert not harness.errors
 
 
+async def test_in_a_group_the_bot_only_points_to_the_private_chat(bot: BotHarness) -> None:
+    """In a group everyone would read the answers (/mijn, an export): nothing is done there."""
+    anna = bot.person(101, "Anna")
+    group = {"id": -100123, "type": "supergroup", "title": "Buurtgroep IJmuiden"}
+    before = len(bot.request.calls)
+    for payload in (
+        bot.updates.command(anna.payload, "privacy", ""),
+        bot.updates.text(anna.payload, "Wie weet er iets van de nieuwe speeltuin?"),
+    ):
+        payload["message"]["chat"] = group
+        await bot.feed(payload)
+    [pointer] = bot.calls(since=before)
+    assert pointer.method == "sendMessage" and pointer.chat_id == -100123
+    assert "alleen in een privégesprek" in pointer.text and "@burgerbeest_test_bot" in pointer.text
+    pressed = bot.updates.press(anna.payload, "privacy:export", message_id=7)
+    pressed["callback_query"]["message"]["chat"] = group
+    await bot.feed(pressed)
+    assert [c.method for c in bot.calls(since=before + 1)] == ["answerCallbackQuery"]
+    async with bot.app.bot_data["sessions"]() as session:
+        assert await session.scalar(select(User).where(User.telegram_id == 101)) is None
+    # In the private chat all is as ever.
+    assert "Welkom" in (await bot.send(anna, "/start"))[0].text
+
+
 async def test_only_the_telegram_id_row_exists_before_consent(bot: BotHarness) -> None:
     gert = bot.person(1007, "Gert", username="gert")
     await bot.send(gert, "/start")

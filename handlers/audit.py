@@ -14,6 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator
+from bot.services.text_input import excerpt
 from handlers.common import clear_buttons, is_number, keyboard, moderator
 from models import ModerationAction, ModerationLog
 
@@ -22,8 +23,7 @@ DETAIL_MAX = 120
 
 
 def _short(text: object) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= DETAIL_MAX else text[: DETAIL_MAX - 1].rstrip() + "…"
+    return excerpt(str(text), DETAIL_MAX)
 
 
 def _when(context: BotContext, moment: datetime) -> str:

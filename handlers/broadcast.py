@@ -35,6 +35,7 @@ from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, translator
 from bot.services import broadcasts as bc
 from bot.services.broadcasts import Audience, Progress, SenderSettings
+from bot.services.text_input import excerpt
 from handlers.common import (
     NEW_MESSAGE,
     clear_buttons,
@@ -688,8 +689,7 @@ SNIPPET = 80
 
 def _snippet(html_text: str) -> str:
     """The first words of an announcement as plain text, for a list."""
-    plain = " ".join(html.unescape(re.sub(r"<[^>]+>", "", html_text)).split())
-    return plain if len(plain) <= SNIPPET else plain[: SNIPPET - 1].rstrip() + "…"
+    return excerpt(html.unescape(re.sub(r"<[^>]+>", "", html_text)), SNIPPET)
 
 
 async def upcoming(update: Update, context: BotContext) -> None:

@@ -12,7 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.app import BotApplication, BotContext
 from bot.i18n import Translator
 from bot.services.matching import SEARCH_PAGE, SimilarInitiative
-from bot.services.text_input import clean
+from bot.services.text_input import clean, excerpt
 from handlers.common import is_number, keyboard, requires_resident
 from models import User
 
@@ -77,13 +77,9 @@ async def _report_choice(context: BotContext, user: User, t: Translator) -> obje
     and the way back. Labels are plain text, not HTML: the title goes in as typed."""
     found, page, _ = await _results(context, user, context.user_data["search"].get("page", 0))
     shown = found[page * SEARCH_PAGE : (page + 1) * SEARCH_PAGE]
-    rows = [[(f"#{i.id} {_short(i.title)}", f"meld:ask:{i.id}")] for i in shown]
+    rows = [[(f"#{i.id} {excerpt(i.title, LABEL_MAX)}", f"meld:ask:{i.id}")] for i in shown]
     rows.append([(t("search.report_back"), f"zoek:page:{page}")])
     return keyboard(rows)
-
-
-def _short(title: str) -> str:
-    return title if len(title) <= LABEL_MAX else title[: LABEL_MAX - 1].rstrip() + "…"
 
 
 @requires_resident

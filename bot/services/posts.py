@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import PostsConfig
 from bot.services.broadcasts import KERNEN, TOPICS, Audience, audience_filter
 from bot.services.initiative_topics import main_topic
+from bot.services.text_input import excerpt
 from models import (
     AnnouncementMute,
     CivilServant,
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 TEXT_MAX = 700
 # Status changes listed by name in one resident's news; the rest are counted ("en N meer").
 CHANGES_SHOWN = 8
+EXCERPT = 60  # characters of a post quoted back to its author
 WEEK = timedelta(days=7)
 
 
@@ -254,7 +256,10 @@ class PostService:
                         "recipient_id": post.author_id,
                         "payload": {
                             "key": "post.published_author",
-                            "values": {"count": post.recipients, "text": _excerpt(post.text)},
+                            "values": {
+                                "count": post.recipients,
+                                "text": excerpt(post.text, EXCERPT),
+                            },
                         },
                         "key": f"post-published:{post.id}",
                     }
@@ -438,8 +443,3 @@ async def forget_author(session: AsyncSession, user_id: int) -> None:
         .values(author_id=None)
         .execution_options(synchronize_session=False)
     )
-
-
-def _excerpt(text: str, length: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= length else text[: length - 1].rstrip() + "…"

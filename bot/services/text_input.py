@@ -56,6 +56,13 @@ def check(raw: str | None, limit: int) -> Checked:
     return Checked(text)
 
 
+def excerpt(text: str, limit: int) -> str:
+    """`text` on one line (runs of whitespace made one space), cut to at most `limit`
+    characters with "…": for a list, a log line or a button label."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 # Telegram ids fit in 52 bits (16 digits); chats of groups are negative.
 _TELEGRAM_ID = re.compile(r"-?[0-9]{1,16}")
 

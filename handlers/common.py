@@ -39,6 +39,12 @@ def is_number(text: str) -> bool:
     return _NUMBER.fullmatch(text) is not None
 
 
+def number_argument(context: BotContext) -> int | None:
+    """A command's first argument as a number ("12" or "#12", as /zoek shows it), or None."""
+    value = (context.args or [""])[0].lstrip("#")
+    return int(value) if is_number(value) else None
+
+
 async def speaker(update: Update, context: BotContext) -> tuple[User | None, Translator]:
     """The stored user behind `update` (None if unknown) and the language to answer in."""
     tg_user = update.effective_user

@@ -15,6 +15,7 @@ from handlers.common import (
     is_number,
     keyboard,
     moderator,
+    number_argument,
     requires_resident,
     send_to,
     speaker,
@@ -112,8 +113,8 @@ async def status_command(update: Update, context: BotContext) -> None:
     user, t = await moderator(update, context)
     if user is None:
         return
-    number = (context.args or [""])[0].lstrip("#")
-    initiative = await context.services.initiatives.get(int(number)) if is_number(number) else None
+    number = number_argument(context)
+    initiative = await context.services.initiatives.get(number) if number is not None else None
     if initiative is None:
         await update.effective_message.reply_text(t("mijn.status_usage"))
         return

@@ -30,6 +30,7 @@ from handlers.common import (
     is_number,
     keyboard,
     moderator,
+    number_argument,
     send_to,
     speaker,
     stale_button,
@@ -404,11 +405,10 @@ async def hide(update: Update, context: BotContext) -> None:
     user, t = await moderator(update, context)
     if user is None:
         return
-    args = context.args or []
-    if not args or not is_number(args[0].lstrip("#")):
+    number = number_argument(context)
+    if number is None:
         await update.effective_message.reply_text(t("mod.hide_usage"))
         return
-    number = int(args[0].lstrip("#"))
     hidden = await context.services.moderation.hide(user.id, number)
     key = "mod.hidden_by_moderator" if hidden else "mod.hide_not_visible"
     await update.effective_message.reply_text(t(key, number=number))

@@ -11,7 +11,14 @@ from bot.app import BotApplication, BotContext
 from bot.i18n import Translator, translator
 from bot.services.moderation import REASON_MAX, ReportResult
 from bot.services.text_input import clean
-from handlers.common import clear_buttons, is_number, keyboard, requires_resident, send_to
+from handlers.common import (
+    clear_buttons,
+    is_number,
+    keyboard,
+    number_argument,
+    requires_resident,
+    send_to,
+)
 from models import User, Visibility
 
 
@@ -31,12 +38,12 @@ async def _report(
 @requires_resident
 async def report_command(update: Update, context: BotContext, user: User, t: Translator) -> None:
     """/meld <nummer> [reden]."""
-    args = context.args or []
-    if not args or not is_number(args[0].lstrip("#")):
+    number = number_argument(context)
+    if number is None:
         await update.effective_message.reply_text(t("mod.report_usage"))
         return
-    reason = clean(" ".join(args[1:]))[:REASON_MAX] or None
-    answer = await _report(context, user, t, int(args[0].lstrip("#")), reason)
+    reason = clean(" ".join((context.args or [])[1:]))[:REASON_MAX] or None
+    answer = await _report(context, user, t, number, reason)
     await update.effective_message.reply_text(answer)
 
 

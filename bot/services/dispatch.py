@@ -126,13 +126,11 @@ class DispatchService:
         now = now or utcnow()
         await self.recover_stale(now)
         report = DispatchReport()
-        started_any = False
         while ids := await self._due_ids(now):
             for work_id in ids:
-                if started_any and budget is not None and time.monotonic() - started > budget:
-                    return report
-                started_any = True
                 await self._process(work_id, sender, now, report)
+                if budget is not None and time.monotonic() - started > budget:
+                    return report
         return report
 
     async def send_now(

@@ -22,6 +22,7 @@ from telegram.ext import filters as f
 from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, translator
 from bot.routing import Topic
+from bot.services.initiative_topics import main_topic
 from bot.services.posts import TEXT_MAX, News
 from handlers.common import (
     NEW_MESSAGE,
@@ -146,7 +147,7 @@ async def take_text(update: Update, context: BotContext) -> int:
         return TEXT
     _draft(context)["text"] = text
     profile = await context.services.posts.author_profile(user.id)
-    own = {key.split("/")[0] for key in (profile.topics if profile else [])}
+    own = {main_topic(key) for key in (profile.topics if profile else [])}
     topics: list[tuple[int, Topic]] = list(enumerate(main_topics(context)))
     topics.sort(key=lambda pair: pair[1].key not in own)  # stable: the taxonomy's order
     rows = [[(topic.name(t.language), f"post:t:{n}")] for n, topic in topics]

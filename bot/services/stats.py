@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.routing import Taxonomy
+from bot.services.initiative_topics import main_topic
 from bot.workdays import WorkingCalendar
 from models import (
     EventKind,
@@ -69,7 +70,7 @@ class Stats:
 
 
 def _main_topic(key: str | None) -> str:
-    return (key or UNKNOWN).split("/")[0]
+    return main_topic(key) or UNKNOWN
 
 
 def _subtopic(key: str | None) -> str:

@@ -7,7 +7,7 @@ import logging
 import re
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import wraps
 from typing import Any
 
@@ -193,6 +193,19 @@ async def on_error(update: object, context: BotContext) -> None:
         await context.bot.send_message(update.effective_chat.id, t("common.error"))
     except Exception:
         log.exception("could not tell chat %s about the error", update.effective_chat.id)
+
+
+@contextlib.asynccontextmanager
+async def after_storing(update: Update, context: BotContext) -> AsyncIterator[None]:
+    """Around what a conversation step says once its work is stored (an idea saved, a question
+    sent). A failure to say it, such as a slow Bot API's TimedOut, goes to the error handler
+    like any error but is not raised, so the step still returns its next state: raised, it
+    would keep the conversation at the step whose work is done, and every later message would
+    get that step's prompt."""
+    try:
+        yield
+    except Exception as exc:
+        await context.application.process_error(update, exc)
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:

@@ -28,10 +28,12 @@ from bot.services.initiatives import (
     PLACE_MAX,
     TITLE_MAX,
     InitiativeDraft,
+    new_draft_key,
 )
 from bot.services.intake import description_follow_up
 from handlers.common import (
     NEW_MESSAGE,
+    after_storing,
     clear_buttons,
     conversation,
     is_number,
@@ -47,7 +49,7 @@ from handlers.introductions import (
     similar_keyboard,
     similar_text,
 )
-from models import Need, User, Visibility
+from models import Initiative, Need, User, Visibility
 
 (
     TITLE,
@@ -248,7 +250,7 @@ async def _take_text(update: Update, context: BotContext, field: str, limit: int
 async def begin(update: Update, context: BotContext, user: User, t: Translator) -> int:
     """/idee: start a fresh draft; ask for the title."""
     _forget(context)
-    _keep(context, InitiativeDraft(kern=user.kern or ""))
+    _keep(context, InitiativeDraft(kern=user.kern or "", key=new_draft_key()))
     await update.effective_message.reply_text(t("idee.intro"))
     return await _ask(update, context, t, TITLE)
 
@@ -435,15 +437,30 @@ async def _store(
     update: Update, context: BotContext, user: User, t: Translator, draft: InitiativeDraft
 ) -> int:
     """Save the draft, queue late-match notices for older look-alikes, and end."""
-    initiative = await context.services.initiatives.create(user.id, draft)
-    await context.services.matching.record_late_matches(initiative)
-    _forget(context)
-    await update.effective_message.reply_text(
-        t("idee.saved", title=initiative.title, number=initiative.id)
-    )
-    if initiative.visibility is Visibility.PENDING:
-        await update.effective_message.reply_text(t("mod.idea_pending"))
+    await _save_draft(update, context, user, t, draft)
     return ConversationHandler.END
+
+
+async def _save_draft(
+    update: Update, context: BotContext, user: User, t: Translator, draft: InitiativeDraft
+) -> Initiative:
+    """Save the draft, once (pressed again after a crash lost the step, it says the idea was
+    saved before), drop it and say so; the conversation ends with the save, whatever becomes
+    of the saying."""
+    initiative, new = await context.services.initiatives.create(user.id, draft)
+    if new:
+        await context.services.matching.record_late_matches(initiative)
+    _forget(context)
+    message = update.effective_message
+    values = {"title": initiative.title, "number": initiative.id}
+    async with after_storing(update, context):
+        if new:
+            await message.reply_text(t("idee.saved", **values))
+            if initiative.visibility is Visibility.PENDING:
+                await message.reply_text(t("mod.idea_pending"))
+        else:
+            await message.reply_text(t("idee.saved_before", **values))
+    return initiative
 
 
 def _offered(update: Update, context: BotContext) -> int | None:
@@ -466,11 +483,12 @@ async def join_similar(update: Update, context: BotContext, user: User, t: Trans
     await clear_buttons(update)
     outcome = await context.services.matching.join(user.id, initiative_id)
     _forget(context)
-    if not outcome.ok:
-        await query.message.reply_text(t(f"match.join_{outcome.reason}"))
-        return ConversationHandler.END
-    await query.message.reply_text(t("match.joined"))
-    await notify_joined(context, initiative_id)
+    async with after_storing(update, context):
+        if outcome.ok:
+            await query.message.reply_text(t("match.joined"))
+            await notify_joined(context, initiative_id)
+        else:
+            await query.message.reply_text(t(f"match.join_{outcome.reason}"))
     return ConversationHandler.END
 
 
@@ -484,14 +502,9 @@ async def meet_similar(update: Update, context: BotContext, user: User, t: Trans
         return SIMILAR
     await query.answer()
     await clear_buttons(update)
-    draft = _draft(context)
-    initiative = await context.services.initiatives.create(user.id, draft)
-    await context.services.matching.record_late_matches(initiative)
-    _forget(context)
-    await query.message.reply_text(t("idee.saved", title=initiative.title, number=initiative.id))
-    if initiative.visibility is Visibility.PENDING:
-        await query.message.reply_text(t("mod.idea_pending"))
-    await request_introduction(update, context, user, t, initiative_id, initiative.id)
+    initiative = await _save_draft(update, context, user, t, _draft(context))
+    async with after_storing(update, context):
+        await request_introduction(update, context, user, t, initiative_id, initiative.id)
     return ConversationHandler.END
 
 

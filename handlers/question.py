@@ -21,6 +21,7 @@ from telegram.ext import (
 
 from bot.app import BotApplication, BotContext
 from bot.i18n import Translator
+from bot.services.initiatives import new_draft_key
 from bot.services.questions import (
     DETAIL_MAX,
     FEEDBACK_MAX,
@@ -30,6 +31,7 @@ from bot.services.questions import (
 )
 from handlers.common import (
     NEW_MESSAGE,
+    after_storing,
     clear_buttons,
     conversation,
     is_number,
@@ -70,7 +72,7 @@ def _forget(context: BotContext) -> None:
 @requires_resident
 async def begin(update: Update, context: BotContext, user: User, t: Translator) -> int:
     _forget(context)
-    _keep(context, QuestionDraft(kern=user.kern or ""))
+    _keep(context, QuestionDraft(kern=user.kern or "", key=new_draft_key()))
     await update.effective_message.reply_text(t("vraag.ask_text"))
     return TEXT
 
@@ -93,7 +95,11 @@ async def begin_about_initiative(
     about = f"#{initiative.id} {initiative.title}"
     _keep(
         context,
-        QuestionDraft(kern=initiative.kern or user.kern or "", details={"initiative": about}),
+        QuestionDraft(
+            kern=initiative.kern or user.kern or "",
+            details={"initiative": about},
+            key=new_draft_key(),
+        ),
     )
     await query.message.reply_text(t("vraag.ask_text_about", title=initiative.title))
     return TEXT
@@ -268,18 +274,23 @@ async def send(update: Update, context: BotContext, user: User, t: Translator) -
         return ConversationHandler.END
     await query.answer()
     await clear_buttons(update)
+    # Sent once: pressed again after a crash lost the step, it says it was sent before.
     outcome = await context.services.questions.submit(user, draft)
     _forget(context)
     question = outcome.question
     assert question is not None
     values = question_values(context, t, question)
-    if outcome.assignee is None:
+    if outcome.reason == "already_sent":
+        text = t("vraag.already_sent", **values)
+    elif outcome.assignee is None:
         text = t("vraag.submitted_triage", **values)
     else:
         text = t("vraag.submitted", **values)
-    await query.message.reply_text(text)
-    if outcome.send_now:
-        await send_now(context, outcome.send_now)
+    # Not sent now (the reply failed): the dispatch job sends it on its next tick.
+    async with after_storing(update, context):
+        await query.message.reply_text(text)
+        if outcome.send_now:
+            await send_now(context, outcome.send_now)
     return ConversationHandler.END
 
 
@@ -364,11 +375,12 @@ async def got_reply(update: Update, context: BotContext, user: User, t: Translat
         return REPLY_WRITING
     question_id = context.user_data.pop("vraag_reply", None)
     outcome = await context.services.questions.resident_reply(question_id or 0, user, text)
-    if not outcome.ok:
-        await update.effective_message.reply_text(t("vraag.reply_not_possible"))
-        return ConversationHandler.END
-    await update.effective_message.reply_text(t("vraag.reply_sent"))
-    await send_now(context, outcome.send_now)
+    async with after_storing(update, context):
+        if outcome.ok:
+            await update.effective_message.reply_text(t("vraag.reply_sent"))
+            await send_now(context, outcome.send_now)
+        else:
+            await update.effective_message.reply_text(t("vraag.reply_not_possible"))
     return ConversationHandler.END
 
 
@@ -426,7 +438,8 @@ async def comment(update: Update, context: BotContext, user: User, t: Translator
         return FEEDBACK_COMMENT
     question_id = context.user_data.pop("vraag_feedback", 0)
     await context.services.questions.feedback(question_id, user, text=text)
-    await update.effective_message.reply_text(t("vraag.feedback_saved"))
+    async with after_storing(update, context):
+        await update.effective_message.reply_text(t("vraag.feedback_saved"))
     return ConversationHandler.END
 
 
@@ -449,14 +462,15 @@ async def reopen(update: Update, context: BotContext, user: User, t: Translator)
         key = "vraag.reopen_too_late" if outcome.reason == "too_late" else "common.stale_button"
         await query.answer(t(key), show_alert=True)
         return ConversationHandler.END
-    await query.answer()
-    await clear_buttons(update)
     assert outcome.question is not None
-    await query.message.reply_text(
-        t("vraag.reopened", **question_values(context, t, outcome.question))
-    )
-    if outcome.send_now:
-        await send_now(context, outcome.send_now)
+    async with after_storing(update, context):
+        await query.answer()
+        await clear_buttons(update)
+        await query.message.reply_text(
+            t("vraag.reopened", **question_values(context, t, outcome.question))
+        )
+        if outcome.send_now:
+            await send_now(context, outcome.send_now)
     return ConversationHandler.END
 
 

@@ -86,6 +86,9 @@ class Initiative(Timestamped, Base):
     # Where an imported initiative came from, and its id there, so an import can be re-run.
     source: Mapped[str | None] = mapped_column(String(100))
     external_id: Mapped[str | None] = mapped_column(String(100))
+    # The key of the /idee draft it was saved from: a second "Opslaan" of that draft (after a
+    # crash lost the step, or a timeout froze it) finds this row instead of adding another.
+    draft_key: Mapped[str | None] = mapped_column(String(32), unique=True, index=True)
 
     author: Mapped[User | None] = relationship()
 

@@ -80,6 +80,8 @@ class Question(Timestamped, Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     feedback_score: Mapped[int | None] = mapped_column(Integer)
     feedback_text: Mapped[str | None] = mapped_column(Text)
+    # The key of the /vraag draft it was sent from: "Versturen" again finds this row.
+    draft_key: Mapped[str | None] = mapped_column(String(32), unique=True, index=True)
 
     @property
     def number(self) -> str:

@@ -390,7 +390,7 @@ async def test_a_clear_topic_is_not_asked_and_a_forged_pick_is_not_stored(
     )
     async with bot.app.bot_data["sessions"]() as session:
         author = await session.scalar(select(User.id).where(User.telegram_id == anna.id))
-    forged = await services.initiatives.create(author, draft)
+    forged, _ = await services.initiatives.create(author, draft)
     assert forged.topic == "overlast"  # classified instead
     # The resident picks among main topics: a picked one is stored as is, even where the texts
     # would give a subtopic; a subtopic is no pick (no button offers one).
@@ -400,4 +400,4 @@ async def test_a_clear_topic_is_not_asked_and_a_forged_pick_is_not_stored(
     ):
         draft.title, draft.description = GARDENS[:2]
         draft.topic = picked
-        assert (await services.initiatives.create(author, draft)).topic == stored
+        assert (await services.initiatives.create(author, draft)).initiative.topic == stored

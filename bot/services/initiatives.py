@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
+from uuid import uuid4
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import MatchIndex, normalize
@@ -71,6 +73,9 @@ class InitiativeDraft:
     # without a pick the topic is classified when the draft is saved, from its final texts.
     topic: str | None = None
     topic_chosen: bool = False
+    # Made when the draft starts (new_draft_key()) and stored with the initiative: saving the
+    # same draft twice gives the first initiative back. None: no such guard (tests, imports).
+    key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,6 +103,16 @@ class InitiativeDraft:
 
 class IncompleteDraft(ValueError):
     pass
+
+
+def new_draft_key() -> str:
+    """A draft's key (see InitiativeDraft.key; /vraag's drafts have one too)."""
+    return uuid4().hex
+
+
+class Saved(NamedTuple):
+    initiative: Initiative
+    new: bool  # False: this draft had been saved before; nothing was added now
 
 
 @dataclass(frozen=True)
@@ -145,9 +160,30 @@ class InitiativeService:
         # Pre-moderation: a new initiative waits for a moderator before others can find it.
         self._pre_moderation = pre_moderation
 
-    async def create(self, author_id: int, draft: InitiativeDraft) -> Initiative:
+    async def create(self, author_id: int, draft: InitiativeDraft) -> Saved:
+        """Save the draft; a draft saved before (its key stored) gives that initiative back."""
         if not draft.complete:
             raise IncompleteDraft("the draft misses a required answer")
+        earlier = await self._saved_from(draft.key)
+        if earlier is not None:
+            return Saved(earlier, new=False)
+        try:
+            return Saved(await self._insert(author_id, draft), new=True)
+        except IntegrityError:
+            # Saved at the same moment by another instance (a double tap, SQLite): the unique
+            # key let one of the two in.
+            earlier = await self._saved_from(draft.key)
+            if earlier is None:
+                raise
+            return Saved(earlier, new=False)
+
+    async def _saved_from(self, key: str | None) -> Initiative | None:
+        if key is None:
+            return None
+        async with self._sessions() as session:
+            return await session.scalar(select(Initiative).where(Initiative.draft_key == key))
+
+    async def _insert(self, author_id: int, draft: InitiativeDraft) -> Initiative:
         async with self._sessions.begin() as session:
             initiative = Initiative(
                 author_id=author_id,
@@ -162,6 +198,7 @@ class InitiativeService:
                 status=InitiativeStatus.IDEA,
                 normalized=normalize(matching_text(draft.title)),
                 visibility=Visibility.PENDING if self._pre_moderation else Visibility.VISIBLE,
+                draft_key=draft.key,
             )
             session.add(initiative)
             await session.flush()
@@ -179,9 +216,9 @@ class InitiativeService:
                     kind=WorkKind.NOTICE,
                     due_at=utcnow() + CHECK_IN_AFTER,
                     recipient_id=author_id,
+                    # The title is read when it is sent: no words in scheduled work.
                     payload={
                         "key": "idee.check_in",
-                        "values": {"title": initiative.title, "number": initiative.id},
                         "buttons": "check_in",
                         "initiative_id": initiative.id,
                     },

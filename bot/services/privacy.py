@@ -111,6 +111,7 @@ class PrivacyService:
                     initiative.place = None
                     initiative.allow_introductions = False
                     initiative.author_id = None
+                    initiative.draft_key = None
                 else:
                     deleted.append(initiative.id)
                     await session.delete(initiative)

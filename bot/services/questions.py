@@ -13,6 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import QuestionsConfig
@@ -55,6 +56,8 @@ class QuestionDraft:
     candidates: list[str] = field(default_factory=list)
     kern: str = ""
     details: dict[str, str] = field(default_factory=dict)
+    # As InitiativeDraft.key: "Versturen" twice with one draft sends one question.
+    key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -182,7 +185,26 @@ class QuestionService:
     async def submit(
         self, resident: User, draft: QuestionDraft, now: datetime | None = None
     ) -> Outcome:
-        """Store the question with its deadline, route it and schedule its delivery."""
+        """Store the question with its deadline, route it and schedule its delivery; a draft
+        sent before (its key stored) gives that question back, reason "already_sent"."""
+        earlier = await self._sent_from(draft.key)
+        if earlier is None:
+            try:
+                return await self._submit(resident, draft, now)
+            except IntegrityError:
+                # Sent at the same moment by another instance: the unique key let one in.
+                earlier = await self._sent_from(draft.key)
+                if earlier is None:
+                    raise
+        return Outcome(True, reason="already_sent", question=earlier)
+
+    async def _sent_from(self, key: str | None) -> Question | None:
+        if key is None:
+            return None
+        async with self._sessions() as session:
+            return await session.scalar(select(Question).where(Question.draft_key == key))
+
+    async def _submit(self, resident: User, draft: QuestionDraft, now: datetime | None) -> Outcome:
         now = now or utcnow()
         if not draft.text:
             return _refused("incomplete")
@@ -196,6 +218,7 @@ class QuestionService:
                 details=dict(draft.details),
                 status=QuestionStatus.SUBMITTED,
                 created_at=now,
+                draft_key=draft.key,
                 deadline_at=self.calendar.add_working_days(
                     now, self._deadline_days(draft.topic_key)
                 ),
@@ -891,6 +914,7 @@ async def _strip_resident_words(session: AsyncSession, question: Question) -> No
     question.details = {}
     question.feedback_text = None
     question.resident_id = None
+    question.draft_key = None
 
 
 async def anonymise_closed_before(

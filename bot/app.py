@@ -22,6 +22,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import Config
+from bot.fitting import FittingBot
 from bot.i18n import LANGUAGES, translator
 from bot.metrics import Metrics
 from bot.persistence import SharedStateApplication, SqlPersistence
@@ -203,12 +204,20 @@ def build_application(
         tzinfo=config.municipality.tz,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
+    # Built here, not by the builder, so that every call passes through FittingBot: no text
+    # leaves the bot longer than Telegram accepts (bot/fitting.py).
+    bot = FittingBot(
+        token=config.telegram.token,
+        base_url=config.telegram.base_url,
+        base_file_url=config.telegram.base_file_url,
+        defaults=defaults,
+        request=request or RetryingRequest(),
+        get_updates_request=request,
+        rate_limiter=AIORateLimiter(max_retries=3) if config.telegram.rate_limit else None,
+    )
     builder = (
         ApplicationBuilder()
-        .token(config.telegram.token)
-        .base_url(config.telegram.base_url)
-        .base_file_url(config.telegram.base_file_url)
-        .defaults(defaults)
+        .bot(bot)
         .context_types(ContextTypes(context=BotContext))
         .persistence(SqlPersistence(sessions))
         .post_init(_on_start)
@@ -220,12 +229,6 @@ def build_application(
         # Only webhook mode can have several instances (Telegram serves one poller): there each
         # update reloads its resident's conversation state from the database first.
         builder = builder.application_class(SharedStateApplication)
-    if config.telegram.rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
-    else:
-        builder = builder.request(RetryingRequest())
     application: BotApplication = builder.build()  # type: ignore[assignment]
     application.bot_data.update(
         config=config,

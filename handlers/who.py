@@ -8,36 +8,65 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app import BotApplication, BotContext
+from bot.fitting import TEXT_MAX, fits
 from bot.i18n import Translator
 from handlers.common import is_number, keyboard, requires_resident
 from models import CivilServant, User
 
-SHOWN = 10
+# Room for a page's people; the rest of a message's 4,096 is for "Pagina 2 van 3".
+PAGE_ROOM = TEXT_MAX - 100
 
 
-def _choices(context: BotContext, t: Translator) -> object:
+def _choices(
+    context: BotContext, t: Translator, nav: list[tuple[str, str]] | None = None
+) -> object:
     topics = context.services.questions.taxonomy.main_topics
     kernen = context.config.municipality.kernen
-    rows = [[(topic.name(t.language), f"wie:t:{n}")] for n, topic in enumerate(topics)]
+    rows = [nav] if nav else []
+    rows += [[(topic.name(t.language), f"wie:t:{n}")] for n, topic in enumerate(topics)]
     kern_buttons = [(kern, f"wie:k:{n}") for n, kern in enumerate(kernen)]
     rows += [kern_buttons[i : i + 2] for i in range(0, len(kern_buttons), 2)]
     return keyboard(rows)
 
 
-def _listing(t: Translator, scope: str, servants: list[CivilServant]) -> str:
-    if not servants:
-        return t("wie.nobody", scope=scope)
-    lines = [t("wie.header", scope=scope)]
-    lines += [
+def _pages(t: Translator, scope: str, servants: list[CivilServant]) -> list[str]:
+    """The listing in pages that each fit one message: introductions are long, and a list cut
+    off or split over messages would drop people or lose its buttons."""
+    header = t("wie.header", scope=scope)
+    items = [
         t(
             "wie.item",
             name=s.name,
             department=s.department,
             introduction=s.introduction or t("wie.no_introduction"),
         )
-        for s in servants[:SHOWN]
+        for s in servants
     ]
-    return "\n\n".join(lines)
+    pages: list[list[str]] = [[]]
+    for item in items:
+        if pages[-1] and not fits("\n\n".join([header, *pages[-1], item]), PAGE_ROOM):
+            pages.append([])
+        pages[-1].append(item)
+    return ["\n\n".join([header, *page]) for page in pages]
+
+
+def _page(
+    t: Translator, scope: str, servants: list[CivilServant], page: int, data: str
+) -> tuple[str, list[tuple[str, str]]]:
+    """Page `page` (kept in range) of the listing and its ◀️/▶️ buttons; `data` names the
+    chosen topic or kern in the buttons."""
+    if not servants:
+        return t("wie.nobody", scope=scope), []
+    pages = _pages(t, scope, servants)
+    page = min(page, len(pages) - 1)
+    if len(pages) == 1:
+        return pages[0], []
+    nav = []
+    if page > 0:
+        nav.append((t("wie.previous"), f"{data}:{page - 1}"))
+    if page < len(pages) - 1:
+        nav.append((t("wie.next"), f"{data}:{page + 1}"))
+    return f"{pages[page]}\n\n{t('wie.page', page=page + 1, pages=len(pages))}", nav
 
 
 @requires_resident
@@ -50,11 +79,11 @@ async def who(update: Update, context: BotContext, user: User, t: Translator) ->
 async def show(update: Update, context: BotContext, user: User, t: Translator) -> None:
     """The civil servants of the chosen topic or kern (not those who left)."""
     query = update.callback_query
-    _, kind, value = [*query.data.split(":"), "", ""][:3]
+    _, kind, value, page = [*query.data.split(":"), "", "", ""][:4]
     topics = context.services.questions.taxonomy.main_topics
     kernen = context.config.municipality.kernen
     limit = {"t": len(topics), "k": len(kernen)}.get(kind, 0)
-    if not is_number(value) or int(value) >= limit:
+    if not is_number(value) or int(value) >= limit or not (page == "" or is_number(page)):
         await query.answer(t("common.stale_button"), show_alert=True)
         return
     servants = [s for s in await context.services.civil_servants.all() if s.topics or s.kernen]
@@ -66,9 +95,10 @@ async def show(update: Update, context: BotContext, user: User, t: Translator) -
     else:
         scope = kernen[int(value)]
         chosen = [s for s in servants if not s.kernen or scope in s.kernen]
+    text, nav = _page(t, scope, chosen, int(page or 0), f"wie:{kind}:{value}")
     await query.answer()
     try:
-        await query.edit_message_text(_listing(t, scope, chosen), reply_markup=_choices(context, t))
+        await query.edit_message_text(text, reply_markup=_choices(context, t, nav))
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise

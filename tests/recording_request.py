@@ -10,6 +10,8 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
+from bot.fake_telegram.methods import BotApiError, check_params
+
 BOT_USER = {
     "id": 777000111,
     "is_bot": True,
@@ -39,6 +41,11 @@ class Call:
     @property
     def text(self) -> str:
         return self.params.get("text") or self.params.get("caption") or ""
+
+    @property
+    def refused(self) -> bool:
+        """Whether the Bot API answered with an error."""
+        return isinstance(self.result, dict) and self.result.get("ok") is False
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
@@ -98,6 +105,12 @@ class RecordingRequest(BaseRequest):
             )
             call.result = {"ok": False, "error_code": status, "description": description}
             return status, json.dumps(call.result).encode()
+        try:
+            # A text, caption or button Telegram would refuse is refused here too.
+            check_params(name, params)
+        except BotApiError as refused:
+            call.result = refused.response()
+            return refused.code, json.dumps(call.result).encode()
         call.result = self._result(name, params)
         return 200, json.dumps({"ok": True, "result": call.result}).encode()
 

@@ -36,6 +36,8 @@ _CHAT_ACTIONS = frozenset(
         "upload_video_note",
     }
 )
+# Telegram's limits, in UTF-16 code units of the text after entity parsing.
+TEXT_MAX, CAPTION_MAX, TOAST_MAX = 4096, 1024, 200
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -181,7 +183,7 @@ class BotApiMethods:
     # --- sending ---------------------------------------------------------------------------
 
     def send_message(self, params: JSON, files: Files) -> JSON:
-        text, entities = _formatted(params, "text", 4096)
+        text, entities = _formatted(params, "text", TEXT_MAX)
         with self._lock:
             chat = self._chat(params)
             return self._new_message(
@@ -189,7 +191,7 @@ class BotApiMethods:
             )
 
     def send_photo(self, params: JSON, files: Files) -> JSON:
-        caption, entities = _formatted(params, "caption", 1024)
+        caption, entities = _formatted(params, "caption", CAPTION_MAX)
         with self._lock:
             chat = self._chat(params)
             file_id = self._file_id(params, files, "photo", "AgACAgQAAxkBAAI")
@@ -209,7 +211,7 @@ class BotApiMethods:
             )
 
     def send_document(self, params: JSON, files: Files) -> JSON:
-        caption, entities = _formatted(params, "caption", 1024)
+        caption, entities = _formatted(params, "caption", CAPTION_MAX)
         with self._lock:
             chat = self._chat(params)
             file_id = self._file_id(params, files, "document", "BQACAgQAAxkBAAI")
@@ -278,11 +280,11 @@ class BotApiMethods:
     # --- editing ---------------------------------------------------------------------------
 
     def edit_message_text(self, params: JSON, files: Files) -> JSON | bool:
-        text, entities = _formatted(params, "text", 4096)
+        text, entities = _formatted(params, "text", TEXT_MAX)
         return self._edit(params, "text", text, entities, "message to edit not found")
 
     def edit_message_caption(self, params: JSON, files: Files) -> JSON | bool:
-        caption, entities = _formatted(params, "caption", 1024, allow_empty=True)
+        caption, entities = _formatted(params, "caption", CAPTION_MAX, allow_empty=True)
         return self._edit(params, "caption", caption, entities, "message to edit not found")
 
     def edit_message_reply_markup(self, params: JSON, files: Files) -> JSON | bool:
@@ -352,7 +354,7 @@ class BotApiMethods:
     def answer_callback_query(self, params: JSON, files: Files) -> bool:
         query_id = str(params.get("callback_query_id") or "")
         text = str(params.get("text") or "")
-        if utf16_len(text) > 200:
+        if utf16_len(text) > TOAST_MAX:
             raise bad_request("MESSAGE_TOO_LONG")
         with self._lock:
             if query_id not in self._queries and self.strict:
@@ -402,6 +404,18 @@ class BotApiMethods:
             "file_size": size,
             "file_path": f"files/{file_id}",
         }
+
+
+def check_params(method: str, params: JSON) -> None:
+    """Raise Telegram's refusal of a send or edit whose text, caption or buttons it would not
+    take, whatever the chat: for a stand-in that keeps no chats (tests/recording_request.py)."""
+    if method in ("sendMessage", "editMessageText"):
+        _formatted(params, "text", TEXT_MAX)
+    elif method in ("sendPhoto", "sendDocument", "editMessageCaption"):
+        _formatted(params, "caption", CAPTION_MAX, allow_empty=method == "editMessageCaption")
+    elif method == "answerCallbackQuery" and utf16_len(str(params.get("text") or "")) > TOAST_MAX:
+        raise bad_request("MESSAGE_TOO_LONG")
+    _markup(params)
 
 
 def _formatted(

@@ -155,6 +155,20 @@ async def test_callback_data_over_64_bytes_is_refused(api: FakeBotApi, tg: Bot) 
         await tg.send_message(1001, "te lang", reply_markup=keyboard)
 
 
+async def test_texts_over_telegrams_limits_are_refused(api: FakeBotApi, tg: Bot) -> None:
+    """Counted as Telegram counts: UTF-16 units of the text after parsing the HTML."""
+    api.add_chat(ANNA)
+    html = "HTML"
+    await tg.send_message(1001, "<b>" + "&amp;" * 4096 + "</b>", parse_mode=html)
+    sent = await tg.send_message(1001, "😀" * 2048, parse_mode=html)
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+        await tg.send_message(1001, "😀" * 2048 + "a", parse_mode=html)
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+        await tg.edit_message_text("a" * 4097, 1001, sent.message_id, parse_mode=html)
+    with pytest.raises(BadRequest, match=r"(?i)message caption is too long"):
+        await tg.send_photo(1001, "AgACAgQ", caption="<i>" + "c" * 1025 + "</i>", parse_mode=html)
+
+
 async def test_429_raises_retry_after_once(api: FakeBotApi, tg: Bot) -> None:
     api.add_chat(ANNA)
     api.inject("sendMessage", error_code=429, retry_after=3)

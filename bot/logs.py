@@ -69,3 +69,5 @@ def configure_logging(level: str, secrets: list[str]) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters (residents' words) at DEBUG.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)

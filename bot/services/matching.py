@@ -29,6 +29,7 @@ from models import (
     Visibility,
 )
 from models.base import utcnow
+from models.database import insert_for
 
 NORMALIZER_KEY = "normalizer"
 SHOWN_IN_INTAKE = 3
@@ -298,22 +299,28 @@ class MatchingService:
             matches = self.index.query_normalized(
                 initiative.normalized, kern=initiative.kern, limit=10, exclude=exclude
             )
-            queued = 0
-            for found in await self._describe(session, matches):
-                if not found.allow_introductions or not found.status.is_open:
-                    continue
-                if found.id > initiative.id:
-                    continue  # only older initiatives hear of newer ones
-                session.add(
-                    MatchNotice(
-                        recipient_id=found.author_id,
-                        own_initiative_id=found.id,
-                        new_initiative_id=initiative.id,
-                        score=found.score,
-                    )
-                )
-                queued += 1
-        return queued
+            rows = [
+                {
+                    "recipient_id": found.author_id,
+                    "own_initiative_id": found.id,
+                    "new_initiative_id": initiative.id,
+                    "score": found.score,
+                }
+                for found in await self._describe(session, matches)
+                if found.allow_introductions
+                and found.status.is_open
+                # only older initiatives hear of newer ones
+                and found.id < initiative.id
+            ]
+            if not rows:
+                return 0
+            # A restored (or approved again) initiative made its notices before: those stay.
+            queued = await session.execute(
+                insert_for(session, MatchNotice)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["recipient_id", "new_initiative_id"])
+            )
+        return queued.rowcount
 
     async def due_notice_batches(self, now: datetime | None = None) -> list[NoticeBatch]:
         """Per recipient, the unsent notices, for those not messaged in the last day."""

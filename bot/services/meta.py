@@ -4,11 +4,10 @@ change and not at every start."""
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BotState
+from models.database import insert_for
 
 META = "meta"
 
@@ -21,8 +20,7 @@ async def read_fingerprint(session: AsyncSession, key: str) -> str | None:
 async def write_fingerprint(session: AsyncSession, key: str, value: str) -> None:
     """Insert or overwrite: two instances that start at once and both ran the pass both
     write it, and neither fails on the other's row."""
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(BotState).values(namespace=META, key=key, value=value)
+    statement = insert_for(session, BotState).values(namespace=META, key=key, value=value)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[BotState.namespace, BotState.key], set_={"value": value}

@@ -7,7 +7,7 @@ The dispatch service decides what is due and records what happened; this module 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
@@ -33,10 +33,15 @@ RUN_BUDGET_S = 0.75 * TICK_S
 
 
 def detail_lines(
-    context: BotContext, t: Translator, topic_key: str | None, details: dict[str, str]
+    context: BotContext,
+    t: Translator,
+    topic_key: str | None,
+    details: dict[str, str],
+    marked: Collection[str] = (),
 ) -> Markup:
     """A question's extra details, one "• label answer" line each: the label is the topic's
-    follow-up question from the config, or one of the bot's own (`vraag.detail.<key>`)."""
+    follow-up question from the config, or one of the bot's own (`vraag.detail.<key>`).
+    Answers in `marked` were read from the question and say so."""
     follow_ups = {f.key: f for f in context.services.questions.config.follow_ups_for(topic_key)}
     lines = []
     for key, answer in details.items():
@@ -44,7 +49,8 @@ def detail_lines(
             label = follow_ups[key].text.get(t.language, key)
         else:
             label = t(f"vraag.detail.{key}") if t.has(f"vraag.detail.{key}") else key
-        lines.append(escape(f"• {label} ") + Markup("<b>") + escape(answer) + Markup("</b>"))
+        line = escape(f"• {label} ") + Markup("<b>") + escape(answer) + Markup("</b>")
+        lines.append(line + Markup(" ") + Markup(t("vraag.from_text")) if key in marked else line)
     return Markup("\n").join(lines)
 
 

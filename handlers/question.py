@@ -4,12 +4,16 @@ information; feedback and reopening after the question was closed.
 TEXT → (TOPIC: the best candidates or "iets anders" → MAIN: the main topics, or "weet ik niet")
 → KERN → FOLLOW (the topic's follow-up questions from the config) → CONFIRM → a ticket number.
 A confident classification skips TOPIC: the resident is asked only when the bot is unsure.
+What the text already says (a kern, a date, a place, a number of people) is not asked: it is
+filled in, and the summary marks it, with a button to be asked after all.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import partial
 
+from babel.dates import format_date
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -20,8 +24,9 @@ from telegram.ext import (
 )
 
 from bot.app import BotApplication, BotContext
-from bot.i18n import Translator
+from bot.i18n import Markup, Translator, escape
 from bot.services.initiatives import new_draft_key
+from bot.services.question_facts import Fact, read_facts
 from bot.services.questions import (
     DETAIL_MAX,
     FEEDBACK_MAX,
@@ -182,7 +187,47 @@ async def choose_main(update: Update, context: BotContext) -> int:
     return await _ask_kern(update, context, t)
 
 
+# The kern's name among the prefilled answers (the others are follow-up keys).
+_KERN = "kern"
+
+
 async def _ask_kern(update: Update, context: BotContext, t: Translator) -> int:
+    """The kern question, unless the text names the kern."""
+    draft = _draft(context)
+    _read_text(context, t, draft)
+    _keep(context, draft)
+    if _KERN in draft.prefilled:
+        context.user_data["vraag_follow"] = 0
+        return await _ask_follow_up(update, context, t)
+    return await _kern_question(update, context, t)
+
+
+def _read_text(context: BotContext, t: Translator, draft: QuestionDraft) -> None:
+    """Fill in the kern and the topic's follow-ups that the text answers. Read again when the
+    topic changed: what was read for the old topic goes first."""
+    for key in draft.prefilled:
+        draft.details.pop(key, None)
+    draft.prefilled = []
+    municipality = context.config.municipality
+    facts = read_facts(draft.text, municipality.kernen, datetime.now(municipality.tz).date())
+    if facts.kern is not None:
+        draft.kern = facts.kern.value
+        draft.prefilled.append(_KERN)
+    for follow_up in context.services.questions.config.follow_ups_for(draft.topic_key):
+        fact = facts.for_follow_up(follow_up.key)
+        if fact is not None and follow_up.key not in draft.details:
+            draft.details[follow_up.key] = _answer(fact, t)
+            draft.prefilled.append(follow_up.key)
+
+
+def _answer(fact: Fact[date] | Fact[str] | Fact[int], t: Translator) -> str:
+    """A fact as an answer: a date written out in the resident's language, else their words."""
+    if isinstance(fact.value, date):
+        return format_date(fact.value, "EEEE d MMMM y", locale=t.language)
+    return fact.said
+
+
+async def _kern_question(update: Update, context: BotContext, t: Translator) -> int:
     draft = _draft(context)
     kernen = context.config.municipality.kernen
     buttons = [
@@ -218,6 +263,9 @@ async def _ask_follow_up(update: Update, context: BotContext, t: Translator) -> 
     draft = _draft(context)
     follow_ups = context.services.questions.config.follow_ups_for(draft.topic_key)
     index = context.user_data.get("vraag_follow", 0)
+    while index < len(follow_ups) and follow_ups[index].key in draft.details:
+        index += 1  # read from the text
+    context.user_data["vraag_follow"] = index
     if index >= len(follow_ups):
         return await _summary(update, context, t)
     follow_up = follow_ups[index]
@@ -250,19 +298,52 @@ async def got_follow_up(update: Update, context: BotContext) -> int:
 async def _summary(update: Update, context: BotContext, t: Translator) -> int:
     draft = _draft(context)
     questions = context.services.questions
-    await update.effective_message.reply_text(
-        t(
-            "vraag.summary",
-            text=draft.text,
-            topic=questions.topic_name(draft.topic_key, t.language) or t("vraag.topic_none"),
-            kern=draft.kern,
-            details=detail_lines(context, t, draft.topic_key, draft.details),
-        ),
-        reply_markup=keyboard(
-            [[(t("vraag.button_send"), "vraag:send"), (t("vraag.button_cancel"), "vraag:cancel")]]
-        ),
+    # The answers in the order of the questions, wherever they came from.
+    order = [f.key for f in questions.config.follow_ups_for(draft.topic_key)]
+    draft.details = dict(sorted(draft.details.items(), key=lambda kv: _position(order, kv[0])))
+    _keep(context, draft)
+    from_text = Markup(" ") + Markup(t("vraag.from_text"))
+    text = t(
+        "vraag.summary",
+        text=draft.text,
+        topic=questions.topic_name(draft.topic_key, t.language) or t("vraag.topic_none"),
+        kern=escape(draft.kern) + from_text if _KERN in draft.prefilled else draft.kern,
+        details=detail_lines(context, t, draft.topic_key, draft.details, draft.prefilled),
     )
+    rows = [[(t("vraag.button_send"), "vraag:send"), (t("vraag.button_cancel"), "vraag:cancel")]]
+    if draft.prefilled:
+        text += "\n\n" + t("vraag.summary_from_text")
+        rows.append([(t("vraag.button_correct"), "vraag:correct")])
+    await update.effective_message.reply_text(text, reply_markup=keyboard(rows))
     return CONFIRM
+
+
+def _position(order: list[str], key: str) -> int:
+    return order.index(key) if key in order else -1
+
+
+async def correct(update: Update, context: BotContext) -> int:
+    """ "Klopt niet, vraag het me": forget what was read from the text and ask it after all."""
+    query = update.callback_query
+    user, t = await speaker(update, context)
+    draft = _draft(context)
+    if not draft.prefilled:
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return CONFIRM
+    await query.answer()
+    await clear_buttons(update)
+    ask_kern = _KERN in draft.prefilled
+    for key in draft.prefilled:
+        draft.details.pop(key, None)
+    draft.prefilled = []
+    if ask_kern:
+        draft.kern = (user.kern if user else None) or ""  # 📍 marks where they live again
+    _keep(context, draft)
+    await query.message.reply_text(t("vraag.ask_again"))
+    if ask_kern:
+        return await _kern_question(update, context, t)
+    context.user_data["vraag_follow"] = 0
+    return await _ask_follow_up(update, context, t)
 
 
 @requires_resident
@@ -331,7 +412,10 @@ def question_conversation() -> ConversationHandler:
                 text_step(got_follow_up),
                 CallbackQueryHandler(got_follow_up, pattern=r"^vraag:skip$"),
             ],
-            CONFIRM: [CallbackQueryHandler(send, pattern=r"^vraag:send$")],
+            CONFIRM: [
+                CallbackQueryHandler(send, pattern=r"^vraag:send$"),
+                CallbackQueryHandler(correct, pattern=r"^vraag:correct$"),
+            ],
         },
         fallbacks=[
             CommandHandler("annuleer", cancel),

@@ -56,6 +56,9 @@ class QuestionDraft:
     candidates: list[str] = field(default_factory=list)
     kern: str = ""
     details: dict[str, str] = field(default_factory=dict)
+    # What was read from the text rather than asked ("kern", follow-up keys): the summary
+    # marks these for the resident to confirm.
+    prefilled: list[str] = field(default_factory=list)
     # As InitiativeDraft.key: "Versturen" twice with one draft sends one question.
     key: str | None = None
 

@@ -199,6 +199,7 @@ def build_application(
 
     engine = engine or create_engine(config.database_url)
     sessions = create_sessionmaker(engine)
+    metrics = Metrics()
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
         tzinfo=config.municipality.tz,
@@ -219,7 +220,7 @@ def build_application(
         ApplicationBuilder()
         .bot(bot)
         .context_types(ContextTypes(context=BotContext))
-        .persistence(SqlPersistence(sessions))
+        .persistence(SqlPersistence(sessions, failures=metrics.state_write_failures))
         .post_init(_on_start)
         .post_shutdown(_on_shutdown)
         # Conversations need their updates one after another, per the design notes.
@@ -236,7 +237,7 @@ def build_application(
         sessions=sessions,
         services=Services.create(sessions, config),
         flood=FloodGuard(),
-        metrics=Metrics(),
+        metrics=metrics,
     )
     register(application)
     if application.job_queue is not None:

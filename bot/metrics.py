@@ -38,6 +38,11 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        self.state_write_failures = Counter(
+            "burgerbeest_state_write_failures",
+            "Conversation states and user_data that could not be written to the database.",
+            registry=self.registry,
+        )
         self.residents = Gauge(
             "burgerbeest_residents",
             "Residents who gave consent, by whether they can still be reached.",

@@ -13,6 +13,12 @@ right after it, so instances can serve one resident in turns (/idee on one, the 
 another). On PostgreSQL a per-resident advisory lock makes two updates of one resident (a double
 tap that reaches two instances) run one after the other, as they do within one instance; SQLite
 has no such lock between processes (see docs/operations.md).
+
+A state that cannot be written (a full disk, a database gone) is not passed over: the update
+that changed it fails visibly (`persist_update` raises StateNotSaved, and the person is asked to
+try again), it is counted in /metrics, and /healthz is unhealthy until a write succeeds again.
+What the update changed in memory is put back to what is stored, as if the process had
+restarted there, so that trying again means doing that step again.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ from contextlib import asynccontextmanager
 from copy import deepcopy
 from typing import Any
 
+from prometheus_client import Counter
 from sqlalchemy import and_, delete, func, insert, or_, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.ext import Application, BasePersistence, ConversationHandler, PersistenceInput
@@ -37,6 +44,12 @@ from models import BotState
 log = logging.getLogger(__name__)
 
 USER_DATA = "user_data"
+
+
+class StateNotSaved(Exception):
+    """The conversation state or user_data an update changed could not be written."""
+
+
 # How long an update waits for another instance that is handling the same resident; after that
 # it goes ahead without the lock (an update lost would be worse than one handled twice).
 TURN_WAIT_MS = 10_000
@@ -52,7 +65,10 @@ def _conversation_key(key: ConversationKey) -> str:
 
 class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], update_interval: float = 60
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        update_interval: float = 60,
+        failures: Counter | None = None,
     ) -> None:
         super().__init__(
             store_data=PersistenceInput(
@@ -65,6 +81,10 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         # every state a handler returned and the user_data of every user it saw; what did not
         # change is not written again, which spares most updates a write.
         self._seen: dict[tuple[str, str], str | None] = {}
+        # Writes that failed, ever (persist_update compares), and whether the last one did.
+        self.write_failures = 0
+        self.writes_failing = False
+        self._failures = failures
 
     def _remember(self, namespace: str, key: str, value: Any) -> None:
         self._seen[namespace, key] = None if value is None else json.dumps(value, sort_keys=True)
@@ -85,15 +105,26 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         this = (BotState.namespace == namespace) & (BotState.key == key)
         # Statements, not ORM objects: two processes may write or delete the same row at once
         # (SQLite has no turns), and the write that starts second sees the first one's row.
-        async with self._sessions.begin() as session:
-            if value is None:
-                await session.execute(delete(BotState).where(this))
-            elif not (
-                await session.execute(update(BotState).where(this).values(value=value))
-            ).rowcount:
-                await session.execute(
-                    insert(BotState).values(namespace=namespace, key=key, value=value)
-                )
+        try:
+            async with self._sessions.begin() as session:
+                if value is None:
+                    await session.execute(delete(BotState).where(this))
+                elif not (
+                    await session.execute(update(BotState).where(this).values(value=value))
+                ).rowcount:
+                    await session.execute(
+                        insert(BotState).values(namespace=namespace, key=key, value=value)
+                    )
+        except (SQLAlchemyError, OSError) as exc:
+            # Not raised: PTB would report it without the update (see persist_update). The
+            # driver's message only; the statement's parameters hold the resident's words.
+            log.error("state %s not written: %s", namespace, getattr(exc, "orig", None) or exc)
+            self.write_failures += 1
+            self.writes_failing = True
+            if self._failures is not None:
+                self._failures.inc()
+            return
+        self.writes_failing = False
         self._seen[namespace, key] = encoded
 
     # --- user data -------------------------------------------------------------------------
@@ -143,27 +174,43 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
                 except DBAPIError:
                     log.warning("user %s: another instance took too long, going ahead", user_id)
                     await session.rollback()
-            wanted = {
-                (_conversation_namespace(name), _conversation_key(key)): name
-                for name, key in conversations
-            }
-            pairs = [(USER_DATA, str(user_id)), *wanted]
-            rows = await session.scalars(
-                select(BotState).where(
-                    or_(*(and_(BotState.namespace == ns, BotState.key == k) for ns, k in pairs))
-                )
-            )
-            found = {(row.namespace, row.key): row.value for row in rows}
+            stored = await self._read(session, user_id, conversations)
             if not locking:
                 await session.close()  # nothing to hold: let go of the read at once
-            self._remember(USER_DATA, str(user_id), found.get((USER_DATA, str(user_id))))
-            for pair in wanted:
-                if pair in found:
-                    self._remember(*pair, found[pair])
-                else:  # not open: forgotten, so that what is remembered stays as small as the table
-                    self._seen.pop(pair, None)
-            user_data = found.pop((USER_DATA, str(user_id)), None) or {}
-            yield user_data, {wanted[pair]: state for pair, state in found.items()}
+            yield stored
+
+    async def stored(
+        self, user_id: int, conversations: Iterable[tuple[str, ConversationKey]]
+    ) -> tuple[dict[str, Any], dict[str, object]]:
+        """What turn() gives, without waiting for a turn."""
+        async with self._sessions() as session:
+            return await self._read(session, user_id, conversations)
+
+    async def _read(
+        self,
+        session: AsyncSession,
+        user_id: int,
+        conversations: Iterable[tuple[str, ConversationKey]],
+    ) -> tuple[dict[str, Any], dict[str, object]]:
+        wanted = {
+            (_conversation_namespace(name), _conversation_key(key)): name
+            for name, key in conversations
+        }
+        pairs = [(USER_DATA, str(user_id)), *wanted]
+        rows = await session.scalars(
+            select(BotState).where(
+                or_(*(and_(BotState.namespace == ns, BotState.key == k) for ns, k in pairs))
+            )
+        )
+        found = {(row.namespace, row.key): row.value for row in rows}
+        self._remember(USER_DATA, str(user_id), found.get((USER_DATA, str(user_id))))
+        for pair in wanted:
+            if pair in found:
+                self._remember(*pair, found[pair])
+            else:  # not open: forgotten, so that what is remembered stays as small as the table
+                self._seen.pop(pair, None)
+        user_data = found.pop((USER_DATA, str(user_id)), None) or {}
+        return user_data, {wanted[pair]: state for pair, state in found.items()}
 
     # --- what this bot does not keep -------------------------------------------------------
 
@@ -230,6 +277,69 @@ def end_conversations(
                     conversations.pop(key, None)
 
 
+_Slots = dict[str, tuple[TrackingDict[ConversationKey, object], ConversationKey]]
+
+
+def _persistent_slots(
+    application: Application[Any, Any, Any, Any, Any, Any], update: Update
+) -> _Slots:
+    """{conversation name: where its state for `update` is kept}, of the persistent ones."""
+    return {
+        handler.name: slot
+        for group in application.handlers.values()
+        for handler in group
+        if isinstance(handler, ConversationHandler) and handler.persistent and handler.name
+        if (slot := conversation_slot(handler, update)) is not None
+    }
+
+
+def _load(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    user_id: int,
+    slots: _Slots,
+    user_data: dict[str, Any],
+    states: dict[str, object],
+) -> None:
+    """Make one person's user_data and conversation states in memory what is stored."""
+    mine = application.user_data[user_id]
+    mine.clear()
+    mine.update(user_data)
+    for name, (conversation, key) in slots.items():
+        # Past the tracking: a state read is not a change to write back.
+        state = states.get(name)
+        if state is None or state == ConversationHandler.END:
+            conversation.data.pop(key, None)
+        else:
+            conversation.data[key] = state
+
+
+async def persist_update(
+    application: Application[Any, Any, Any, Any, Any, Any], update: object
+) -> None:
+    """Write what `update` changed; when a write fails, put the person's state in memory back
+    to what is stored and raise StateNotSaved, for the error handler to tell them."""
+    persistence = application.persistence
+    if not isinstance(persistence, SqlPersistence):
+        await application.update_persistence()
+        return
+    failures = persistence.write_failures
+    await application.update_persistence()
+    if persistence.write_failures == failures:
+        return
+    user = update.effective_user if isinstance(update, Update) else None
+    if user is not None:
+        slots = _persistent_slots(application, update)
+        try:
+            user_data, states = await persistence.stored(
+                user.id, [(name, key) for name, (_, key) in slots.items()]
+            )
+        except (SQLAlchemyError, OSError) as exc:  # nothing to read either: memory stays ahead
+            log.error("state of user %s not read back: %s", user.id, type(exc).__name__)
+        else:
+            _load(application, user.id, slots, user_data, states)
+    raise StateNotSaved
+
+
 class SharedStateApplication(
     Application[Any, Any, dict[str, Any], dict[str, Any], dict[str, Any], Any]
 ):
@@ -243,27 +353,12 @@ class SharedStateApplication(
         if user is None or not isinstance(persistence, SqlPersistence):
             await super().process_update(update)
             return
-        slots = {
-            handler.name: slot
-            for group in self.handlers.values()
-            for handler in group
-            if isinstance(handler, ConversationHandler) and handler.persistent and handler.name
-            if (slot := conversation_slot(handler, update)) is not None
-        }
+        slots = _persistent_slots(self, update)
         try:
             async with persistence.turn(
                 user.id, [(name, key) for name, (_, key) in slots.items()]
             ) as (user_data, states):
-                mine = self.user_data[user.id]
-                mine.clear()
-                mine.update(user_data)
-                for name, (conversation, key) in slots.items():
-                    # Past the tracking: a state read is not a change to write back.
-                    state = states.get(name)
-                    if state is None or state == ConversationHandler.END:
-                        conversation.data.pop(key, None)
-                    else:
-                        conversation.data[key] = state
+                _load(self, user.id, slots, user_data, states)
                 # PTB marks user_data for writing only after the last handler group, too late
                 # for the flush in that group (handlers.PERSIST_GROUP): mark it now, so that it
                 # is written with the states, inside the turn, and not later over what another
@@ -272,7 +367,7 @@ class SharedStateApplication(
                 await super().process_update(update)
                 # What no flush wrote because a handler stopped the update early (a flood or
                 # ban guard); usually nothing, as unchanged rows are not written.
-                await self.update_persistence()
+                await persist_update(self, update)
         except Exception as exc:
             # The database failed while taking or leaving the turn (the handlers' own errors
             # are PTB's). Told like any handler error, and never raised: PTB's update loop,

@@ -22,6 +22,7 @@ from tornado.web import Application as WebApplication
 from tornado.web import RequestHandler
 
 from bot.metrics import CONTENT_TYPE
+from bot.persistence import SqlPersistence
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ class _Base(RequestHandler):
 
 class HealthHandler(_Base):
     async def get(self) -> None:
-        """200 when the database answers and the scheduler runs; 503 with the reason if not."""
+        """200 when the database answers, conversation state is written and the scheduler
+        runs; 503 with the reason if not."""
         report: dict[str, str] = {}
         healthy = True
         try:
@@ -55,6 +57,11 @@ class HealthHandler(_Base):
         except Exception as exc:  # any failure to answer is "unhealthy", whatever its kind
             report["database"] = f"error: {type(exc).__name__}"
             healthy = False
+        # Failing from a failed write of conversation state until the next write succeeds.
+        persistence = self.bot_app.persistence
+        failing = isinstance(persistence, SqlPersistence) and persistence.writes_failing
+        report["state_writes"] = "failing" if failing else "ok"
+        healthy = healthy and not failing
         job_queue = self.bot_app.job_queue
         running = job_queue is not None and job_queue.scheduler.running
         report["scheduler"] = "running" if running else "stopped"

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.app import BotApplication, BotContext
+from bot.persistence import persist_update
 from handlers import (
     audit,
     broadcast,
@@ -40,7 +41,7 @@ PERSIST_GROUP = 100
 
 
 async def _persist(update: Update, context: BotContext) -> None:
-    await context.application.update_persistence()
+    await persist_update(context.application, update)
 
 
 def register(application: BotApplication) -> None:

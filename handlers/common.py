@@ -19,6 +19,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.app import BotContext
 from bot.i18n import Translator, language_from_telegram, translator
+from bot.persistence import StateNotSaved
 from bot.services.flood import Verdict
 from bot.services.text_input import Problem, check
 from models import User
@@ -180,7 +181,12 @@ async def on_error(update: object, context: BotContext) -> None:
             "chat_id": update.effective_chat.id if update.effective_chat else None,
             "kind": "callback" if update.callback_query else "message",
         }
-    log.error("error while handling an update %s", details, exc_info=context.error)
+    # A state not written was logged where it failed; the person is back at their last step.
+    not_saved = isinstance(context.error, StateNotSaved)
+    if not_saved:
+        log.warning("state of update %s not written; asked to try again", details)
+    else:
+        log.error("error while handling an update %s", details, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     try:
@@ -190,7 +196,8 @@ async def on_error(update: object, context: BotContext) -> None:
     try:
         if update.callback_query:
             await update.callback_query.answer()
-        await context.bot.send_message(update.effective_chat.id, t("common.error"))
+        text = t("common.state_not_saved" if not_saved else "common.error")
+        await context.bot.send_message(update.effective_chat.id, text)
     except Exception:
         log.exception("could not tell chat %s about the error", update.effective_chat.id)
 

@@ -29,7 +29,12 @@ async def web(bot: BotHarness) -> AsyncIterator[httpx.AsyncClient]:
 async def test_healthz_reports_database_and_scheduler(bot: BotHarness, web) -> None:
     response = await web.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "scheduler": "running"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "state_writes": "ok",
+        "scheduler": "running",
+    }
     await bot.app.bot_data["engine"].dispose()
     bot.app.job_queue.scheduler.pause()
     bot.app.job_queue.scheduler.shutdown(wait=False)

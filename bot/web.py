@@ -12,12 +12,16 @@ import hmac
 import json
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import text
 from telegram import Update
 from tornado.httpserver import HTTPServer
+from tornado.log import access_log
 from tornado.web import Application as WebApplication
 from tornado.web import RequestHandler
 
@@ -28,6 +32,7 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 MAX_BODY = 1 << 20  # an update is a few KiB; anything near this is not from Telegram
+LOG_INTERVAL_S = 60.0  # refused calls of one kind: at most one log line this often
 
 
 @dataclass(frozen=True)
@@ -78,40 +83,104 @@ class MetricsHandler(_Base):
         self.finish(body)
 
 
+class Throttled:
+    """Log lines of one kind at most once per `interval_s`; the next line says how many were
+    left out. Anyone can call the webhook: their calls must not flood the log."""
+
+    def __init__(self, logger: logging.Logger, interval_s: float = LOG_INTERVAL_S) -> None:
+        self._log = logger
+        self._interval_s = interval_s
+        self._next: dict[str, float] = {}
+        self._left_out: dict[str, int] = {}
+
+    def warning(self, kind: str, message: str, *args: object) -> None:
+        now = monotonic()
+        if now < self._next.get(kind, now):
+            self._left_out[kind] = self._left_out.get(kind, 0) + 1
+            return
+        self._next[kind] = now + self._interval_s
+        left_out = self._left_out.pop(kind, 0)
+        if left_out:
+            message += f" ({left_out} more like it since the last such line)"
+        self._log.warning(message, *args)
+
+
 class WebhookHandler(_Base):
+    def initialize(  # type: ignore[override]
+        self, bot_app: object, web_settings: WebSettings, throttled: Throttled
+    ) -> None:
+        super().initialize(bot_app, web_settings)
+        self.throttled = throttled
+        self.refusal_logged = False  # a refusal this handler logged: the access log leaves it out
+
     async def post(self) -> None:
         expected = self.web_settings.secret_token or ""
         given = self.request.headers.get(SECRET_HEADER, "")
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-            log.warning(
-                "webhook call without the right secret token from %s", self.request.remote_ip
-            )
-            self.send_error(403)
+            self._refuse(403, "secret", "webhook call without the right secret token from %s")
             return
         if len(self.request.body) > MAX_BODY:
-            self.send_error(413)
+            self._refuse(413, "size", "webhook body too large from %s")
             return
-        try:
-            payload = json.loads(self.request.body)
-            update = Update.de_json(payload, self.bot_app.bot)
-        except (ValueError, TypeError, KeyError):
-            log.warning("webhook body is not an update")
-            self.send_error(400)
+        update = self._update()
+        if update is None:
+            self._refuse(400, "body", "webhook body from %s is not an update")
             return
         await self.bot_app.update_queue.put(update)
         self.set_status(200)
         self.finish()
 
+    def _update(self) -> Update | None:
+        """The update in the body, or None for anything else: bytes that are not JSON, JSON
+        nested too deep, an object that is not an update, a date out of range."""
+        try:
+            payload = json.loads(self.request.body)
+            if not isinstance(payload, dict) or type(payload.get("update_id")) is not int:
+                return None
+            return Update.de_json(payload, self.bot_app.bot)
+        except Exception:  # whatever the body makes PTB or json raise, it is not an update
+            return None
+
+    def _refuse(self, status: int, kind: str, message: str) -> None:
+        self.throttled.warning(kind, message, self.request.remote_ip)
+        self.refusal_logged = True
+        self.set_status(status)
+        self.set_header("Content-Type", "text/plain; charset=UTF-8")
+        self.finish(f"{status} {HTTPStatus(status).phrase}\n")
+
+
+def _access_log(throttled: Throttled) -> Callable[[RequestHandler], None]:
+    """Tornado's access log, but for refusals: the webhook logged those itself, and other
+    4xx (scans of random paths) are throttled like them."""
+
+    def log_request(handler: RequestHandler) -> None:
+        status = handler.get_status()
+        request = handler.request
+        summary = f"{status} {request.method} {request.path} ({request.remote_ip})"
+        if isinstance(handler, WebhookHandler) and handler.refusal_logged:
+            return
+        if status < 400:
+            access_log.info("%s %.2fms", summary, 1000 * request.request_time())
+        elif status < 500:
+            throttled.warning(f"http {status}", "%s", summary)
+        else:
+            access_log.error("%s %.2fms", summary, 1000 * request.request_time())
+
+    return log_request
+
 
 def make_web_app(application: object, settings: WebSettings) -> WebApplication:
     arguments = {"bot_app": application, "web_settings": settings}
-    routes = [
+    throttled = Throttled(log)
+    routes: list[Any] = [
         (r"/healthz", HealthHandler, arguments),
         (r"/metrics", MetricsHandler, arguments),
     ]
     if settings.webhook_path:
-        routes.append((settings.webhook_path, WebhookHandler, arguments))
-    return WebApplication(routes)
+        routes.append(
+            (settings.webhook_path, WebhookHandler, {**arguments, "throttled": throttled})
+        )
+    return WebApplication(routes, log_function=_access_log(throttled))
 
 
 def start_web(application: object, settings: WebSettings) -> HTTPServer:

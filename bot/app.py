@@ -90,6 +90,7 @@ MODERATOR_COMMANDS = (
     "wachtrij",
     "logboek",
     "status",
+    "intrekken",
 )
 
 
@@ -100,20 +101,20 @@ def command_menu(language: str, *extra: str) -> list[BotCommand]:
 
 async def set_staff_menu(bot: ExtBot[None], services: Services, user: User) -> None:
     """The menu of one civil servant or moderator, scoped to their chat; residents keep the
-    default. A chat Telegram does not know yet (a configured moderator who never pressed
-    Start) is skipped: the menu follows at their first /aanmelden or the next start."""
+    default, and a former one's scoped menu goes. A chat Telegram does not know yet (a
+    configured moderator who never pressed Start) is skipped: the menu follows at their first
+    /aanmelden or the next start."""
     extra: tuple[str, ...] = ()
     if user.role is Role.CIVIL_SERVANT:
         extra = CIVIL_SERVANT_COMMANDS
     if services.civil_servants.is_moderator(user):
         extra = (*MODERATOR_COMMANDS, *extra)
-    if not extra:
-        return
+    scope = BotCommandScopeChat(user.telegram_id)
     try:
-        await bot.set_my_commands(
-            command_menu(user.language or "nl", *extra),
-            scope=BotCommandScopeChat(user.telegram_id),
-        )
+        if extra:
+            await bot.set_my_commands(command_menu(user.language or "nl", *extra), scope=scope)
+        else:  # no role (any more): the residents' menu, which needs no scope of its own
+            await bot.delete_my_commands(scope=scope)
     except TelegramError as exc:
         log.info("no staff menu for %s: %s", user.telegram_id, exc)
 

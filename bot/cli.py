@@ -199,7 +199,9 @@ def cmd_offboard(args: argparse.Namespace) -> int:
                 return None
             left = await services.questions.offboard(servant.id)
             if left is not None:
-                await services.users.erase(left.telegram_id)
+                # All of it, their conversation state too: an open /profiel edit in it would
+                # write the old profile back.
+                await services.privacy.erase(left.telegram_id)
             return left
         finally:
             await engine.dispose()
@@ -212,6 +214,52 @@ def cmd_offboard(args: argparse.Namespace) -> int:
         f"{left.name} has left: {left.rerouted} open questions re-routed (the bot sends them on"
         " at its next dispatch), personal data erased."
     )
+    return 0
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    """A civil servant's or moderator's role taken away; the person stays, as a resident."""
+    from bot.services import Services
+    from bot.services.staff import Revoked
+    from bot.services.text_input import parse_telegram_id
+    from models.database import create_engine, create_sessionmaker
+
+    telegram_id = parse_telegram_id(args.telegram_id)
+    if telegram_id is None:
+        print(f"burgerbeest revoke: {args.telegram_id!r} is not a Telegram id", file=sys.stderr)
+        return EXIT_USAGE
+    config = _load(args)
+
+    async def run() -> Revoked | None:
+        await _migrate(config)
+        engine = create_engine(config.database_url)
+        try:
+            return await Services.create(create_sessionmaker(engine), config).staff.revoke(
+                telegram_id
+            )
+        finally:
+            await engine.dispose()
+
+    revoked = asyncio.run(run())
+    if revoked is not None and (left := revoked.offboarded) is not None:
+        print(
+            f"{left.name} ({telegram_id}) is no longer a civil servant: {left.rerouted} open"
+            " questions re-routed (the bot sends them on at its next dispatch), profile cleared;"
+            " they stay a resident."
+        )
+    elif revoked is not None:
+        print(f"{telegram_id} is no longer a moderator; they stay a resident.")
+    # The config is read, never written: a configured moderator stays one until removed there.
+    if telegram_id in config.questions.moderators:
+        print(
+            f"burgerbeest revoke: {telegram_id} is a moderator by {config.path}"
+            " ([moderators] telegram_ids) and stays one: remove the id there and restart the bot.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if revoked is None:
+        print(f"burgerbeest revoke: {telegram_id} has no role to revoke", file=sys.stderr)
+        return EXIT_USAGE
     return 0
 
 
@@ -287,6 +335,16 @@ def build_parser() -> argparse.ArgumentParser:
     offboard.add_argument("who", help="their handle, or their Telegram id")
     _config_argument(offboard)
     offboard.set_defaults(handler=cmd_offboard)
+    revoke = commands.add_parser(
+        "revoke",
+        help="take a civil servant's or moderator's role away (they stay a resident)",
+        description="A civil servant's open questions go to their backup (or are routed anew, or"
+        " to triage) and their profile is cleared; a moderator stops being one. A moderator in"
+        " config.toml ([moderators] telegram_ids) stays one until removed there.",
+    )
+    revoke.add_argument("telegram_id", help="their Telegram id")
+    _config_argument(revoke)
+    revoke.set_defaults(handler=cmd_revoke)
     sandbox = commands.add_parser(
         "sandbox",
         help="try the bot in this terminal against a local stand-in of Telegram (no token needed)",

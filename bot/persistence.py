@@ -373,3 +373,18 @@ class SharedStateApplication(
             # are PTB's). Told like any handler error, and never raised: PTB's update loop,
             # one update at a time, would end with it.
             await self.process_error(update=update, error=exc)
+
+
+async def forget_state(session: AsyncSession, telegram_id: int) -> None:
+    """Delete one person's stored conversation states and user_data, inside the caller's
+    transaction: their erasure, or their role taken away, possibly by another process (the CLI)
+    than the bot's. Conversation keys are [chat id, user id]; in a private chat both are theirs."""
+    await session.execute(
+        delete(BotState).where(
+            ((BotState.namespace == USER_DATA) & (BotState.key == str(telegram_id)))
+            | (
+                BotState.namespace.startswith("conversation:")
+                & (BotState.key == _conversation_key((telegram_id, telegram_id)))
+            )
+        )
+    )

@@ -23,6 +23,7 @@ from handlers import (
     privacy,
     question,
     report,
+    revoke,
     search,
     stats,
     who,
@@ -58,6 +59,7 @@ def register(application: BotApplication) -> None:
     broadcast.register(application)
     report.register(application)
     moderation.register(application)
+    revoke.register(application)
     posts.register(application)
     search.register(application)
     onboarding.register(application)

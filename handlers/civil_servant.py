@@ -10,8 +10,9 @@ common stale-button answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import date
-from functools import partial
+from functools import partial, wraps
 
 from telegram import Update
 from telegram.ext import (
@@ -79,7 +80,7 @@ def _keep(context: BotContext, draft: ProfileDraft) -> None:
 
 
 def _forget(context: BotContext) -> None:
-    for key in ("profiel", "profiel_code", "profiel_edit"):
+    for key in ("profiel", "profiel_invite", "profiel_edit"):
         context.user_data.pop(key, None)
 
 
@@ -98,7 +99,7 @@ async def join(update: Update, context: BotContext) -> int:
     tg_user = update.effective_user
     profile = Profile(tg_user.id, tg_user.full_name, tg_user.username)
     if invite.role is Role.MODERATOR:
-        joined = await context.services.civil_servants.join(code, profile, t.language, None)
+        joined = await context.services.civil_servants.join(invite.id, profile, t.language, None)
         key = "cs.moderator_welcome" if joined else "cs.code_invalid"
         await update.effective_message.reply_text(t(key))
         staff = await context.services.users.get(tg_user.id) if joined else None
@@ -109,7 +110,7 @@ async def join(update: Update, context: BotContext) -> int:
         await update.effective_message.reply_text(t("cs.already"))
         return ConversationHandler.END
     _forget(context)
-    context.user_data["profiel_code"] = code
+    context.user_data["profiel_invite"] = invite.id  # not the code: state is kept in the database
     _keep(context, ProfileDraft())
     await update.effective_message.reply_text(t("cs.intro"))
     return await _ask(update, context, t, P_NAME)
@@ -277,7 +278,7 @@ async def got_backup(update: Update, context: BotContext) -> int:
         return await _save_edit(update, context, t)
     tg_user = update.effective_user
     joined = await context.services.civil_servants.join(
-        context.user_data.get("profiel_code", ""),
+        context.user_data.get("profiel_invite", 0),
         Profile(tg_user.id, tg_user.full_name, tg_user.username),
         t.language,
         draft,
@@ -380,6 +381,31 @@ async def profile_stale(update: Update, context: BotContext) -> None:
     await update.callback_query.answer(t("common.stale_button"), show_alert=True)
 
 
+def _still_theirs(step: Callable[[Update, BotContext], Awaitable[int]]):
+    """A step of a /profiel edit runs only while the profile is still the person's: another
+    process (`burgerbeest offboard` or `revoke`) may have taken it away mid-edit, and a bot
+    polling for updates still holds the edit in memory, which would write the old profile
+    back."""
+
+    @wraps(step)
+    async def guarded(update: Update, context: BotContext) -> int:
+        editing = context.user_data.get("profiel_edit")
+        if editing is None:  # joining: there is no profile yet
+            return await step(update, context)
+        user, t = await speaker(update, context)
+        servant = await _servant(context, user)
+        if servant is not None and servant.id == editing:
+            return await step(update, context)
+        _forget(context)
+        context.user_data.pop("profiel_user_id", None)
+        if update.callback_query:
+            await update.callback_query.answer()
+        await update.effective_message.reply_text(t("staff.profile_gone"))
+        return ConversationHandler.END
+
+    return guarded
+
+
 def profile_conversation() -> ConversationHandler:
     return conversation(
         name="civil_servant_profile",
@@ -389,18 +415,18 @@ def profile_conversation() -> ConversationHandler:
             CallbackQueryHandler(edit, pattern=r"^prof:edit:"),
         ],
         states={
-            P_NAME: [text_step(got_name)],
-            P_DEPARTMENT: [text_step(got_department)],
+            P_NAME: [text_step(_still_theirs(got_name))],
+            P_DEPARTMENT: [text_step(_still_theirs(got_department))],
             P_TOPICS: [
-                CallbackQueryHandler(toggle_topic, pattern=r"^prof:topic:"),
-                CallbackQueryHandler(topics_done, pattern=r"^prof:topics:done$"),
+                CallbackQueryHandler(_still_theirs(toggle_topic), pattern=r"^prof:topic:"),
+                CallbackQueryHandler(_still_theirs(topics_done), pattern=r"^prof:topics:done$"),
             ],
             P_KERNEN: [
-                CallbackQueryHandler(toggle_kern, pattern=r"^prof:kern:"),
-                CallbackQueryHandler(kernen_done, pattern=r"^prof:kernen:done$"),
+                CallbackQueryHandler(_still_theirs(toggle_kern), pattern=r"^prof:kern:"),
+                CallbackQueryHandler(_still_theirs(kernen_done), pattern=r"^prof:kernen:done$"),
             ],
-            P_INTRO: [text_step(got_introduction)],
-            P_BACKUP: [CallbackQueryHandler(got_backup, pattern=r"^prof:backup:")],
+            P_INTRO: [text_step(_still_theirs(got_introduction))],
+            P_BACKUP: [CallbackQueryHandler(_still_theirs(got_backup), pattern=r"^prof:backup:")],
         },
         fallbacks=[
             CommandHandler("annuleer", profile_cancel),

@@ -7,9 +7,10 @@ import json
 from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.app import BotApplication, BotContext
+from bot.app import BotApplication, BotContext, set_staff_menu
 from bot.persistence import end_conversations
 from handlers.common import clear_buttons, keyboard, speaker
+from models import Role, User
 
 
 async def privacy(update: Update, context: BotContext) -> None:
@@ -54,8 +55,16 @@ async def ask_erase(update: Update, context: BotContext) -> None:
     if user is None:
         await update.effective_message.reply_text(t("privacy.nothing_kept"))
         return
+    notes = [t("privacy.erase_confirm")]
+    if user.role is Role.CIVIL_SERVANT:
+        notes.append(t("privacy.erase_confirm_civil_servant"))
+    # A moderator from the config stays one as long as their Telegram id is there.
+    if context.services.civil_servants.is_configured_moderator(user.telegram_id):
+        notes.append(t("privacy.erase_confirm_config_moderator"))
+    elif user.role is Role.MODERATOR:
+        notes.append(t("privacy.erase_confirm_moderator"))
     await update.effective_message.reply_text(
-        t("privacy.erase_confirm"),
+        "\n\n".join(notes),
         reply_markup=keyboard(
             [
                 [(t("privacy.button_erase_yes"), "privacy:erase:yes")],
@@ -78,9 +87,19 @@ async def erase(update: Update, context: BotContext) -> None:
     if erased is None:
         await query.message.reply_text(t("privacy.nothing_kept"))
         return
-    context.application.drop_user_data(update.effective_user.id)
+    telegram_id = update.effective_user.id
+    context.application.drop_user_data(telegram_id)
     end_conversations(context.application, update)
-    await query.message.reply_text(t("privacy.erased"))
+    notes: list[str] = []
+    if erased.offboarded is not None:
+        notes.append(t.plural("privacy.erased_civil_servant", erased.offboarded.rerouted))
+    if context.services.civil_servants.is_configured_moderator(telegram_id):
+        notes.append(t("privacy.erased_config_moderator"))
+    elif erased.was_moderator:
+        notes.append(t("privacy.erased_moderator"))
+    await query.message.reply_text("\n\n".join((t("privacy.erased"), *notes)))
+    if notes:  # staff no more: their chat gets the menu they have now
+        await set_staff_menu(context.bot, context.services, User(telegram_id=telegram_id))
 
 
 # Also run by the ban guard (handlers/moderation.py) for a banned person, before any open

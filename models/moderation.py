@@ -41,6 +41,7 @@ class ModerationAction(enum.StrEnum):
     STATUS = "status"  # an initiative moved on by a moderator who did not write it
     ANNOUNCE = "announce"  # an announcement scheduled or sent
     STOP_ANNOUNCE = "stop_announce"
+    REVOKE = "revoke"  # a civil servant's or moderator's role taken away
 
 
 class ModerationLog(Base):

@@ -21,6 +21,7 @@ from bot.services.moderation import ModerationService
 from bot.services.posts import PostService
 from bot.services.privacy import PrivacyService
 from bot.services.questions import QuestionService
+from bot.services.staff import StaffService
 from bot.services.stats import StatsService
 from bot.services.users import UserService
 from bot.workdays import WorkingCalendar
@@ -41,6 +42,7 @@ class Services:
     moderation: ModerationService
     stats: StatsService
     posts: PostService
+    staff: StaffService
 
     @classmethod
     def create(
@@ -64,7 +66,7 @@ class Services:
                 pre_moderation=moderation_config.mode == "pre",
             ),
             matching=MatchingService(sessions, index),
-            privacy=PrivacyService(sessions, users, index),
+            privacy=PrivacyService(sessions, users, index, questions),
             broadcasts=BroadcastService(sessions, lease=broadcast_lease),
             following=FollowingService(sessions),
             questions=questions,
@@ -80,4 +82,5 @@ class Services:
                 frozenset(t.key for t in questions.taxonomy.main_topics),
                 config.municipality.kernen if config else (),
             ),
+            staff=StaffService(sessions, questions),
         )

@@ -104,14 +104,15 @@ class CivilServantService:
 
     async def join(
         self,
-        code: str,
+        invite_id: int,
         profile: Profile,
         language: str,
         draft: ProfileDraft | None,
         now: datetime | None = None,
     ) -> Joined | None:
-        """Use the invite and give the person their role (and profile); None if the code is
-        used or expired by now. Joining with an invite is the consent to keep the profile."""
+        """Use the invite (`InviteService.check` found it) and give the person their role (and
+        profile); None if it is used or expired by now. Joining with an invite is the consent to
+        keep the profile."""
         now = now or utcnow()
         async with self._sessions.begin() as session:
             user = await session.scalar(select(User).where(User.telegram_id == profile.telegram_id))
@@ -119,7 +120,7 @@ class CivilServantService:
                 user = User(telegram_id=profile.telegram_id)
                 session.add(user)
                 await session.flush()
-            invite = await InviteService.consume(session, code, user.id, now)
+            invite = await InviteService.consume(session, invite_id, user.id, now)
             if invite is None:
                 return None
             user.consent_at = user.consent_at or now
@@ -161,7 +162,8 @@ class CivilServantService:
     async def save_profile(self, servant_id: int, draft: ProfileDraft) -> CivilServant | None:
         async with self._sessions.begin() as session:
             servant = await session.get(CivilServant, servant_id)
-            if servant is None or not draft.complete:
+            # Offboarded or revoked meanwhile (perhaps by another process): nothing comes back.
+            if servant is None or servant.user.role is not Role.CIVIL_SERVANT or not draft.complete:
                 return None
             if (
                 draft.backup_id is not None

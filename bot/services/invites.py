@@ -71,22 +71,20 @@ class InviteService:
 
     @staticmethod
     async def consume(
-        session: AsyncSession, code: str, user_id: int, now: datetime
+        session: AsyncSession, invite_id: int, user_id: int, now: datetime
     ) -> Invite | None:
-        """Use the invite inside the caller's transaction; None if used or expired meanwhile.
+        """Use the invite (found with `check`) inside the caller's transaction; None if used
+        or expired meanwhile. By its id, so that a conversation between the check and the use
+        keeps the id, never the code.
 
         A conditional UPDATE, so two people racing with one code cannot both get in.
         """
         result = await session.execute(
             update(Invite)
-            .where(
-                Invite.code_hash == hash_code(code),
-                Invite.used_at.is_(None),
-                Invite.expires_at > now,
-            )
+            .where(Invite.id == invite_id, Invite.used_at.is_(None), Invite.expires_at > now)
             .values(used_at=now, used_by_id=user_id)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
             return None
-        return await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
+        return await session.get(Invite, invite_id)

@@ -15,19 +15,22 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import MatchIndex
-from bot.persistence import USER_DATA
+from bot.persistence import USER_DATA, forget_state
+from bot.services.questions import Offboarded, QuestionService
 from bot.services.users import UserService
 from models import (
     AnnouncementMute,
     Base,
     BotState,
     BroadcastDelivery,
+    CivilServant,
     Follow,
     Initiative,
     Introduction,
     MatchNotice,
     ModerationLog,
     Report,
+    Role,
     Supporter,
     User,
 )
@@ -70,15 +73,31 @@ def personal_tables() -> list[Table]:
 class Erased:
     initiatives_deleted: int
     initiatives_kept: int  # others joined them: kept without the resident's own words
+    offboarded: Offboarded | None = None  # they were a civil servant: what was handed over
+    was_moderator: bool = False  # by role in the database (a configured one stays one)
 
 
 class PrivacyService:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], users: UserService, index: MatchIndex
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        users: UserService,
+        index: MatchIndex,
+        questions: QuestionService,
     ) -> None:
         self._sessions = sessions
         self._users = users
         self._index = index
+        self._questions = questions
+
+    async def _servant_id(self, telegram_id: int) -> int | None:
+        """The profile of the civil servant with this Telegram id, if they are one."""
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(CivilServant.id)
+                .join(User)
+                .where(User.telegram_id == telegram_id, User.role == Role.CIVIL_SERVANT)
+            )
 
     async def erase(self, telegram_id: int) -> Erased | None:
         """Forget a resident (/vergeetmij); None if the bot does not know them.
@@ -87,12 +106,17 @@ class PrivacyService:
         the people behind them, without the description, motivation, place or author. Links to
         other residents (supporters, introductions, notices), follows and saved conversation
         state go. Then the user row itself is emptied and their questions anonymised (see
-        `UserService.erase`), which keeps the statistics whole.
+        `UserService.erase`), which keeps the statistics whole. A civil servant is offboarded
+        first, as `burgerbeest offboard` does: open questions to the backup or triage, the
+        profile out of routing and /wie; any role goes with the rest.
         """
+        servant_id = await self._servant_id(telegram_id)
+        offboarded = await self._questions.offboard(servant_id) if servant_id else None
         async with self._sessions.begin() as session:
             user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
             if user is None:
                 return None
+            was_moderator = user.role is Role.MODERATOR
             own = list(
                 await session.scalars(select(Initiative).where(Initiative.author_id == user.id))
             )
@@ -129,11 +153,6 @@ class PrivacyService:
                     (Introduction.requester_id == user.id) | (Introduction.initiator_id == user.id)
                 )
             )
-            await session.execute(
-                delete(BotState).where(
-                    (BotState.namespace == USER_DATA) & (BotState.key == str(telegram_id))
-                )
-            )
             # The audit log keeps that a moderator acted on a deleted initiative, not its
             # words (an edited title's old and new text).
             await session.execute(
@@ -145,18 +164,17 @@ class PrivacyService:
                 .values(detail={})
                 .execution_options(synchronize_session=False)
             )
-            # Conversation keys are [chat id, user id]; in a private chat both are the user's.
-            await session.execute(
-                delete(BotState).where(
-                    BotState.namespace.startswith("conversation:")
-                    & (BotState.key == f"[{telegram_id}, {telegram_id}]")
-                )
-            )
+            await forget_state(session, telegram_id)
         for doc_id in deleted:
             if doc_id in self._index:
                 self._index.remove(doc_id)
         await self._users.erase(telegram_id)
-        return Erased(initiatives_deleted=len(deleted), initiatives_kept=len(own) - len(deleted))
+        return Erased(
+            initiatives_deleted=len(deleted),
+            initiatives_kept=len(own) - len(deleted),
+            offboarded=offboarded,
+            was_moderator=was_moderator,
+        )
 
     async def export(self, telegram_id: int) -> dict[str, Any] | None:
         """All rows about this person, table by table; None if the bot does not know them."""

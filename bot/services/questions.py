@@ -822,7 +822,8 @@ class QuestionService:
                 .values(backup_id=None)
                 .execution_options(synchronize_session=False)
             )
-            servant.name, servant.introduction, servant.backup_id = "—", "", None
+            servant.name, servant.department, servant.introduction = "—", "", ""
+            servant.backup_id = None
         return left
 
     async def escalate(

@@ -120,6 +120,9 @@ class UserService:
             user.username = None
             user.contact_method = None
             user.active = False
+            # A role ends with the person: a placeholder is nobody's moderator. (A moderator
+            # from the config stays one by their Telegram id.)
+            user.role = Role.RESIDENT
             if user.banned_at is not None:
                 # A ban outlives erasure, or erasing would be the way around it: only the
                 # Telegram id stays, with the ban (the privacy notice says so). Nothing may tie

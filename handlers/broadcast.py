@@ -38,6 +38,7 @@ from bot.services.broadcasts import Audience, Progress, SenderSettings
 from bot.services.text_input import excerpt
 from handlers.common import (
     NEW_MESSAGE,
+    after_storing,
     clear_buttons,
     conversation,
     is_number,
@@ -608,20 +609,20 @@ async def confirm(update: Update, context: BotContext) -> int | None:
     due = context.user_data.get("bc_due")
     due_at = datetime.fromisoformat(due) if due else utcnow()
     scheduled = await context.services.broadcasts.schedule(draft.id, due_at)
-    await update.callback_query.answer()
-    await clear_buttons(update)
     _forget(context)
-    if scheduled is None:
-        await update.effective_message.reply_text(t("bc.draft_gone"))
-        return ConversationHandler.END
-    if due is None:
-        # The progress message follows at once; the repeating job would start it within a tick.
-        await broadcast_tick(context)
-    else:
-        await update.effective_message.reply_text(
-            t("bc.scheduled", number=draft.id, when=_local(context, due_at)),
-            reply_markup=keyboard([[(t("bc.button_cancel_scheduled"), f"bc:stop:{draft.id}")]]),
-        )
+    async with after_storing(update, context):
+        await update.callback_query.answer()
+        await clear_buttons(update)
+        if scheduled is None:
+            await update.effective_message.reply_text(t("bc.draft_gone"))
+        elif due is None:
+            # The progress message follows at once; the repeating job would start it in a tick.
+            await broadcast_tick(context)
+        else:
+            await update.effective_message.reply_text(
+                t("bc.scheduled", number=draft.id, when=_local(context, due_at)),
+                reply_markup=keyboard([[(t("bc.button_cancel_scheduled"), f"bc:stop:{draft.id}")]]),
+            )
     return ConversationHandler.END
 
 

@@ -25,6 +25,7 @@ from bot.services.initiatives import DESCRIPTION_MAX
 from bot.services.matching import SimilarInitiative
 from handlers.common import (
     NEW_MESSAGE,
+    after_storing,
     clear_buttons,
     conversation,
     is_number,
@@ -249,15 +250,16 @@ async def relay(update: Update, context: BotContext, user: User, t: Translator) 
     introduction = await context.services.matching.get_introduction(introduction_id)
     summary = await context.services.matching.summary(introduction.initiative_id)
     pt = translator(partner.language)
-    delivered = await send_to(
-        context,
-        partner,
-        pt("match.relayed", title=summary.title if summary else "", text=text),
-        keyboard([[(pt("match.button_reply"), f"intro:msg:{introduction_id}")]]),
-    )
-    await update.effective_message.reply_text(
-        t("match.relay_sent" if delivered else "match.relay_undeliverable")
-    )
+    async with after_storing(update, context):
+        delivered = await send_to(
+            context,
+            partner,
+            pt("match.relayed", title=summary.title if summary else "", text=text),
+            keyboard([[(pt("match.button_reply"), f"intro:msg:{introduction_id}")]]),
+        )
+        await update.effective_message.reply_text(
+            t("match.relay_sent" if delivered else "match.relay_undeliverable")
+        )
     return ConversationHandler.END
 
 

@@ -26,6 +26,7 @@ from bot.services.initiative_topics import main_topic
 from bot.services.posts import TEXT_MAX, News
 from handlers.common import (
     NEW_MESSAGE,
+    after_storing,
     clear_buttons,
     conversation,
     is_number,
@@ -231,12 +232,15 @@ async def submit(update: Update, context: BotContext) -> int | None:
     if post is None:
         await stale_button(update, context)
         return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
     context.user_data.pop(DRAFT, None)
-    await update.effective_message.reply_text(t("post.submitted"))
-    for reviewer in await context.services.civil_servants.moderators():
-        await send_to(context, reviewer, translator(reviewer.language)("post.moderator_notice"))
+    async with after_storing(update, context):
+        await update.callback_query.answer()
+        await clear_buttons(update)
+        await update.effective_message.reply_text(t("post.submitted"))
+    async with after_storing(update, context):  # whatever became of that answer
+        for reviewer in await context.services.civil_servants.moderators():
+            notice = translator(reviewer.language)("post.moderator_notice")
+            await send_to(context, reviewer, notice)
     return ConversationHandler.END
 
 

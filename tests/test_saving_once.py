@@ -4,14 +4,22 @@ again after a crash finds the first save instead of adding a copy."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+import time_machine
 from sqlalchemy import delete, func, insert, select
 from telegram.error import TimedOut
 
-from models import BotState, Initiative, Question
+from models import BotState, Initiative, Post, Question
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness, Person
+from tests.questions_support import MODERATOR_ID, join, qbot
+from tests.test_broadcast_flow import AMS, compose_to_preview, mbot, moderator, residents, said
+from tests.test_matching_flows import save_idea
+from tests.test_posts import write
+
+__all__ = ["mbot", "qbot"]
 
 QUESTION = "Het grofvuil naast de ondergrondse container is al een week niet opgehaald."
 NOT_UNDERSTOOD = "Ik weet niet goed wat ik hiermee moet"
@@ -152,3 +160,54 @@ async def test_erasure_leaves_no_draft_key_on_the_rows_that_stay(bot: BotHarness
         kept = (await connection.execute(select(Initiative.author_id, Initiative.draft_key))).all()
         asked = (await connection.execute(select(Question.resident_id, Question.draft_key))).all()
     assert kept == [(None, None)] and asked == [(None, None)]
+
+
+async def test_a_timeout_on_relayed_ends_the_relay(bot: BotHarness) -> None:
+    anna, bram = bot.person(1001, "Anna"), bot.person(1002, "Bram")
+    await onboard(bot, anna)
+    await onboard(bot, bram)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, "idee:meet:1")
+    await bot.press(bram, "Stuur een bericht")
+    time_out_once(bot, "Doorgestuurd.")
+    await bot.send(bram, "Hoi! Zullen we samen naar de gemeente stappen?")
+    assert [type(e) for e in bot.errors] == [TimedOut]
+    bot.errors.clear()
+    assert "Zullen we samen" in bot.last_text(anna)
+    replies = await bot.send(bram, "Hallo")
+    assert len(replies) == 1 and NOT_UNDERSTOOD in replies[0].text
+
+
+async def test_a_timeout_on_scheduled_ends_the_announcement(mbot: BotHarness) -> None:
+    bot = mbot
+    await residents(bot, ["IJmuiden"])
+    mo = moderator(bot)
+    with time_machine.travel(datetime(2026, 4, 20, 10, 0, tzinfo=AMS), tick=True):
+        await compose_to_preview(bot, mo)
+        await bot.press(mo, "Later")
+        await bot.send(mo, "21-04 9:30")
+        time_out_once(bot, "ingepland")
+        await bot.press(mo, "Ja, naar 1 ontvangers")
+        assert [type(e) for e in bot.errors] == [TimedOut]
+        bot.errors.clear()
+        [answer] = said(await bot.send(mo, "Hallo"))
+    assert "Kies met de knoppen" not in answer.text
+
+
+async def test_a_timeout_on_submitted_ends_the_post(qbot: BotHarness) -> None:
+    bot = qbot
+    piet, mo = bot.person(2001, "Piet"), bot.person(MODERATOR_ID, "Mo")
+    await bot.send(mo, "/start")
+    await join(bot, piet, "Piet de Vries", "Handhaving", topic="Overlast en veiligheid")
+    await write(bot, piet, topic="Overlast en veiligheid")
+    time_out_once(bot, "Ingestuurd")
+    await bot.press(piet, "Insturen")
+    assert [type(e) for e in bot.errors] == [TimedOut]
+    bot.errors.clear()
+    assert await count(bot, Post) == 1
+    assert "/wachtrij" in bot.last_text(mo)  # the moderators still hear of it
+    # Outside the flow: answered as anyone without a resident's profile is.
+    replies = await bot.send(piet, "Hallo")
+    assert len(replies) == 1 and "Stuur /start om te beginnen" in replies[0].text

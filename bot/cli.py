@@ -299,6 +299,13 @@ def _config_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def cmd_config_reference(args: argparse.Namespace) -> int:
+    from bot.config_fields import reference
+
+    print(reference(), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="burgerbeest", description="Burgerbeest: the municipality's connector on Telegram."
@@ -369,6 +376,10 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--handle", help="the name routing rules use for this civil servant")
     _config_argument(invite)
     invite.set_defaults(handler=cmd_invite)
+    reference = commands.add_parser(
+        "config-reference", help="print every setting of config.toml (Markdown)"
+    )
+    reference.set_defaults(handler=cmd_config_reference)
     return parser
 
 

@@ -198,3 +198,34 @@ def test_retention_days(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         _http_config(tmp_path, "[privacy]\nretention_days = 0\n")
     assert "[privacy] retention_days must be a whole number of days" in str(caught.value)
+
+
+def test_the_configuration_reference_is_made_from_the_field_table() -> None:
+    from bot.config_fields import reference
+
+    assert (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8") == reference(), (
+        "docs/configuration.md is stale: burgerbeest config-reference > docs/configuration.md"
+    )
+
+
+def test_every_setting_of_the_example_is_in_the_field_table() -> None:
+    import tomllib
+
+    from bot.config_fields import FIELDS
+
+    known = {field.where for field in FIELDS}
+    data = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    given = set()
+    for section, table in data.items():
+        if isinstance(table, dict):
+            given |= {f"{section}.{key}" for key in table}
+        else:
+            given.add(section)
+    assert given <= known, given - known
+
+
+def test_a_bad_dispatch_time_names_its_key(tmp_path: Path) -> None:
+    body = '[dispatch]\ntimes = ["9 uur"]\n[municipality]\nname = "V"\nkernen = ["A"]\n'
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, body), environ={TOKEN_ENV: TOKEN})
+    assert "[dispatch] times has '9 uur', not a time" in str(caught.value)

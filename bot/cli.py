@@ -9,9 +9,11 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
@@ -33,15 +35,23 @@ def _load(args: argparse.Namespace, *, need_token: bool = False) -> Config:
     return config
 
 
-async def _migrate(config: Config) -> None:
+@asynccontextmanager
+async def database(config: Config) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The database of a command: brought up to date, then its sessions; closed after."""
     from bot.migrate import upgrade
-    from models.database import create_engine
+    from models.database import create_engine, create_sessionmaker
 
     engine = create_engine(config.database_url)
     try:
         await upgrade(engine)
+        yield create_sessionmaker(engine)
     finally:
         await engine.dispose()
+
+
+async def _migrate(config: Config) -> None:
+    async with database(config):
+        pass
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -99,7 +109,6 @@ def cmd_import(args: argparse.Namespace) -> int:
         read_import_csv,
     )
     from bot.services.initiative_topics import InitiativeTopics
-    from models.database import create_engine, create_sessionmaker
 
     config = _load(args)
     try:
@@ -111,19 +120,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     topics_file = config.questions.topics_file
 
     async def run() -> object:
-        await _migrate(config)
-        engine = create_engine(config.database_url)
-        try:
+        async with database(config) as sessions:
             with tqdm(total=len(rows), desc="import", unit="idea", file=sys.stderr) as bar:
                 return await import_initiatives(
-                    create_sessionmaker(engine),
+                    sessions,
                     rows,
                     source,
                     progress=bar.update,
                     topics=InitiativeTopics(TopicClassifier(load_taxonomy(topics_file))),
                 )
-        finally:
-            await engine.dispose()
 
     report = asyncio.run(run())
     print(
@@ -157,19 +162,14 @@ def cmd_invite(args: argparse.Namespace) -> int:
     """Print a new invite code once; only its hash is stored."""
     from bot.services.invites import InviteService
     from models import Role
-    from models.database import create_engine, create_sessionmaker
 
     config = _load(args)
     role = Role(args.role)
 
     async def run() -> tuple[str, object]:
-        await _migrate(config)
-        engine = create_engine(config.database_url)
-        try:
-            service = InviteService(create_sessionmaker(engine), config.questions.invite_days)
+        async with database(config) as sessions:
+            service = InviteService(sessions, config.questions.invite_days)
             return await service.create(role, handle=args.handle)
-        finally:
-            await engine.dispose()
 
     code, invite = asyncio.run(run())
     expires = invite.expires_at.astimezone(config.municipality.tz)  # type: ignore[attr-defined]
@@ -185,15 +185,12 @@ def cmd_invite(args: argparse.Namespace) -> int:
 def cmd_offboard(args: argparse.Namespace) -> int:
     """A civil servant leaves: questions re-routed, personal data erased."""
     from bot.services import Services
-    from models.database import create_engine, create_sessionmaker
 
     config = _load(args)
 
     async def run() -> object:
-        await _migrate(config)
-        engine = create_engine(config.database_url)
-        try:
-            services = Services.create(create_sessionmaker(engine), config)
+        async with database(config) as sessions:
+            services = Services.create(sessions, config)
             servant = await services.civil_servants.find(args.who)
             if servant is None:
                 return None
@@ -203,8 +200,6 @@ def cmd_offboard(args: argparse.Namespace) -> int:
                 # write the old profile back.
                 await services.privacy.erase(left.telegram_id)
             return left
-        finally:
-            await engine.dispose()
 
     left = asyncio.run(run())
     if left is None:
@@ -222,7 +217,6 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     from bot.services import Services
     from bot.services.staff import Revoked
     from bot.services.text_input import parse_telegram_id
-    from models.database import create_engine, create_sessionmaker
 
     telegram_id = parse_telegram_id(args.telegram_id)
     if telegram_id is None:
@@ -231,14 +225,8 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     config = _load(args)
 
     async def run() -> Revoked | None:
-        await _migrate(config)
-        engine = create_engine(config.database_url)
-        try:
-            return await Services.create(create_sessionmaker(engine), config).staff.revoke(
-                telegram_id
-            )
-        finally:
-            await engine.dispose()
+        async with database(config) as sessions:
+            return await Services.create(sessions, config).staff.revoke(telegram_id)
 
     revoked = asyncio.run(run())
     if revoked is not None and (left := revoked.offboarded) is not None:
@@ -268,22 +256,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bot.routing import load_taxonomy
     from bot.services.stats import StatsService, write_csv
     from bot.workdays import WorkingCalendar
-    from models.database import create_engine, create_sessionmaker
 
     config = _load(args)
 
     async def run() -> object:
-        await _migrate(config)
-        engine = create_engine(config.database_url)
-        try:
+        async with database(config) as sessions:
             service = StatsService(
-                create_sessionmaker(engine),
+                sessions,
                 WorkingCalendar(config.municipality.tz),
                 load_taxonomy(config.questions.topics_file),
             )
             return await service.export_tables()
-        finally:
-            await engine.dispose()
 
     for path in write_csv(args.out, asyncio.run(run())):  # type: ignore[arg-type]
         print(path)

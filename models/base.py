@@ -18,6 +18,12 @@ NAMING = {
 }
 
 
+# For tables whose ids name scheduled work, travel in buttons or keys, or are quoted to people:
+# SQLite (AUTOINCREMENT) then never hands out the id of a deleted row again, as PostgreSQL's
+# sequences never do. A later table rebuild must pass it again: reflection does not see it.
+NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, Timestamped, UTCDateTime
+from models.base import NEVER_REUSED, Base, Timestamped, UTCDateTime
 
 
 def _enum(cls: type[enum.StrEnum]) -> Enum:
@@ -53,7 +53,7 @@ class DeliveryState(enum.StrEnum):
 
 class Broadcast(Timestamped, Base):
     __tablename__ = "broadcasts"
-    __table_args__ = (Index("ix_broadcasts_state_due_at", "state", "due_at"),)
+    __table_args__ = (Index("ix_broadcasts_state_due_at", "state", "due_at"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

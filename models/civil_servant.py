@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, Timestamped, UTCDateTime
+from models.base import NEVER_REUSED, Base, Timestamped, UTCDateTime
 from models.user import Role, User, role_type
 
 
@@ -16,6 +16,7 @@ class CivilServant(Timestamped, Base):
     """The profile a civil servant fills in with /aanmelden; one per user."""
 
     __tablename__ = "civil_servants"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)

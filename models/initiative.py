@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, Timestamped, UTCDateTime, utcnow
+from models.base import NEVER_REUSED, Base, Timestamped, UTCDateTime, utcnow
 from models.user import User
 
 
@@ -53,7 +53,7 @@ _status_type = Enum(
 
 class Initiative(Timestamped, Base):
     __tablename__ = "initiatives"
-    __table_args__ = (UniqueConstraint("source", "external_id"),)
+    __table_args__ = (UniqueConstraint("source", "external_id"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # None for initiatives imported from an existing list (a citizens' summit, a spreadsheet).

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Enum, Float, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, Timestamped, UTCDateTime
+from models.base import NEVER_REUSED, Base, Timestamped, UTCDateTime
 
 
 class Supporter(Timestamped, Base):
@@ -35,7 +35,7 @@ class Introduction(Timestamped, Base):
     """One request per pair of residents: the requester asked, the initiator decides once."""
 
     __tablename__ = "introductions"
-    __table_args__ = (UniqueConstraint("requester_id", "initiator_id"),)
+    __table_args__ = (UniqueConstraint("requester_id", "initiator_id"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     requester_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, Timestamped, UTCDateTime
+from models.base import NEVER_REUSED, Base, Timestamped, UTCDateTime
 
 
 class PostState(enum.StrEnum):
@@ -26,7 +26,10 @@ class PostState(enum.StrEnum):
 class Post(Timestamped, Base):
     __tablename__ = "posts"
     # Every post is for someone: followers of a topic, of a kern, or of either.
-    __table_args__ = (CheckConstraint("topic IS NOT NULL OR kern IS NOT NULL", name="audience"),)
+    __table_args__ = (
+        CheckConstraint("topic IS NOT NULL OR kern IS NOT NULL", name="audience"),
+        NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The civil servant who wrote it; None once they left (published posts stay, unsigned).

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Enum, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, Timestamped, UTCDateTime, utcnow
+from models.base import NEVER_REUSED, Base, Timestamped, UTCDateTime, utcnow
 
 
 def _enum(cls: type[enum.StrEnum]) -> Enum:
@@ -57,6 +57,7 @@ class EventKind(enum.StrEnum):
 
 class Question(Timestamped, Base):
     __tablename__ = "questions"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # NULL once the resident erased their data; the question stays for statistics.
@@ -93,6 +94,7 @@ class QuestionEvent(Base):
     """One row per thing that happened to a question; never edited (erasure blanks `text`)."""
 
     __tablename__ = "question_events"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, Enum, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, Timestamped, UTCDateTime
+from models.base import NEVER_REUSED, Base, Timestamped, UTCDateTime
 
 
 class ContactMethod(enum.StrEnum):
@@ -29,6 +29,7 @@ role_type = Enum(Role, native_enum=False, length=16, values_callable=lambda e: [
 
 class User(Timestamped, Base):
     __tablename__ = "users"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Before consent this is the only thing kept of a person.

@@ -26,10 +26,11 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.posts import News, news_content
-from bot.services.questions import QuestionService
+from bot.services.questions import WORDS, QuestionService
 from models import (
     CivilServant,
     EventKind,
+    Initiative,
     Question,
     QuestionEvent,
     QuestionStatus,
@@ -310,10 +311,13 @@ class DispatchService:
             return cancel()
         if recipient.banned_at is not None and question is None:
             return cancel()  # e.g. the check-in on an initiative: nothing for a banned resident
+        payload = await _with_words(session, row.payload)
+        if payload is None:
+            return cancel()
         servant = await session.scalar(
             select(CivilServant).where(CivilServant.user_id == recipient.id)
         )
-        delivery = Delivery(row.id, row.kind, recipient, question, dict(row.payload), servant, news)
+        delivery = Delivery(row.id, row.kind, recipient, question, payload, servant, news)
         return delivery, []
 
     async def _record(
@@ -404,3 +408,20 @@ class DispatchService:
             return []
         await session.flush()
         return await self._questions.reroute_blocked(session, question, recipient, now)
+
+
+async def _with_words(session: AsyncSession, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """`payload` with the words it refers to, read where they are kept (scheduled work holds
+    ids, never words); None when they are gone (erased) and the message would say nothing."""
+    values = dict(payload.get("values") or {})
+    for name, event_id in (payload.get(WORDS) or {}).items():
+        words = await session.scalar(select(QuestionEvent.text).where(QuestionEvent.id == event_id))
+        if not words:
+            return None
+        values[name] = words
+    if "initiative_id" in payload:  # the check-in on an initiative quotes its title
+        initiative = await session.get(Initiative, int(payload["initiative_id"]))
+        if initiative is None:
+            return None
+        values.update(title=initiative.title, number=initiative.id)
+    return {**payload, "values": values}

@@ -42,6 +42,9 @@ FEEDBACK_MAX = 1000
 DEFAULT_DEADLINE_DAYS = 10
 # Events whose text the resident wrote: blanked when they erase their data.
 RESIDENT_TEXT_EVENTS = (EventKind.CREATED, EventKind.RESIDENT_REPLIED, EventKind.FEEDBACK)
+# Scheduled work refers to the words in a message (value name → question event id) and the
+# dispatcher reads them when it sends: erasure and retention then only blank the events.
+WORDS = "event_texts"
 # Work that belongs to one assignment: replaced when the question moves on.
 ASSIGNMENT_WORK = (WorkKind.DELIVER, WorkKind.REMINDER, WorkKind.ESCALATION)
 
@@ -404,18 +407,18 @@ class QuestionService:
         *,
         servant_id: int | None = None,
         text: str | None = None,
-    ) -> None:
-        session.add(
-            QuestionEvent(
-                question_id=question.id,
-                kind=kind,
-                status=question.status,
-                actor_id=actor_id,
-                civil_servant_id=servant_id,
-                text=text,
-                at=utcnow(),
-            )
+    ) -> QuestionEvent:
+        event = QuestionEvent(
+            question_id=question.id,
+            kind=kind,
+            status=question.status,
+            actor_id=actor_id,
+            civil_servant_id=servant_id,
+            text=text,
+            at=utcnow(),
         )
+        session.add(event)
+        return event
 
     # --- who may act ---------------------------------------------------------------------
 
@@ -514,7 +517,7 @@ class QuestionService:
                 return _refused(found)
             question, servant = found
             question.status = status
-            self._event(
+            said = self._event(
                 session,
                 question,
                 event,
@@ -523,13 +526,15 @@ class QuestionService:
                 text=text,
             )
             await self._cancel(session, question.id, (WorkKind.REMINDER, WorkKind.ESCALATION))
+            await session.flush()
             row = await self._to_resident(
                 session,
                 question,
                 now,
                 key,
-                {**self._signature(servant, actor), value: text},
+                self._signature(servant, actor),
                 buttons=buttons,
+                words={value: said.id},
             )
             return Outcome(True, question=question, send_now=[row.id])
 
@@ -660,17 +665,24 @@ class QuestionService:
             if question.status is not QuestionStatus.INFO_REQUESTED:
                 return _refused("not_waiting")
             question.status = QuestionStatus.DELIVERED
-            self._event(session, question, EventKind.RESIDENT_REPLIED, resident.id, text=text)
+            reply = self._event(
+                session, question, EventKind.RESIDENT_REPLIED, resident.id, text=text
+            )
             send_now: list[int] = []
             assignee = await session.get(CivilServant, question.assignee_id or 0)
             if assignee is not None:
+                await session.flush()
                 row = self._work(
                     session,
                     WorkKind.NOTICE,
                     now,
                     question,
                     assignee.user,
-                    {"key": "vraag.reply_to_servant", "values": {"reply": text}, "buttons": "card"},
+                    {
+                        "key": "vraag.reply_to_servant",
+                        WORDS: {"reply": reply.id},
+                        "buttons": "card",
+                    },
                 )
                 self._deadline_work(session, question, assignee.user, now, now)
                 await session.flush()
@@ -750,16 +762,13 @@ class QuestionService:
         values: dict[str, Any],
         *,
         buttons: str | None = None,
+        words: dict[str, int] | None = None,
     ) -> ScheduledWork:
         resident = await session.get(User, question.resident_id or 0)
-        row = self._work(
-            session,
-            WorkKind.NOTICE,
-            now,
-            question,
-            resident,
-            {"key": key, "values": values, "buttons": buttons},
-        )
+        payload: dict[str, Any] = {"key": key, "values": values, "buttons": buttons}
+        if words:
+            payload[WORDS] = words
+        row = self._work(session, WorkKind.NOTICE, now, question, resident, payload)
         await session.flush()
         return row
 

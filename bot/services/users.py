@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import ContactMethod, ModerationLog, Role, ScheduledWork, User, WorkState
+from bot.services.text_input import clean, excerpt
+from models import ContactMethod, ModerationLog, Role, ScheduledWork, User
 from models.base import utcnow
 
 
@@ -19,6 +20,22 @@ class Profile:
     telegram_id: int
     display_name: str | None = None
     username: str | None = None
+
+    def __post_init__(self) -> None:
+        # Anyone can put bidi overrides or invisible characters in a Telegram name, which
+        # others then read (an introduction): cleaned as typed text is, on one line.
+        object.__setattr__(self, "display_name", clean_name(self.display_name, NAME_LIMIT))
+        object.__setattr__(self, "username", clean_name(self.username, USERNAME_LIMIT))
+
+
+# The users columns; Telegram's first and last name together can be one longer.
+NAME_LIMIT = 128
+USERNAME_LIMIT = 64
+
+
+def clean_name(name: str | None, limit: int) -> str | None:
+    """A name as others may read it: cleaned, on one line, at most `limit` characters."""
+    return excerpt(clean(name), limit) or None
 
 
 class UserService:
@@ -103,14 +120,10 @@ class UserService:
                 return False
             await anonymise_questions(session, user, now)
             await forget_author(session, user.id)
+            # Everything owed to them, sent or not, goes: nothing is for them any more, and a
+            # key (check-in:<initiative>) must not outlive what it names.
             await session.execute(
-                update(ScheduledWork)
-                .where(
-                    ScheduledWork.recipient_id == user.id,
-                    ScheduledWork.state == WorkState.PENDING,
-                )
-                .values(state=WorkState.CANCELLED)
-                .execution_options(synchronize_session=False)
+                delete(ScheduledWork).where(ScheduledWork.recipient_id == user.id)
             )
             user.telegram_id = -user.id
             user.consent_at = None

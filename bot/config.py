@@ -27,6 +27,7 @@ from bot.config_fields import (
     read,
     resolve_path,
 )
+from bot.routing.keys import within
 
 __all__ = [
     "LANGUAGES",
@@ -108,8 +109,7 @@ class RoutingRule:
     def matches(self, topic_key: str | None, kern: str | None) -> bool:
         if topic_key is None:
             return False
-        prefix_ok = f"{topic_key}/".startswith(f"{self.topic}/")
-        return prefix_ok and (self.kern is None or self.kern == kern)
+        return within(topic_key, self.topic) and (self.kern is None or self.kern == kern)
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ class QuestionsConfig:
     def follow_ups_for(self, topic_key: str | None) -> list[FollowUp]:
         if topic_key is None:
             return []
-        return [f for f in self.follow_ups if f"{topic_key}/".startswith(f"{f.topic}/")]
+        return [f for f in self.follow_ups if within(topic_key, f.topic)]
 
 
 @dataclass(frozen=True)

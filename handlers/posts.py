@@ -22,7 +22,7 @@ from telegram.ext import filters as f
 from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, translator
 from bot.routing import Topic
-from bot.services.initiative_topics import main_topic
+from bot.routing.keys import main_topic
 from bot.services.posts import TEXT_MAX, News
 from handlers.common import (
     NEW_MESSAGE,

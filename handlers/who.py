@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.app import BotApplication, BotContext
 from bot.fitting import TEXT_MAX, fits
 from bot.i18n import Translator
+from bot.routing.keys import within
 from handlers.common import is_number, keyboard, requires_resident
 from models import CivilServant, User
 
@@ -91,7 +92,7 @@ async def show(update: Update, context: BotContext, user: User, t: Translator) -
         topic = topics[int(value)]
         scope = topic.name(t.language)
         # Profiles hold main topics; a subtopic key would count for its main topic too.
-        chosen = [s for s in servants if any(f"{k}/".startswith(f"{topic.key}/") for k in s.topics)]
+        chosen = [s for s in servants if any(within(k, topic.key) for k in s.topics)]
     else:
         scope = kernen[int(value)]
         chosen = [s for s in servants if not s.kernen or scope in s.kernen]

@@ -14,7 +14,8 @@ from sqlalchemy import delete, select, update
 from bot.cli import main
 from bot.matching.normalize import normalizer_fingerprint
 from bot.routing import TopicClassifier, load_taxonomy
-from bot.services.initiative_topics import InitiativeTopics, initiative_text, main_topic
+from bot.routing.keys import main_topic
+from bot.services.initiative_topics import InitiativeTopics, initiative_text
 from bot.services.initiatives import TOPICS_KEY, InitiativeDraft
 from bot.services.meta import META
 from models import BotState, Initiative, InitiativeStatus, User

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from bot.matching.normalize import normalizer_fingerprint
 from bot.routing import Taxonomy, TopicClassifier, TopicScore
+from bot.routing.keys import main_topic
 from bot.routing.taxonomy import Topic
 
 # The lowest threshold whose precision on the tuning editions is at least 0.93
@@ -50,11 +51,6 @@ _BEHAVIOUR = 2
 def initiative_text(title: str, description: str, motivation: str) -> str:
     """What an initiative is classified on: everything the resident wrote about the 'what'."""
     return "\n".join(part for part in (title, description, motivation) if part)
-
-
-def main_topic(key: str | None) -> str | None:
-    """The main topic of a stored key: "initiatieven" for "initiatieven/groen" and for itself."""
-    return key.split("/", 1)[0] if key else None
 
 
 @dataclass(frozen=True)

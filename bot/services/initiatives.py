@@ -13,13 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import MatchIndex, normalize
+from bot.routing.keys import main_topic
 from bot.services.audit import record_action
-from bot.services.initiative_topics import (
-    InitiativeTopics,
-    TopicGuess,
-    initiative_text,
-    main_topic,
-)
+from bot.services.initiative_topics import InitiativeTopics, TopicGuess, initiative_text
 from bot.services.meta import read_fingerprint, write_fingerprint
 from models import (
     Initiative,

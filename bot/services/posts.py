@@ -24,8 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import PostsConfig
+from bot.routing.keys import main_topic
 from bot.services.broadcasts import KERNEN, TOPICS, Audience, audience_filter
-from bot.services.initiative_topics import main_topic
 from bot.services.text_input import excerpt
 from models import (
     AnnouncementMute,

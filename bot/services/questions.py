@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import QuestionsConfig
 from bot.routing import Taxonomy, TopicClassifier, TopicScore, is_confident, load_taxonomy
+from bot.routing.keys import within
 from bot.services.civil_servants import moderator_users
 from bot.workdays import WorkingCalendar
 from models import (
@@ -271,9 +272,7 @@ class QuestionService:
             return None
         ranked = []
         for servant in servants:
-            depth = max(
-                (len(t) for t in servant.topics if f"{topic}/".startswith(f"{t}/")), default=0
-            )
+            depth = max((len(t) for t in servant.topics if within(topic, t)), default=0)
             if depth and (not servant.kernen or kern in servant.kernen):
                 ranked.append((-depth, servant.id, servant))
         for _, _, servant in sorted(ranked, key=lambda r: r[:2]):

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.routing import Taxonomy
-from bot.services.initiative_topics import main_topic
+from bot.routing.keys import main_topic
 from bot.workdays import WorkingCalendar
 from models import (
     EventKind,

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 
+from babel.dates import format_date, format_time
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -70,6 +72,19 @@ class Translator:
     def has(self, key: str) -> bool:
         """Whether the catalogs define `key` (gettext answers a missing key with the key)."""
         return _translations(self.language).gettext(key) != key
+
+    def date(self, day: date | datetime, tz: tzinfo | None = None, *, weekday: bool = False) -> str:
+        """A date as people write it in this language: "18 december 2026", with `weekday`
+        "vrijdag 18 december 2026"; a datetime is first put in `tz` (the municipality's)."""
+        if isinstance(day, datetime) and tz is not None:
+            day = day.astimezone(tz)
+        pattern = "EEEE d MMMM y" if weekday else "d MMMM y"
+        return format_date(day, pattern, locale=self.language)
+
+    def moment(self, when: datetime, tz: tzinfo) -> str:
+        """A date and a time: "18 december 2026, 09:00"."""
+        local = when.astimezone(tz)
+        return f"{self.date(local)}, {format_time(local, 'HH:mm', locale=self.language)}"
 
     def plural(self, key: str, count: int, /, **values: object) -> str:
         """The singular or plural form of `key` for `count`; `count` is also a value."""

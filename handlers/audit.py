@@ -26,8 +26,8 @@ def _short(text: object) -> str:
     return excerpt(str(text), DETAIL_MAX)
 
 
-def _when(context: BotContext, moment: datetime) -> str:
-    return moment.astimezone(context.config.municipality.tz).strftime("%d-%m-%Y %H:%M")
+def _when(context: BotContext, t: Translator, moment: datetime) -> str:
+    return t.moment(moment, context.config.municipality.tz)
 
 
 def _value(t: Translator, action: ModerationAction, value: object) -> str:
@@ -49,10 +49,10 @@ async def _line(context: BotContext, t: Translator, entry: ModerationLog) -> str
         old, new = (_value(t, entry.action, detail[k]) for k in ("old", "new"))
         extra = t("audit.change", old=old, new=new)
     elif detail.get("due_at"):
-        extra = t("audit.due", when=_when(context, datetime.fromisoformat(detail["due_at"])))
+        extra = t("audit.due", when=_when(context, t, datetime.fromisoformat(detail["due_at"])))
     return t(
         "audit.line",
-        when=_when(context, entry.at),
+        when=_when(context, t, entry.at),
         moderator=(who and who.display_name) or t("audit.someone"),
         action=t(f"audit.{action}") if t.has(f"audit.{action}") else action,
         target=(

@@ -576,8 +576,8 @@ async def _current_draft(context: BotContext, user: User) -> Broadcast | None:
     return draft
 
 
-def _local(context: BotContext, moment: datetime) -> str:
-    return moment.astimezone(context.config.municipality.tz).strftime("%d-%m-%Y %H:%M")
+def _local(context: BotContext, t: Translator, moment: datetime) -> str:
+    return t.moment(moment, context.config.municipality.tz)
 
 
 async def _confirm(update: Update, context: BotContext, t: Translator, draft: Broadcast) -> int:
@@ -588,7 +588,7 @@ async def _confirm(update: Update, context: BotContext, t: Translator, draft: Br
         text = t.plural("bc.confirm_now", count)
     else:
         text = t.plural(
-            "bc.confirm_later", count, when=_local(context, datetime.fromisoformat(due))
+            "bc.confirm_later", count, when=_local(context, t, datetime.fromisoformat(due))
         )
     await update.effective_message.reply_text(
         text,
@@ -620,7 +620,7 @@ async def confirm(update: Update, context: BotContext) -> int | None:
             await broadcast_tick(context)
         else:
             await update.effective_message.reply_text(
-                t("bc.scheduled", number=draft.id, when=_local(context, due_at)),
+                t("bc.scheduled", number=draft.id, when=_local(context, t, due_at)),
                 reply_markup=keyboard([[(t("bc.button_cancel_scheduled"), f"bc:stop:{draft.id}")]]),
             )
     return ConversationHandler.END
@@ -722,7 +722,7 @@ async def upcoming(update: Update, context: BotContext) -> None:
         else:
             key = "bc.upcoming_scheduled"
             values.update(
-                when=_local(context, broadcast.due_at),
+                when=_local(context, t, broadcast.due_at),
                 count=await context.services.broadcasts.count_audience(audience) if audience else 0,
             )
         lines.append(t(key, **values))

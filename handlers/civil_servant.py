@@ -303,7 +303,7 @@ async def _profile_text(context: BotContext, t: Translator, servant: CivilServan
     today = services.questions.calendar.local_date(utcnow())
     topics = ", ".join(taxonomy[k].name(t.language) if k in taxonomy else k for k in servant.topics)
     away = (
-        t("cs.away_until", date=servant.away_until.strftime("%d-%m-%Y"))
+        t("cs.away_until", date=t.date(servant.away_until))
         if servant.is_away(today) and servant.away_until
         else t("cs.present")
     )
@@ -475,9 +475,9 @@ async def away(update: Update, context: BotContext) -> None:
         await context.services.civil_servants.get(servant.backup_id) if servant.backup_id else None
     )
     if backup is None:
-        text = t("cs.away_set_no_backup", date=until.strftime("%d-%m-%Y"))
+        text = t("cs.away_set_no_backup", date=t.date(until))
     else:
-        text = t("cs.away_set", date=until.strftime("%d-%m-%Y"), backup=backup.name)
+        text = t("cs.away_set", date=t.date(until), backup=backup.name)
     await update.effective_message.reply_text(text)
 
 
@@ -705,7 +705,7 @@ async def invite(update: Update, context: BotContext) -> None:
     )
     tz = context.config.municipality.tz
     await update.effective_message.reply_text(
-        t("cs.invite_created", code=code, date=row.expires_at.astimezone(tz).strftime("%d-%m-%Y"))
+        t("cs.invite_created", code=code, date=t.date(row.expires_at, tz))
     )
 
 

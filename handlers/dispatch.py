@@ -64,9 +64,7 @@ def question_values(context: BotContext, t: Translator, question: Question) -> d
         "kern": question.kern or "—",
         "text": question.text or t("vraag.text_erased"),
         "details": detail_lines(context, t, question.topic_key, question.details),
-        "deadline": question.deadline_at.astimezone(tz).strftime("%d-%m-%Y")
-        if question.deadline_at
-        else "—",
+        "deadline": t.date(question.deadline_at, tz, weekday=True) if question.deadline_at else "—",
         "status": t(f"vraag.status.{question.status.value}"),
     }
 

@@ -36,7 +36,7 @@ def _item(t: Translator, item: Initiative, tz: object, taxonomy: Taxonomy) -> st
         # ("Kunst en cultuur"), which says more than its main topic's.
         kern=f"{item.kern} · {topic.name(t.language)}" if topic else item.kern,
         status=t(f"status.{item.status.value}"),
-        date=item.created_at.astimezone(tz).strftime("%d-%m-%Y"),
+        date=t.date(item.created_at, tz),
     )
     if item.visibility is not Visibility.VISIBLE:
         # The initiator (and who joined) should know why others cannot find it.

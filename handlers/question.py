@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import partial
 
-from babel.dates import format_date
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -223,7 +222,7 @@ def _read_text(context: BotContext, t: Translator, draft: QuestionDraft) -> None
 def _answer(fact: Fact[date] | Fact[str] | Fact[int], t: Translator) -> str:
     """A fact as an answer: a date written out in the resident's language, else their words."""
     if isinstance(fact.value, date):
-        return format_date(fact.value, "EEEE d MMMM y", locale=t.language)
+        return t.date(fact.value, weekday=True)
     return fact.said
 
 

@@ -189,9 +189,9 @@ async def test_a_scheduled_announcement_waits_for_its_time(mbot: BotHarness) -> 
         [past] = await bot.send(mo, "20-04 09:00")
         assert "voorbij" in past.text
         [confirm] = await bot.send(mo, "21-04 9:30")
-        assert "op 21-04-2026 09:30" in confirm.text
+        assert "op 21 april 2026, 09:30" in confirm.text
         [scheduled] = said(await bot.press(mo, "Ja, naar 1 ontvangers"))
-        assert "ingepland voor 21-04-2026 09:30" in scheduled.text
+        assert "ingepland voor 21 april 2026, 09:30" in scheduled.text
         assert await broadcast_tick(bot.context()) == []
     with time_machine.travel(start + timedelta(hours=23, minutes=29), tick=True):
         assert await broadcast_tick(bot.context()) == []  # a minute early

@@ -94,7 +94,7 @@ async def test_profile_edit_and_away_sends_questions_to_the_backup(qbot: BotHarn
 
     with time_machine.travel(local("2026-06-01 08:00"), tick=False):
         await bot.send(piet, "/afwezig 3-6-2026")
-        assert "afwezig tot en met 03-06-2026" in bot.last_text(piet)
+        assert "afwezig tot en met 3 juni 2026" in bot.last_text(piet)
         assert "Bep Jansen" in bot.last_text(piet)
         await ask(bot, anna)
     await tick(bot, "2026-06-01 09:00")

@@ -43,7 +43,7 @@ async def test_reminder_before_the_deadline_and_escalation_after_it_skip_hemelva
     # Tuesday 12 May 2026, 10:00. Afval: 3 working days; Thursday 14 May is Hemelvaart:
     # Wed 13, Fri 15, Mon 18 → due Monday 18 May.
     with time_machine.travel(local("2026-05-12 10:00"), tick=False):
-        assert "18-05-2026" in await ask(bot, anna)
+        assert "maandag 18 mei 2026" in await ask(bot, anna)
 
     await tick(bot, "2026-05-12 14:00")
     assert "V-2026-0001" in bot.last_text(piet)

@@ -27,7 +27,7 @@ async def test_question_reaches_the_civil_servant_after_the_weekend_and_koningsd
         confirmation = await ask(bot, anna)
     assert "V-2026-0001" in confirmation
     # Afval: 3 working days; Monday 27 April is Koningsdag: Tue, Wed, Thu.
-    assert "30-04-2026" in confirmation
+    assert "donderdag 30 april 2026" in confirmation
 
     before = len(bot.replies(piet))
     await tick(bot, "2026-04-24 17:00")
@@ -40,7 +40,7 @@ async def test_question_reaches_the_civil_servant_after_the_weekend_and_koningsd
     digest, card = texts(bot, piet, since=0)[-2:]
     assert "er is 1 nieuwe vraag" in digest
     assert "V-2026-0001" in card and "grofvuil" in card
-    assert "Antwoord uiterlijk 30-04-2026" in card
+    assert "Antwoord uiterlijk donderdag 30 april 2026" in card
     await tick(bot, "2026-04-28 09:01")
     assert len(bot.replies(piet)) == before + 2  # nothing twice
 

@@ -72,7 +72,7 @@ async def test_upcoming_lists_every_moderators_announcements_and_any_moderator_c
 
         [listing] = await bot.send(mira, "/gepland")
         assert "2 mededelingen staan klaar" in listing.text
-        assert "#1</b> · 21-04-2026 09:30 · aan iedereen (nu 3)" in listing.text
+        assert "#1</b> · 21 april 2026, 09:30 · aan iedereen (nu 3)" in listing.text
         assert "door Mo" in listing.text
         # The moderator's text is shown as typed, in plain words.
         assert "Zaterdag &lt;b&gt;markt&lt;/b&gt; op het plein" in listing.text
@@ -184,7 +184,8 @@ async def test_the_log_holds_status_moves_and_announcements_scheduled_and_stoppe
     lines = log.text.split("\n")[1:]
     assert len(lines) == 3, lines
     assert "Mira · mededeling gestopt · mededeling #1" in lines[0]
-    assert "Mo · mededeling ingepland · mededeling #1 — gaat uit op 21-04-2026 08:00" in lines[1]
+    scheduled = "Mo · mededeling ingepland · mededeling #1 — gaat uit op 21 april 2026, 08:00"
+    assert scheduled in lines[1]
     assert f"Mo · status gewijzigd · initiatief #{number} — „idee” → „in gesprek”" in lines[2]
 
     await bot.send(mo, "/taal")

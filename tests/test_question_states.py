@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.migrate import upgrade
 from bot.services.question_states import IllegalMove, may_move, move, note, submit
 from models import EventKind, Question, QuestionEvent, QuestionStatus, User
 from models.database import create_engine, create_sessionmaker
@@ -42,6 +43,7 @@ async def test_a_move_sets_the_status_and_writes_history_and_a_forbidden_one_cha
 ) -> None:
     engine = create_engine(database_url)
     try:
+        await upgrade(engine)
         async with create_sessionmaker(engine).begin() as session:
             resident = User(telegram_id=1, display_name="Anna")
             session.add(resident)

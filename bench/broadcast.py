@@ -245,6 +245,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
 async def crash_and_resume(sessions, sender, author_id, stand_in, args) -> dict[str, int]:
     from bot.services.broadcasts import Audience, BroadcastService, SenderSettings
+    from bot.services.delivery import Outcome
     from handlers.broadcast import CONCURRENCY
 
     audience_spec = Audience("topics", ("evenementen",))
@@ -256,12 +257,14 @@ async def crash_and_resume(sessions, sender, author_id, stand_in, args) -> dict[
     done = 0
     halfway = asyncio.Event()
 
-    async def counting(message, recipient) -> None:
+    async def counting(message, recipient):
         nonlocal done
-        await sender(message, recipient)
-        done += 1
-        if done >= len(audience) // 2:
-            halfway.set()
+        result = await sender(message, recipient)
+        if result.outcome is Outcome.SENT:  # a confirmed send
+            done += 1
+            if done >= len(audience) // 2:
+                halfway.set()
+        return result
 
     task = asyncio.create_task(first.send(broadcast_id, counting, settings))
     await halfway.wait()

@@ -230,7 +230,8 @@ def dispatch_figures(queued: int = DISPATCH_QUEUED) -> dict[str, float]:
     from datetime import timedelta
 
     from bot.migrate import upgrade
-    from bot.services.dispatch import Delivery, DispatchService, SendResult, Sent
+    from bot.services.delivery import SENT, Result
+    from bot.services.dispatch import Delivery, DispatchService
     from bot.services.questions import QuestionService
     from models import CivilServant, Question, ScheduledWork, User, WorkKind
     from models.base import utcnow
@@ -274,10 +275,10 @@ def dispatch_figures(queued: int = DISPATCH_QUEUED) -> dict[str, float]:
             )
         sent = 0
 
-        async def sender(delivery: Delivery) -> Sent:
+        async def sender(delivery: Delivery) -> Result:
             nonlocal sent
             sent += 1
-            return Sent(SendResult.SENT)
+            return SENT
 
         dispatch = DispatchService(sessions, QuestionService(sessions))
         start = time.perf_counter()

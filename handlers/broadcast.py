@@ -14,20 +14,12 @@ import contextlib
 import html
 import logging
 import re
-import warnings
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as f
 
@@ -35,6 +27,7 @@ from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, translator
 from bot.services import broadcasts as bc
 from bot.services.broadcasts import Audience, Progress, SenderSettings
+from bot.services.delivery import Result
 from bot.services.text_input import excerpt
 from handlers.common import (
     NEW_MESSAGE,
@@ -46,6 +39,7 @@ from handlers.common import (
     moderator,
     speaker,
 )
+from handlers.delivery import attempt
 from handlers.following import main_topics
 from models import Broadcast, BroadcastState, User
 from models.base import utcnow
@@ -81,41 +75,10 @@ async def deliver(
     return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-def _seconds(error: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 warns about the int form of retry_after
-        warnings.simplefilter("ignore")
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-# httpx errors that happen before a request leaves: nothing can have been delivered.
-_NOT_SENT = {"ConnectError", "ConnectTimeout", "PoolTimeout"}
-
-
-def delivery_error(error: TelegramError) -> bc.DeliveryError:
-    """Telegram's answer in the service's terms; a send that may have arrived is never retried."""
-    if isinstance(error, Forbidden):
-        return bc.RecipientBlocked(error.message)
-    if isinstance(error, RetryAfter):
-        return bc.RetryLater(_seconds(error))
-    if isinstance(error, BadRequest):  # a NetworkError to PTB, but it will not get better
-        return bc.PermanentFailure(error.message)
-    if isinstance(error, NetworkError):
-        cause = type(error.__cause__).__name__ if error.__cause__ else None
-        if cause in _NOT_SENT or (cause is None and not isinstance(error, TimedOut)):
-            # Refused before sending, or a 5xx answer (the server did not carry it out).
-            return bc.TemporaryFailure(error.message)
-        return bc.DeliveryUncertain(error.message)
-    return bc.PermanentFailure(error.message)
-
-
 def telegram_sender(bot: Bot, municipality: str) -> bc.Sender:
-    async def send(message: bc.Message, recipient: bc.Recipient) -> None:
+    async def send(message: bc.Message, recipient: bc.Recipient) -> Result:
         text = announcement(translator(recipient.language), municipality, message.text)
-        try:
-            await deliver(bot, recipient.telegram_id, text, message.photo_file_id)
-        except TelegramError as error:
-            raise delivery_error(error) from error
+        return await attempt(deliver(bot, recipient.telegram_id, text, message.photo_file_id))
 
     return send
 

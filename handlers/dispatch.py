@@ -1,7 +1,7 @@
 """The Telegram side of scheduled work: rendering a delivery, sending it, the periodic tick.
 
 The dispatch service decides what is due and records what happened; this module only turns a
-`Delivery` into a message and Telegram's answer into a `Sent`.
+`Delivery` into a message and sends it; handlers/delivery.py reads Telegram's answer.
 """
 
 from __future__ import annotations
@@ -11,15 +11,14 @@ from collections.abc import Collection, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
-from telegram.error import TelegramError
 
 from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, escape, translator
 from bot.metrics import Metrics
-from bot.services import broadcasts as bc
-from bot.services.dispatch import Delivery, DispatchReport, SendResult, Sent, count_by_state
-from handlers.broadcast import delivery_error
+from bot.services.delivery import Result
+from bot.services.dispatch import Delivery, DispatchReport, count_by_state
 from handlers.common import keyboard
+from handlers.delivery import attempt
 from handlers.posts import news_text
 from models import Question, WorkKind
 
@@ -144,36 +143,18 @@ def render(context: BotContext, delivery: Delivery) -> tuple[str, object]:
     return text, _buttons(payload.get("buttons"), t, question)
 
 
-def sent_after(error: TelegramError) -> Sent:
-    """Telegram's refusal in the dispatch service's terms, read as announcements read it: a send
-    that may have arrived (a timeout, a dropped answer) is unknown, never retried."""
-    reading = delivery_error(error)
-    if isinstance(reading, bc.RecipientBlocked):
-        return Sent(SendResult.BLOCKED)
-    if isinstance(reading, bc.RetryLater):
-        return Sent(SendResult.RETRY, retry_after=reading.seconds, error="flood control")
-    if isinstance(reading, bc.TemporaryFailure):
-        return Sent(SendResult.RETRY, error=error.message)
-    if isinstance(reading, bc.DeliveryUncertain):
-        return Sent(SendResult.UNKNOWN, error=error.message)
-    return Sent(SendResult.FAILED, error=error.message)
-
-
 class TelegramSender:
-    """Sends a delivery with the application's bot; Telegram's refusals become a `Sent`."""
+    """Sends a delivery with the application's bot and says what became of it."""
 
     def __init__(self, context: BotContext) -> None:
         self._context = context
 
-    async def __call__(self, delivery: Delivery) -> Sent:
+    async def __call__(self, delivery: Delivery) -> Result:
         text, markup = render(self._context, delivery)
-        try:
-            await self._context.bot.send_message(
-                delivery.recipient.telegram_id, text, reply_markup=markup
-            )
-        except TelegramError as error:
-            return sent_after(error)
-        return Sent(SendResult.SENT)
+        bot = self._context.bot
+        return await attempt(
+            bot.send_message(delivery.recipient.telegram_id, text, reply_markup=markup)
+        )
 
 
 async def send_now(context: BotContext, ids: Iterable[int]) -> DispatchReport:

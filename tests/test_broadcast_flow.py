@@ -18,12 +18,10 @@ import pytest
 import time_machine
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
 from bot.config import TOKEN_ENV, BroadcastConfig, ConfigError, QuestionsConfig, load_config
 from bot.services import Services
-from bot.services import broadcasts as bc
-from handlers.broadcast import broadcast_tick, delivery_error, parse_when, running
+from handlers.broadcast import broadcast_tick, parse_when, running
 from models import Broadcast, BroadcastDelivery, BroadcastState, DeliveryState, User
 from models.base import utcnow
 from tests.flows import onboard
@@ -430,11 +428,3 @@ def test_the_broadcast_rate_comes_from_the_config_and_is_checked(tmp_path: Path)
     path.write_text(example.replace("lease_s = 60", "lease_s = 5"), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\[broadcast\] lease_s must be a whole number"):
         load_config(path, environ=env)
-
-
-def test_telegrams_refusals_read_as_delivery_outcomes() -> None:
-    assert isinstance(delivery_error(Forbidden("bot was blocked")), bc.RecipientBlocked)
-    # A 400 ("chat not found", a deleted account) will not get better: no retry.
-    assert isinstance(delivery_error(BadRequest("Chat not found")), bc.PermanentFailure)
-    assert isinstance(delivery_error(NetworkError("Bad Gateway")), bc.TemporaryFailure)
-    assert isinstance(delivery_error(TimedOut()), bc.DeliveryUncertain)

@@ -18,17 +18,13 @@ from bot.migrate import upgrade
 from bot.services.broadcasts import (
     Audience,
     BroadcastService,
-    DeliveryUncertain,
     Message,
-    PermanentFailure,
     Progress,
     Recipient,
-    RecipientBlocked,
-    RetryLater,
     SenderSettings,
-    TemporaryFailure,
     audience_filter,
 )
+from bot.services.delivery import SENT, Outcome, Result
 from bot.services.following import FollowingService
 from bot.services.pacing import Pacer
 from models import (
@@ -65,26 +61,27 @@ class FakeTelegram:
     block_after: tuple[int, int] | None = None  # (deliveries, chat): blocks the bot mid-way
     calls: int = 0
 
-    async def __call__(self, message: Message, recipient: Recipient) -> None:
+    async def __call__(self, message: Message, recipient: Recipient) -> Result:
         self.calls += 1
         chat = recipient.telegram_id
         if self.block_after and len(self.delivered) >= self.block_after[0]:
             self.blocked.add(self.block_after[1])
         if chat in self.blocked:
-            raise RecipientBlocked
+            return Result(Outcome.BLOCKED)
         if chat in self.retry_after:
-            raise RetryLater(self.retry_after.pop(chat))
+            return Result(Outcome.RETRY, retry_after=self.retry_after.pop(chat))
         if self.flaky.get(chat, 0) > 0:
             self.flaky[chat] -= 1
-            raise TemporaryFailure("Bad Gateway")
+            return Result(Outcome.RETRY, error="Bad Gateway")
         if chat in self.refused:
-            raise PermanentFailure("chat not found")
+            return Result(Outcome.FAILED, error="chat not found")
         self.delivered.append(chat)
         if chat in self.timing_out:
-            raise DeliveryUncertain("Timed out")
+            return Result(Outcome.UNKNOWN, error="Timed out")
         if self.crash_after is not None and len(self.delivered) >= self.crash_after:
             raise Crash
         await asyncio.sleep(0)  # a real request yields while it waits for the answer
+        return SENT
 
 
 @pytest.fixture
@@ -280,14 +277,15 @@ async def test_cancel_stops_sending_and_leaves_the_rest_pending(
     cancelled: list[object] = []
     asked = False
 
-    async def cancel_soon(message: Message, recipient: Recipient) -> None:
+    async def cancel_soon(message: Message, recipient: Recipient) -> Result:
         nonlocal asked
-        await tg(message, recipient)
+        result = await tg(message, recipient)
         # Two senders run at once: only the first to get here asks (a second cancel would
         # rightly find the broadcast ended already).
         if len(tg.delivered) >= 10 and not asked:
             asked = True
             cancelled.append(await service.cancel(broadcast_id))
+        return result
 
     final = await service.send(broadcast_id, cancel_soon, SenderSettings(rate=50, concurrency=2))
 
@@ -345,10 +343,11 @@ async def test_a_graceful_stop_gives_the_broadcast_back_at_once(
     stop = asyncio.Event()
     tg = FakeTelegram()
 
-    async def stop_after_ten(message: Message, recipient: Recipient) -> None:
-        await tg(message, recipient)
+    async def stop_after_ten(message: Message, recipient: Recipient) -> Result:
+        result = await tg(message, recipient)
         if len(tg.delivered) >= 10:
             stop.set()
+        return result
 
     paused = await first.send(broadcast_id, stop_after_ten, FAST, stop=stop)
     assert paused.state is BroadcastState.SENDING and 0 < paused.pending < 30

@@ -4,16 +4,15 @@ the middle of a dispatch, a civil servant who blocked the bot."""
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
 
-import httpx
-import pytest
 import time_machine
 from sqlalchemy import select
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import TimedOut
 
-from bot.services.dispatch import LEASE, Delivery, SendResult, Sent
-from handlers.dispatch import TelegramSender, sent_after
+from bot.services.delivery import Outcome, Result
+from bot.services.dispatch import LEASE, Delivery
+from handlers.delivery import outcome_of
+from handlers.dispatch import TelegramSender
 from models import EventKind, Question, QuestionEvent, QuestionStatus, ScheduledWork, WorkState
 from tests.flows import onboard
 from tests.harness import BotHarness
@@ -103,7 +102,7 @@ async def test_a_restart_in_the_middle_of_a_dispatch_loses_nothing_and_sends_not
     real = TelegramSender(bot.context())
     sent_cards: list[int] = []
 
-    async def dies_after_the_second_card(delivery: Delivery) -> Sent:
+    async def dies_after_the_second_card(delivery: Delivery) -> Result:
         result = await real(delivery)
         if delivery.question is not None:
             sent_cards.append(delivery.question.id)
@@ -207,10 +206,10 @@ async def test_a_passing_failure_is_tried_again_later(qbot: BotHarness) -> None:
         await ask(bot, anna)
     calls = 0
 
-    async def flaky(delivery: Delivery) -> Sent:
+    async def flaky(delivery: Delivery) -> Result:
         nonlocal calls
         calls += 1
-        return Sent(SendResult.RETRY, retry_after=5, error="timed out")
+        return Result(Outcome.RETRY, retry_after=5, error="timed out")
 
     with time_machine.travel(local("2026-06-01 14:00"), tick=False):
         report = await services(bot).dispatch.run_due(flaky)
@@ -219,29 +218,6 @@ async def test_a_passing_failure_is_tried_again_later(qbot: BotHarness) -> None:
     assert not bot.replies(piet)[-1].text.startswith("📨")
     await tick(bot, "2026-06-01 14:05")
     assert bot.last_text(piet).startswith("📨")
-
-
-def _caused_by(error: Exception, cause: Exception) -> Exception:
-    error.__cause__ = cause
-    return error
-
-
-# PTB's own RetryAfter() warns about its future retry_after type.
-@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-def test_telegram_errors_read_as_announcements_read_them() -> None:
-    """Only a send that cannot have arrived is tried again; one that may have is unknown."""
-    assert sent_after(Forbidden("blocked")).result is SendResult.BLOCKED
-    limited = sent_after(RetryAfter(timedelta(seconds=7)))
-    assert (limited.result, limited.retry_after) == (SendResult.RETRY, 7.0)
-    assert sent_after(NetworkError("Bad Gateway")).result is SendResult.RETRY  # a 5xx answer
-    not_sent = _caused_by(TimedOut(), httpx.ConnectTimeout("connect"))
-    assert sent_after(not_sent).result is SendResult.RETRY
-    assert sent_after(TimedOut()).result is SendResult.UNKNOWN
-    no_answer = _caused_by(TimedOut(), httpx.ReadTimeout("read"))
-    assert sent_after(no_answer).result is SendResult.UNKNOWN
-    dropped = _caused_by(NetworkError("gone"), httpx.RemoteProtocolError("disconnected"))
-    assert sent_after(dropped).result is SendResult.UNKNOWN
-    assert sent_after(BadRequest("Chat not found")).result is SendResult.FAILED
 
 
 async def test_a_send_without_an_answer_is_unknown_not_sent_twice_and_the_question_stays(
@@ -255,10 +231,10 @@ async def test_a_send_without_an_answer_is_unknown_not_sent_twice_and_the_questi
         await ask(bot, anna)
     real = TelegramSender(bot.context())
 
-    async def no_answer_to_the_card(delivery: Delivery) -> Sent:
+    async def no_answer_to_the_card(delivery: Delivery) -> Result:
         result = await real(delivery)
         # The card went out, but the answer timed out: the bot cannot know it did.
-        return sent_after(TimedOut()) if delivery.question is not None else result
+        return outcome_of(TimedOut()) if delivery.question is not None else result
 
     with time_machine.travel(local("2026-06-01 14:00"), tick=False):
         report = await services(bot).dispatch.run_due(no_answer_to_the_card)

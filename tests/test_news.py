@@ -329,7 +329,8 @@ async def test_the_news_goes_after_what_else_is_due_and_a_run_keeps_to_its_budge
 ) -> None:
     """Thousands of news messages take minutes at Telegram's pace: a reminder or notice due
     meanwhile goes first, and a run with a spent budget leaves the rest to the next run."""
-    from bot.services.dispatch import Delivery, SendResult, Sent
+    from bot.services.delivery import SENT, Result
+    from bot.services.dispatch import Delivery
     from models import ScheduledWork, WorkKind
 
     bot = qbot
@@ -355,9 +356,9 @@ async def test_the_news_goes_after_what_else_is_due_and_a_run_keeps_to_its_budge
 
     order: list[WorkKind] = []
 
-    async def records(delivery: Delivery) -> Sent:
+    async def records(delivery: Delivery) -> Result:
         order.append(delivery.kind)
-        return Sent(SendResult.SENT)
+        return SENT
 
     dispatch = services(bot).dispatch
     with time_machine.travel(local("2026-06-05 10:02"), tick=False):

@@ -1,7 +1,7 @@
 """Announcements: a draft, its audience, a due time, and the paced, resumable sender.
 
 Free of Telegram: the handler side passes a `Sender` that delivers one message to one recipient
-and raises `RecipientBlocked`, `RetryLater`, `TemporaryFailure` or `PermanentFailure`.
+and says what became of it, a `delivery.Result`.
 
 How a broadcast cannot send anyone a second copy (DESIGN "Durable scheduling"):
 
@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.services.audit import record_action
+from bot.services.delivery import Outcome, Result
 from bot.services.pacing import Pacer
 from models import ModerationAction, Role, User
 from models.base import utcnow
@@ -107,35 +108,6 @@ def audience_filter(audience: Audience) -> ColumnElement[bool]:
 # --- sending -------------------------------------------------------------------------------
 
 
-class DeliveryError(Exception):
-    """What a `Sender` raises when one message did not (certainly) arrive."""
-
-
-class RecipientBlocked(DeliveryError):
-    """The recipient blocked the bot: never retried, and they are marked inactive."""
-
-
-class RetryLater(DeliveryError):
-    """Flood control: nothing may be sent for `seconds`; then the same message is retried."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds:g}s")
-        self.seconds = seconds
-
-
-class TemporaryFailure(DeliveryError):
-    """A network error or a server error: retried a few times with backoff."""
-
-
-class PermanentFailure(DeliveryError):
-    """Telegram refused this message for this chat (chat not found, …): not retried."""
-
-
-class DeliveryUncertain(DeliveryError):
-    """No answer (a timeout, a dropped connection): the message may have arrived, so it is not
-    sent again; the row becomes unknown, as after a crash."""
-
-
 @dataclass(frozen=True)
 class Message:
     broadcast_id: int
@@ -151,7 +123,7 @@ class Recipient:
     language: str | None
 
 
-Sender = Callable[[Message, Recipient], Awaitable[None]]
+Sender = Callable[[Message, Recipient], Awaitable[Result]]
 
 
 @dataclass
@@ -196,6 +168,16 @@ class SenderSettings:
     backoff_s: float = 1.0  # before the 2nd attempt; doubled for every next one
     max_retry_after: int = 20  # RetryAfter answers per message before it counts as failed
     progress_every_s: float = 3.0
+
+
+# A send's final outcome as its delivery row's state (a retry is not final: `_attempts` tries
+# again, and a message that never got through is failed).
+_STATES = {
+    Outcome.SENT: DeliveryState.SENT,
+    Outcome.BLOCKED: DeliveryState.BLOCKED,
+    Outcome.FAILED: DeliveryState.FAILED,
+    Outcome.UNKNOWN: DeliveryState.UNKNOWN,
+}
 
 
 @dataclass
@@ -546,40 +528,34 @@ class BroadcastService:
         while True:
             attempts += 1
             try:
-                await sender(message, recipient)
-            except RecipientBlocked:
-                return self._result(recipient, DeliveryState.BLOCKED, attempts, "blocked")
-            except RetryLater as wait:
-                retry_afters += 1
-                attempts -= 1  # flood control is Telegram pausing us, not this message failing
-                if retry_afters > settings.max_retry_after:
-                    return self._result(recipient, DeliveryState.FAILED, attempts, str(wait))
-                pacer.hold(wait.seconds)
-                await pacer.acquire()
-            except TemporaryFailure as error:
-                if attempts >= settings.attempts:
-                    return self._result(recipient, DeliveryState.FAILED, attempts, str(error))
-                await asyncio.sleep(settings.backoff_s * 2 ** (attempts - 1))
-                await pacer.acquire()
-            except PermanentFailure as error:
-                return self._result(recipient, DeliveryState.FAILED, attempts, str(error))
-            except DeliveryUncertain as error:
-                return self._result(recipient, DeliveryState.UNKNOWN, attempts, str(error))
+                result = await sender(message, recipient)
             except Exception as error:  # a bug in the sender must not stop the broadcast
                 log.exception("broadcast %s: sending to user %s", message.broadcast_id, recipient)
-                return self._result(recipient, DeliveryState.FAILED, attempts, repr(error))
+                result = Result(Outcome.FAILED, error=repr(error))
+            if result.flood_control:
+                retry_afters += 1
+                attempts -= 1  # flood control is Telegram pausing us, not this message failing
+                wait = f"retry after {result.retry_after:g}s"
+                if retry_afters > settings.max_retry_after:
+                    return self._result(recipient, DeliveryState.FAILED, attempts, wait)
+                pacer.hold(result.retry_after)
+                await pacer.acquire()
+            elif result.outcome is Outcome.RETRY:
+                if attempts >= settings.attempts:
+                    return self._result(recipient, DeliveryState.FAILED, attempts, result.error)
+                await asyncio.sleep(settings.backoff_s * 2 ** (attempts - 1))
+                await pacer.acquire()
             else:
-                result = self._result(recipient, DeliveryState.SENT, attempts)
-                result.sent_at = utcnow()
-                return result
+                return self._result(recipient, _STATES[result.outcome], attempts, result.error)
 
     @staticmethod
-    def _result(
-        recipient: Recipient, state: DeliveryState, attempts: int, error: str | None = None
-    ) -> _Result:
-        return _Result(
-            recipient.delivery_id, recipient.user_id, state, attempts, error=(error or "")[:200]
-        )
+    def _result(recipient: Recipient, state: DeliveryState, attempts: int, error: str) -> _Result:
+        """The row's new fields; a sent row gets its time, a blocked one says only that."""
+        if state is DeliveryState.SENT:
+            return _Result(recipient.delivery_id, recipient.user_id, state, attempts, utcnow())
+        if state is DeliveryState.BLOCKED:
+            error = "blocked"
+        return _Result(recipient.delivery_id, recipient.user_id, state, attempts, error=error[:200])
 
     @staticmethod
     def _collect(run: _Run, done: Iterable[asyncio.Task[_Result]]) -> None:
@@ -720,15 +696,9 @@ __all__ = [
     "AUDIENCE_KINDS",
     "Audience",
     "BroadcastService",
-    "DeliveryError",
-    "DeliveryUncertain",
     "Message",
-    "PermanentFailure",
     "Progress",
     "Recipient",
-    "RecipientBlocked",
-    "RetryLater",
     "Sender",
     "SenderSettings",
-    "TemporaryFailure",
 ]

@@ -14,7 +14,6 @@ blocked recipient is marked inactive, and a question meant for them goes to the 
 
 from __future__ import annotations
 
-import enum
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -25,6 +24,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.delivery import Outcome, Result
 from bot.services.posts import News, news_content
 from bot.services.questions import WORDS, QuestionService
 from models import (
@@ -51,14 +51,6 @@ BATCH = 500
 _ACTION_BUTTONS = {"card", "triage"}
 
 
-class SendResult(enum.StrEnum):
-    SENT = "sent"
-    BLOCKED = "blocked"  # the recipient blocked the bot
-    RETRY = "retry"  # a passing failure: try again later
-    FAILED = "failed"  # will not work however often it is tried
-    UNKNOWN = "unknown"  # no answer: it may have arrived, so it is not sent again
-
-
 @dataclass(frozen=True)
 class Delivery:
     """One message to send; the Telegram side renders it from these facts."""
@@ -72,14 +64,7 @@ class Delivery:
     news: News | None = None  # a weekly news row's content, as it stands now
 
 
-@dataclass(frozen=True)
-class Sent:
-    result: SendResult
-    retry_after: float | None = None
-    error: str = ""
-
-
-Sender = Callable[[Delivery], Awaitable[Sent]]
+Sender = Callable[[Delivery], Awaitable[Result]]
 
 
 @dataclass
@@ -235,13 +220,13 @@ class DispatchService:
         # The claim is committed: from here a crash means "maybe sent", never "sent twice".
         try:
             if delivery.recipient.active:
-                sent = await sender(delivery)
+                result = await sender(delivery)
             else:  # an assignee known to have blocked the bot: straight to the reroute
-                sent = Sent(SendResult.BLOCKED)
+                result = Result(Outcome.BLOCKED)
         except Exception as exc:
             log.exception("sending scheduled message %s failed", work_id)
-            sent = Sent(SendResult.FAILED, error=type(exc).__name__)
-        return await self._record(work_id, delivery, sent, now, report)
+            result = Result(Outcome.FAILED, error=type(exc).__name__)
+        return await self._record(work_id, delivery, result, now, report)
 
     async def _prepare(
         self, session: AsyncSession, row: ScheduledWork, now: datetime
@@ -324,37 +309,39 @@ class DispatchService:
         self,
         work_id: int,
         delivery: Delivery,
-        sent: Sent,
+        result: Result,
         now: datetime,
         report: DispatchReport,
     ) -> list[int]:
+        """The outcome as the row's state: the one place a send's `Outcome` becomes a
+        `WorkState`."""
         added: list[int] = []
         async with self._sessions.begin() as session:
             row = await session.get(ScheduledWork, work_id, populate_existing=True)
             assert row is not None
-            if sent.result is SendResult.SENT:
+            if result.outcome is Outcome.SENT:
                 row.state = WorkState.DONE
                 row.done_at = now
                 report.sent += 1
                 report.count(row.kind)
                 await self._after_sent(session, row, now)
-            elif sent.result is SendResult.RETRY and row.attempts < MAX_ATTEMPTS:
+            elif result.outcome is Outcome.RETRY and row.attempts < MAX_ATTEMPTS:
                 row.state = WorkState.PENDING
-                backoff = max(sent.retry_after or 0, 30 * 2 ** (row.attempts - 1))
+                backoff = max(result.retry_after or 0, 30 * 2 ** (row.attempts - 1))
                 row.due_at = now + timedelta(seconds=backoff)
-                row.last_error = sent.error[:200] or "retry"
+                row.last_error = result.error[:200] or "retry"
                 report.retried += 1
-            elif sent.result is SendResult.UNKNOWN:
+            elif result.outcome is Outcome.UNKNOWN:
                 row.state = WorkState.UNKNOWN
                 row.done_at = now
-                row.last_error = f"no answer, maybe sent: {sent.error}"[:200]
+                row.last_error = f"no answer, maybe sent: {result.error}"[:200]
                 report.unknown += 1
                 log.warning("scheduled message %s: %s", work_id, row.last_error)
                 if row.kind is WorkKind.DELIVER:
                     # Most likely it arrived, and either way the question is in the civil
                     # servant's /vragen: the resident sees it as with them, not as waiting.
                     await self._after_sent(session, row, now)
-            elif sent.result is SendResult.BLOCKED:
+            elif result.outcome is Outcome.BLOCKED:
                 row.state = WorkState.FAILED
                 row.done_at = now
                 row.last_error = "blocked by the recipient"
@@ -363,7 +350,7 @@ class DispatchService:
             else:
                 row.state = WorkState.FAILED
                 row.done_at = now
-                row.last_error = sent.error[:200] or "failed"
+                row.last_error = result.error[:200] or "failed"
                 report.failed += 1
                 log.warning("scheduled message %s failed: %s", work_id, row.last_error)
         return added

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.delivery import Outcome, Result
 from bot.services.posts import News, news_content
+from bot.services.question_states import move, note
 from bot.services.questions import WORDS, QuestionService
 from models import (
     CivilServant,
@@ -362,19 +363,19 @@ class DispatchService:
         if question is None:
             return
         if row.kind is WorkKind.DELIVER and question.status is QuestionStatus.SUBMITTED:
-            question.status = QuestionStatus.DELIVERED
-            kind = EventKind.DELIVERED
-        else:
-            kind = EventKind.REMINDED
-        session.add(
-            QuestionEvent(
-                question_id=question.id,
-                kind=kind,
-                status=question.status,
-                civil_servant_id=question.assignee_id,
+            move(
+                session,
+                question,
+                QuestionStatus.DELIVERED,
+                EventKind.DELIVERED,
+                None,
+                servant_id=question.assignee_id,
                 at=now,
             )
-        )
+        else:
+            note(
+                session, question, EventKind.REMINDED, None, servant_id=question.assignee_id, at=now
+            )
 
     async def _after_blocked(
         self, session: AsyncSession, row: ScheduledWork, now: datetime

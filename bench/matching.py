@@ -1,17 +1,35 @@
-"""Benchmark of bot.matching against a naive rapidfuzz scan, on shared/data.
+"""Benchmark of bot.matching, lexical alone beside blended with sentence meaning, on shared/data.
 
     python bench/matching.py [--data DIR] [--tune] [--queries N] [--baseline-queries N]
 
-1. SICK-NL: Spearman of `similarity()` with human relatedness, and F1 of "similar"
+1. SICK-NL: Spearman of each scorer with human relatedness, and F1 of "similar"
    (relatedness >= 4.0) at the threshold that is best on TRAIN+TRIAL, reported on TEST.
-   `--tune` first grid-searches the scoring constants on TRAIN+TRIAL only and prints them.
-2. Search: 100,000 initiatives generated from the Pabulib NL titles with variations (typos,
-   inflections, word order, filler words, kern); top-5 query time, index build time, memory,
-   and recall@5 of a query made from a title (another variation of it) finding that title.
-The last line printed is one JSON object with all figures, the baseline's prefixed `baseline_`.
+   `--tune` first grid-searches the lexical constants and fits the blend's weights on
+   TRAIN+TRIAL only, and puts the blend on the lexical scale (the anchors of blend.py) with the
+   Pabulib tuning pairs; it prints what to paste into score.py and blend.py.
+2. Same-initiative pairs: bench/pabulib_pairs.csv (Pabulib titles; the Buurtbudget editions'
+   pairs tune, the Begroot and Assen ones report) and bench/velsen_pairs.csv (title and
+   description, report only): best F1, and P/R/F1 at the bot's thresholds; then
+   `burgerbeest dedupe` over the report editions' titles and over the Velsen-style ideas,
+   with the share of the labelled same pairs it finds at DUPLICATE_THRESHOLD.
+3. Search: 100,000 initiatives generated from the Pabulib NL titles with variations (typos,
+   inflections, word order, filler words, kern), each with a stand-in vector near the real
+   vector of its title (embedding 100,000 texts takes an hour; the stand-ins keep the shape of
+   the space, which the search's cost depends on); top-5 query time with and without a query
+   vector, index build time, memory, recall@5; the vector search alone as the table grows
+   (where a numpy product stops being enough), and what embedding a saved initiative and a
+   query costs.
+Quality figures use real embeddings, cached under /tmp (not in the repository) by the model's
+fingerprint. The last line printed is one JSON object with all figures: `lexical_` and
+`blended_` side by side, the naive rapidfuzz scan's prefixed `baseline_`.
 """
 
 from __future__ import annotations
+
+import os
+
+# One BLAS thread, as the bot runs with (bot/__init__.py): set before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
 import csv
@@ -25,13 +43,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.matching import score
+from bot.matching import blend, score
+from bot.matching.dedupe import find_duplicates
 from bot.matching.index import MatchIndex
 from bot.matching.normalize import normalize
+from bot.matching.score import DUPLICATE_THRESHOLD, MATCH_THRESHOLD, SEARCH_MIN_SCORE
+from bot.matching.vectors import VectorTable, initiative_texts, initiative_vector
+from bot.semantic import Encoder, fingerprint, get_encoder
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+HERE = Path(__file__).resolve().parent
+CACHE = Path("/tmp/burgerbeest-bench")
 KERNEN = (
     "IJmuiden",
     "Velsen-Noord",
@@ -309,7 +334,359 @@ def time_queries(
     return times, hits / len(queries)
 
 
+# --- sentence vectors ----------------------------------------------------------------------
+
+
+def embed_all(encoder: Encoder, texts: set[str]) -> dict[str, np.ndarray]:
+    """Vectors of `texts`, from the cache under /tmp where it has them (by model fingerprint)."""
+    path = CACHE / f"{fingerprint(encoder)}.npz"
+    known: dict[str, np.ndarray] = {}
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as saved:
+            known = dict(zip(saved["texts"].tolist(), saved["vectors"], strict=True))
+    missing = sorted(texts - known.keys())
+    if missing:
+        print(f"embedding {len(missing):,} texts (cached in {path} for the next run) …")
+        for start in range(0, len(missing), 64):
+            batch = missing[start : start + 64]
+            known.update(zip(batch, encoder.embed(batch), strict=True))
+        CACHE.mkdir(parents=True, exist_ok=True)
+        texts_all = sorted(known)
+        np.savez(path, texts=np.array(texts_all), vectors=np.stack([known[t] for t in texts_all]))
+    return known
+
+
+def vector_of(texts: tuple[str, ...], vectors: dict[str, np.ndarray]) -> np.ndarray:
+    """An initiative's vector as the bot makes it from its texts' vectors."""
+    return initiative_vector(np.stack([vectors[t] for t in texts]))
+
+
+def cosines(a: Sequence[str], b: Sequence[str], vectors: dict[str, np.ndarray]) -> np.ndarray:
+    return np.array([float(vectors[x] @ vectors[y]) for x, y in zip(a, b, strict=True)])
+
+
+@dataclass
+class Scored:
+    """Two scorers on the same pairs: the lexical score, and the blend on the lexical scale."""
+
+    lexical: list[float]
+    blended: list[float]
+    probability: np.ndarray  # the blend before it is put on the lexical scale
+
+
+def score_pairs(na: Sequence[list[str]], nb: Sequence[list[str]], cos: np.ndarray) -> Scored:
+    features = [score.features(x, y) for x, y in zip(na, nb, strict=True)]
+    p = blend.probability(cos, features) if len(features) else np.zeros(0)
+    return Scored([f.score for f in features], blend.on_lexical_scale(p).tolist(), p)
+
+
+def fit_blend(sick: Sick, cos: np.ndarray) -> tuple[float, ...]:
+    """Logistic regression of relatedness >= 4.0 on blend.py's terms, on TRAIN+TRIAL only
+    (Newton's method on standardised terms, a little L2)."""
+    dev = sick.indices("TRAIN", "TRIAL")
+    features = [score.features(sick.na[i], sick.nb[i]) for i in dev]
+    terms = blend._terms(cos[dev].astype(np.float32), features).astype(np.float64)
+    y = np.array([sick.gold[i] >= SIMILAR for i in dev], dtype=np.float64)
+    mean, sd = terms.mean(axis=0), terms.std(axis=0)
+    x = np.hstack([np.ones((len(y), 1)), (terms - mean) / sd])
+    w = np.zeros(x.shape[1])
+    ridge = 1e-3 * np.eye(len(w))
+    ridge[0, 0] = 0.0
+    for _ in range(40):
+        p = 1.0 / (1.0 + np.exp(-x @ w))
+        gradient = x.T @ (p - y) / len(y) + ridge @ w
+        hessian = (x * (p * (1 - p))[:, None]).T @ x / len(y) + ridge
+        w -= np.linalg.solve(hessian, gradient)
+    weights = w[1:] / sd
+    return (float(w[0] - (w[1:] * mean / sd).sum()), *map(float, weights))
+
+
+def anchor(p: np.ndarray, lexical: Sequence[float], gold: Sequence[bool], at: float) -> float:
+    """The blend probability that does what the lexical score does at `at` on these labelled
+    pairs, with the property its use needs kept: for the search minimum the highest probability
+    that finds as many of the same pairs (a search must not find less), for the others the lowest
+    that is as precise (a match or a duplicate must not be wrong more often)."""
+    order = np.argsort(-p)
+    hits = np.cumsum(np.asarray(gold)[order])
+    precision_at, recall_at, _ = prf(lexical, gold, at)
+    if at == SEARCH_MIN_SCORE:
+        last = int(np.flatnonzero(hits / sum(gold) >= recall_at).min())
+    else:
+        precision = hits / np.arange(1, len(order) + 1)
+        last = int(np.flatnonzero(precision >= precision_at).max())
+    below = p[order[last + 1]] if last + 1 < len(order) else 0.0
+    return round(float(p[order[last]] + below) / 2, 3)
+
+
+# --- same-initiative pairs ---------------------------------------------------------------
+
+
+@dataclass
+class Pairs:
+    name: str
+    a: list[str]  # what the lexical score reads (titles)
+    b: list[str]
+    va: list[tuple[str, ...]]  # what the vectors are of (title, and description if any)
+    vb: list[tuple[str, ...]]
+    same: list[bool]
+
+    def texts(self) -> set[str]:
+        return {text for item in (*self.va, *self.vb) for text in item}
+
+
+def _read_labels(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(line for line in fh if not line.startswith("#")))
+
+
+def pabulib_rows(data: Path) -> dict[str, dict[str, str]]:
+    """Pabulib projects by the key bench/pabulib_pairs.csv uses."""
+    with (data / "pabulib_nl_projects.csv").open(encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["name"].strip()]
+    return {
+        f"{r['source_file'].removeprefix('Netherlands_').removesuffix('.pb')}:{r['project_id']}": r
+        for r in rows
+    }
+
+
+def tuning_edition(row: dict[str, str]) -> bool:
+    return row["edition"].startswith("Buurtbudget")
+
+
+def load_pairs(data: Path) -> tuple[Pairs, Pairs, Pairs]:
+    """Pabulib pairs of the tuning editions, of the report editions, and the Velsen-style pairs."""
+    projects = pabulib_rows(data)
+    split: dict[bool, Pairs] = {
+        tuning: Pairs("pabulib_" + ("tune" if tuning else "report"), [], [], [], [], [])
+        for tuning in (True, False)
+    }
+    for label in _read_labels(HERE / "pabulib_pairs.csv"):
+        a, b = projects[label["project_a"]], projects[label["project_b"]]
+        if tuning_edition(a) != tuning_edition(b):
+            continue
+        pairs = split[tuning_edition(a)]
+        title_a, title_b = a["name"].strip(), b["name"].strip()
+        pairs.a.append(title_a)
+        pairs.b.append(title_b)
+        pairs.va.append((title_a,))
+        pairs.vb.append((title_b,))
+        pairs.same.append(label["same"] == "1")
+    velsen = Pairs("velsen", [], [], [], [], [])
+    for row in _read_labels(HERE / "velsen_pairs.csv"):
+        velsen.a.append(row["title_a"])
+        velsen.b.append(row["title_b"])
+        velsen.va.append(tuple(initiative_texts(row["title_a"], row["description_a"])))
+        velsen.vb.append(tuple(initiative_texts(row["title_b"], row["description_b"])))
+        velsen.same.append(row["same"] == "1")
+    return split[True], split[False], velsen
+
+
+def pair_scores(pairs: Pairs, vectors: dict[str, np.ndarray]) -> Scored:
+    return score_pairs(
+        [normalize(t).split() for t in pairs.a],
+        [normalize(t).split() for t in pairs.b],
+        np.array(
+            [
+                float(vector_of(a, vectors) @ vector_of(b, vectors))
+                for a, b in zip(pairs.va, pairs.vb, strict=True)
+            ]
+        ),
+    )
+
+
+def report_pairs(pairs: Pairs, scored: Scored) -> dict[str, float]:
+    out: dict[str, float] = {}
+    line = f"{pairs.name:>15} pairs ({sum(pairs.same)} same of {len(pairs.same)}):"
+    for name, values in (("lexical", scored.lexical), ("blended", scored.blended)):
+        _, best = best_threshold(values, pairs.same)
+        p, r, f1 = prf(values, pairs.same, MATCH_THRESHOLD)
+        out |= {
+            f"{name}_{pairs.name}_best_f1": round(best, 4),
+            f"{name}_{pairs.name}_f1": round(f1, 4),
+            f"{name}_{pairs.name}_precision": round(p, 4),
+            f"{name}_{pairs.name}_recall": round(r, 4),
+        }
+        line += f" {name} best F1 {best:.3f}, at MATCH P {p:.3f} R {r:.3f} F1 {f1:.3f};"
+    print(line.rstrip(";"))
+    return out
+
+
+def dedupe_recall(
+    name: str,
+    rows: list[tuple[str, str, str | None]],
+    vectors: list[np.ndarray],
+    same: set[tuple[str, str]],
+    labelled: set[tuple[str, str]],
+) -> dict[str, float]:
+    """`find_duplicates` over `rows` at DUPLICATE_THRESHOLD, lexical and blended: the share of
+    the labelled same pairs it reports, and how many of the labelled pairs it reports are same."""
+    out: dict[str, float] = {}
+    line = f"{name:>15} dedupe at {DUPLICATE_THRESHOLD} ({len(rows)} rows, {len(same)} same):"
+    for scorer, given in (("lexical", None), ("blended", vectors)):
+        found = {tuple(sorted((a, b))) for a, b, _ in find_duplicates(rows, vectors=given)}
+        recall = len(found & same) / len(same)
+        judged = found & labelled
+        precision = len(judged & same) / len(judged) if judged else 0.0
+        out |= {
+            f"{scorer}_{name}_dedupe_recall": round(recall, 4),
+            f"{scorer}_{name}_dedupe_precision": round(precision, 4),
+            f"{scorer}_{name}_dedupe_pairs": len(found),
+        }
+        line += f" {scorer} recall {recall:.3f} (precision {precision:.3f}, {len(found)} pairs);"
+    print(line.rstrip(";"))
+    return out
+
+
+def dedupe_figures(data: Path, velsen: Pairs, vectors: dict[str, np.ndarray]) -> dict[str, float]:
+    projects = pabulib_rows(data)
+    report = {key: row for key, row in projects.items() if not tuning_edition(row)}
+    labels = [
+        (tuple(sorted((r["project_a"], r["project_b"]))), r["same"] == "1")
+        for r in _read_labels(HERE / "pabulib_pairs.csv")
+        if r["project_a"] in report and r["project_b"] in report
+    ]
+    keys = sorted(report)
+    out = dedupe_recall(
+        "pabulib_report",
+        [(key, report[key]["name"].strip(), None) for key in keys],
+        [vectors[report[key]["name"].strip()] for key in keys],
+        {pair for pair, same in labels if same},
+        {pair for pair, _ in labels},
+    )
+    # The Velsen-style ideas as an import would store them: words from the title, meaning
+    # from title and description.
+    side_a = list(zip(velsen.a, velsen.va, strict=True))
+    side_b = list(zip(velsen.b, velsen.vb, strict=True))
+    ideas = sorted(set(side_a) | set(side_b))
+    key = {idea: str(n) for n, idea in enumerate(ideas)}
+    pairs = [
+        (tuple(sorted((key[a], key[b]))), same)
+        for a, b, same in zip(side_a, side_b, velsen.same, strict=True)
+    ]
+    out |= dedupe_recall(
+        "velsen",
+        [(key[idea], idea[0], None) for idea in ideas],
+        [vector_of(idea[1], vectors) for idea in ideas],
+        {pair for pair, same in pairs if same},
+        {pair for pair, _ in pairs},
+    )
+    return out
+
+
+# --- cost of the vector search ---------------------------------------------------------------
+
+
+def unit_vectors(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
+    vectors = rng.standard_normal((n, dim), dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def near(base: np.ndarray, rng: np.random.Generator, spread: float = 0.33) -> np.ndarray:
+    """Unit vectors around the rows of `base` (cosine about 0.95 with them): stand-ins for
+    the vectors of variations of a title, without embedding 100,000 texts."""
+    noise = rng.standard_normal(base.shape, dtype=np.float32) * (spread / math.sqrt(base.shape[1]))
+    vectors = base + noise
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def nearest_ms(table: VectorTable, queries: np.ndarray) -> list[float]:
+    table.nearest(queries[0], 40)
+    times = []
+    for query in queries:
+        start = time.perf_counter()
+        table.nearest(query, 40)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def scaling(dim: int, rng: np.random.Generator, sizes=(100_000, 200_000, 400_000)) -> dict:
+    """p50 of the vector search alone as the table grows (random vectors; its cost does not
+    depend on what they mean), and the size at which it passes 5 ms (linear in the rows)."""
+    out: dict[str, float] = {}
+    queries = unit_vectors(200, dim, rng)
+    table = VectorTable(dim)
+    p50s = []
+    for size in sizes:
+        block = unit_vectors(size - len(table), dim, rng)
+        for n, vector in enumerate(block, start=len(table)):
+            table.set(n, vector)
+        p50 = percentile(nearest_ms(table, queries), 0.5)
+        p50s.append(p50)
+        out[f"vector_search_ms_p50_{size}"] = round(p50, 3)
+        print(f"   vector search alone among {size:,}: p50 {p50:.3f} ms")
+    slope = (p50s[-1] - p50s[0]) / (sizes[-1] - sizes[0])
+    limit = sizes[0] + (5.0 - p50s[0]) / slope if slope > 0 else float("inf")
+    out["vector_search_5ms_at"] = int(round(limit, -4)) if math.isfinite(limit) else -1
+    print(f"   a numpy product over the projection passes 5 ms p50 at about {limit:,.0f} rows")
+    return out
+
+
+def embedding_cost(encoder: Encoder, velsen: Pairs) -> dict[str, float]:
+    """Milliseconds to embed one saved initiative (title and description) and one query."""
+    ideas = sorted(set(velsen.va) | set(velsen.vb))[:40]
+    titles = [(title,) for title in sorted(set(velsen.a) | set(velsen.b))[:40]]
+    out = {}
+    for name, texts in (("embed_initiative_ms", ideas), ("embed_query_ms", titles)):
+        encoder.embed(list(texts[0]))
+        times = []
+        for parts in texts:  # as the bot does: one call for the title and the description
+            start = time.perf_counter()
+            initiative_vector(encoder.embed(list(parts)))
+            times.append((time.perf_counter() - start) * 1000)
+        out[name] = round(percentile(times, 0.5), 2)
+    print(
+        f"   embedding one saved initiative: p50 {out['embed_initiative_ms']} ms; one query "
+        f"(a title): {out['embed_query_ms']} ms (one thread, off the event loop)"
+    )
+    return out
+
+
 # --- main ----------------------------------------------------------------------------------
+
+
+def quality(
+    args: argparse.Namespace, encoder: Encoder, titles: list[str]
+) -> tuple[dict[str, float | int], Pairs, np.ndarray]:
+    """SICK-NL, the pairs and dedupe (tuning first with --tune); also what the timing needs of
+    it: the Velsen-style pairs and the vectors of the Pabulib titles. What else it loads is
+    freed before the 100,000 initiatives are built."""
+    out: dict[str, float | int] = {}
+    sick = load_sick(args.data)
+    tune_pairs, report_pairs_, velsen = load_pairs(args.data)
+    vectors = embed_all(
+        encoder,
+        {
+            *sick.a,
+            *sick.b,
+            *titles,
+            *(t for pairs in (tune_pairs, report_pairs_, velsen) for t in pairs.texts()),
+        },
+    )
+    sick_cos = cosines(sick.a, sick.b, vectors)
+    if args.tune:
+        tune(sick)
+        weights = fit_blend(sick, sick_cos)
+        print(f"blend.WEIGHTS (SICK-NL TRAIN+TRIAL): {tuple(round(w, 4) for w in weights)}")
+        blend.WEIGHTS = weights
+        tuned = pair_scores(tune_pairs, vectors)
+        anchors = tuple(
+            (anchor(tuned.probability, tuned.lexical, tune_pairs.same, at), at)
+            for at in (SEARCH_MIN_SCORE, MATCH_THRESHOLD, DUPLICATE_THRESHOLD)
+        )
+        print(f"blend.ANCHORS (from the Pabulib tuning pairs): {anchors}")
+        blend.ANCHORS = anchors
+
+    sick_scored = score_pairs(sick.na, sick.nb, sick_cos)
+    for name, values in (("lexical", sick_scored.lexical), ("blended", sick_scored.blended)):
+        out.update({f"{name}_{k}": v for k, v in evaluate(values, sick, name).items()})
+    out.update(
+        {f"baseline_{k}": v for k, v in evaluate(baseline_scores(sick), sick, "baseline").items()}
+    )
+
+    for pairs in (tune_pairs, report_pairs_, velsen):
+        out.update(report_pairs(pairs, pair_scores(pairs, vectors)))
+    out.update(dedupe_figures(args.data, velsen, vectors))
+    return out, velsen, np.stack([vectors[t] for t in titles])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -318,58 +695,64 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=100_000, help="initiatives to index")
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--baseline-queries", type=int, default=60)
-    parser.add_argument("--tune", action="store_true", help="grid-search the score constants")
+    parser.add_argument("--tune", action="store_true", help="tune the constants first")
     parser.add_argument("--seed", type=int, default=453)  # Velsen's CBS code
     args = parser.parse_args(argv)
     if not (args.data / "sick_nl.tsv").is_file():
         print(f"bench: no sick_nl.tsv in {args.data} (use --data)", file=sys.stderr)
         return 2
-    out: dict[str, float | int] = {}
-
-    sick = load_sick(args.data)
-    if args.tune:
-        tune(sick)
-    out.update(evaluate(engine_scores(sick), sick, "engine"))
-    out.update(
-        {f"baseline_{k}": v for k, v in evaluate(baseline_scores(sick), sick, "baseline").items()}
-    )
+    encoder = get_encoder()
+    if encoder is None:
+        print("bench: the sentence model did not load (see the warning above)", file=sys.stderr)
+        return 2
+    titles = load_titles(args.data)
+    out, velsen, title_vectors = quality(args, encoder, titles)
 
     rng = random.Random(args.seed)
-    titles = load_titles(args.data)
     corpus = make_corpus(titles, args.size, rng)
     picks = [rng.randrange(len(titles)) for _ in range(args.queries)]
     queries = [(vary(titles[t], rng), rng.choice(KERNEN), t) for t in picks]
+    # Each generated initiative's vector lies near the real vector of the title it varies.
+    generator = np.random.default_rng(args.seed)
+    query_vectors = near(title_vectors[[t for _, _, t in queries]], generator)
 
     start = time.perf_counter()
     index = MatchIndex()
-    for doc_id, (text, kern) in enumerate(zip(corpus.texts, corpus.kerns, strict=True)):
-        index.add(doc_id, normalize(text), kern)
+    for first in range(0, len(corpus.texts), 1_000):
+        block = range(first, min(first + 1_000, len(corpus.texts)))
+        block_vectors = near(title_vectors[[corpus.base[n] for n in block]], generator)
+        for doc_id, vector in zip(block, block_vectors, strict=True):
+            index.add(doc_id, normalize(corpus.texts[doc_id]), corpus.kerns[doc_id])
+            index.set_vector(doc_id, vector)
     build_s = time.perf_counter() - start
-    print(f"   engine index: {len(index):,} initiatives in {build_s:.2f} s")
+    print(f"   index: {len(index):,} initiatives with vectors in {build_s:.2f} s")
+    out.update({"n_initiatives": len(index), "n_queries": len(queries)})
+    out["index_build_s"] = round(build_s, 3)
 
-    def engine_run(text: str, kern: str) -> list[int]:
-        return [m.doc_id for m in index.query(text, kern=kern, limit=5)]
+    by_text = {text: n for n, (text, _, _) in enumerate(queries)}
+    for name, with_vector in (("lexical", False), ("blended", True)):
 
-    engine_run(queries[0][0], queries[0][1])  # warm the caches as a running bot has them
-    times, recall = time_queries(engine_run, queries, corpus, titles)
-    out.update(
-        {
-            "n_initiatives": len(index),
-            "n_queries": len(queries),
-            "index_build_s": round(build_s, 3),
-            "query_ms_p50": round(percentile(times, 0.5), 3),
-            "query_ms_p95": round(percentile(times, 0.95), 3),
-            "recall_at_5": round(recall, 4),
-        }
+        def run(text: str, kern: str, with_vector: bool = with_vector) -> list[int]:
+            vector = query_vectors[by_text[text]] if with_vector else None
+            return [m.doc_id for m in index.query(text, kern=kern, limit=5, vector=vector)]
+
+        run(queries[0][0], queries[0][1])  # warm the caches as a running bot has them
+        times, recall = time_queries(run, queries, corpus, titles)
+        out[f"{name}_query_ms_p50"] = round(percentile(times, 0.5), 3)
+        out[f"{name}_query_ms_p95"] = round(percentile(times, 0.95), 3)
+        out[f"{name}_recall_at_5"] = round(recall, 4)
+        print(
+            f"{name:>9} top-5 of {len(index):,}: p50 {out[f'{name}_query_ms_p50']} ms, "
+            f"p95 {out[f'{name}_query_ms_p95']} ms, recall@5 {recall:.4f} ({len(queries)} queries)"
+        )
+    assert index._vectors is not None
+    out["vector_search_ms_p50"] = round(
+        percentile(nearest_ms(index._vectors, query_vectors[:500]), 0.5), 3
     )
-    print(
-        f"   engine top-5 of {len(index):,}: p50 {out['query_ms_p50']} ms, "
-        f"p95 {out['query_ms_p95']} ms, recall@5 {recall:.4f} ({len(queries)} queries)"
-    )
+    print(f"   of which the vector search: p50 {out['vector_search_ms_p50']} ms")
+    out.update(embedding_cost(encoder, velsen))
 
-    start = time.perf_counter()
     texts = corpus.texts  # the naive scan needs nothing but the raw texts
-    baseline_build_s = time.perf_counter() - start
 
     def baseline_run(text: str, _kern: str) -> list[int]:
         hits = process.extract(
@@ -382,7 +765,6 @@ def main(argv: list[str] | None = None) -> int:
     out.update(
         {
             "baseline_n_queries": len(base_queries),
-            "baseline_index_build_s": round(baseline_build_s, 3),
             "baseline_query_ms_p50": round(percentile(base_times, 0.5), 3),
             "baseline_query_ms_p95": round(percentile(base_times, 0.95), 3),
             "baseline_recall_at_5": round(base_recall, 4),
@@ -394,7 +776,12 @@ def main(argv: list[str] | None = None) -> int:
         f"({len(base_queries)} queries)"
     )
     out["rss_mb"] = round(peak_rss_mb(), 1)
-    print(f"peak RSS of this process (engine and baseline together): {out['rss_mb']} MiB")
+    print(
+        f"peak RSS of this process (the model, 100,000 initiatives with vectors, the baseline): "
+        f"{out['rss_mb']} MiB"
+    )
+    index = MatchIndex()  # the 100,000 go before the table grows further
+    out.update(scaling(encoder.dim, generator))
     print(json.dumps(out, sort_keys=True))
     return 0
 

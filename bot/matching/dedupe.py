@@ -5,17 +5,18 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
+
 from bot.matching.index import MatchIndex
 from bot.matching.normalize import normalize
+from bot.matching.score import DUPLICATE_THRESHOLD
+from bot.semantic import get_encoder
 
 EXIT_USAGE = 2
-# "Same initiative" is stricter than "similar": the threshold that maximises F1 of
-# relatedness >= 4.5 (near-paraphrase) on SICK-NL TRAIN+TRIAL (bench/matching.py --tune).
-DUPLICATE_THRESHOLD = 0.75
 # Duplicates looked for per row; a text with more near-copies than this is reported partly.
 MAX_PER_ROW = 50
 
@@ -25,10 +26,14 @@ class DedupeInputError(Exception):
 
 
 def find_duplicates(
-    rows: Iterable[tuple[str, str, str | None]], *, threshold: float = DUPLICATE_THRESHOLD
+    rows: Iterable[tuple[str, str, str | None]],
+    *,
+    threshold: float = DUPLICATE_THRESHOLD,
+    vectors: Sequence[np.ndarray | None] | None = None,
 ) -> list[tuple[str, str, float]]:
     """Pairs (id_a, id_b, score) of rows that are the same initiative, best first; id_a is the
-    row that came first. The same kern counts for it, as in the bot's search."""
+    row that came first. The same kern counts for it, as in the bot's search. With `vectors`
+    (the rows' sentence vectors, in order; None for a row without one), meaning counts too."""
     ids: list[str] = []
     kerns: list[str | None] = []
     index = MatchIndex()
@@ -39,10 +44,16 @@ def find_duplicates(
         kerns.append(kern)
         normalized.append(normalize(text))
         index.add(n, normalized[n], kern)
+        index.set_vector(n, None if vectors is None else vectors[n])
     pairs: dict[tuple[int, int], float] = {}
     for n, text in enumerate(normalized):
         matches = index.query_normalized(
-            text, kern=kerns[n], limit=MAX_PER_ROW, exclude=(n,), min_score=threshold
+            text,
+            kern=kerns[n],
+            limit=MAX_PER_ROW,
+            exclude=(n,),
+            min_score=threshold,
+            vector=index.vector(n),
         )
         for match in matches:
             key = (min(n, match.doc_id), max(n, match.doc_id))
@@ -89,7 +100,11 @@ def write_pairs(pairs: list[tuple[str, str, float]], out: TextIO) -> None:
 def cmd_dedupe(args: argparse.Namespace) -> int:
     try:
         rows = read_rows(args.file)
-        pairs = find_duplicates(rows)
+        encoder = get_encoder()
+        if encoder is not None and rows:
+            print(f"reading the meaning of {len(rows)} texts", file=sys.stderr)
+        vectors = None if encoder is None else encoder.embed([text for _, text, _ in rows])
+        pairs = find_duplicates(rows, vectors=vectors)
         if str(args.output) == "-":
             write_pairs(pairs, sys.stdout)
         else:

@@ -1,9 +1,12 @@
 """An in-memory index of initiatives, kept in step with the database, to find similar ones.
 
-The database stores `normalize(text)` with each initiative; at start the bot adds every stored
-row here, and afterwards mirrors each insert, edit, close and delete. A query goes through an
-inverted index (token → initiatives, plus typo-tolerant lookup of unknown tokens) to a few
-candidates, which are then scored in full.
+The database stores `normalize(text)` with each initiative, and a sentence vector of its title
+and description; at start the bot adds every stored row here, and afterwards mirrors each
+insert, edit, close and delete. A query goes through an inverted index (token → initiatives,
+plus typo-tolerant lookup of unknown tokens) to a few candidates; with a query vector, the
+initiatives nearest in meaning join them (a pair with no word in common can still be the same
+idea). Candidates are then scored in full: lexically, or blended with meaning (blend.py) on
+the same scale.
 """
 
 from __future__ import annotations
@@ -13,16 +16,17 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.matching import score
+from bot.matching import blend, score
 from bot.matching.normalize import normalize
+from bot.matching.score import MATCH_THRESHOLD
+from bot.matching.vectors import VectorTable
 
-# The score at which two texts are "the same idea": the threshold that maximises F1 of
-# "relatedness >= 4.0" on SICK-NL TRAIN+TRIAL (bench/matching.py --tune); on TEST it gives the
-# F1 the bench reports.
-MATCH_THRESHOLD = 0.52
+__all__ = ["MATCH_THRESHOLD", "Match", "MatchIndex", "similarity"]
+
 # Policy, not data: an idea in the same kern is more likely the same one; a closed idea is
 # shown, but after open ones of similar wording.
 KERN_BONUS = 0.08
@@ -32,6 +36,8 @@ CLOSED_FACTOR = 0.85
 CANDIDATES = 120
 # A token in more initiatives than this adds no candidates once rarer tokens found enough.
 COMMON_POSTINGS = 2000
+# Candidates by meaning, besides those by words: the nearest vectors to the query's.
+SEMANTIC_CANDIDATES = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,9 @@ class MatchIndex:
         self._vocabulary: dict[str, str] = {}
         # Vocabulary by token length, for typo lookup of a query token the index lacks.
         self._by_length: dict[int, list[str]] = {}
+        # Sentence vectors by id, created with the first one. They follow the text, not the
+        # visibility: a hidden initiative keeps its vector for when it is shown again.
+        self._vectors: VectorTable | None = None
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -84,6 +93,19 @@ class MatchIndex:
                 self._by_length.setdefault(len(token), []).append(token)
             posting.add(doc_id)
 
+    def set_vector(self, doc_id: int, vector: np.ndarray | None) -> None:
+        """Store (or with None, drop) the sentence vector of an initiative's text."""
+        if vector is None:
+            if self._vectors is not None:
+                self._vectors.drop(doc_id)
+            return
+        if self._vectors is None:
+            self._vectors = VectorTable(len(vector))
+        self._vectors.set(doc_id, vector)
+
+    def vector(self, doc_id: int) -> np.ndarray | None:
+        return None if self._vectors is None else self._vectors.get(doc_id)
+
     def _intern(self, text: str) -> str:
         return self._vocabulary.setdefault(text, text)
 
@@ -95,6 +117,7 @@ class MatchIndex:
         self.add(doc_id, normalized, kern, is_open)
 
     def remove(self, doc_id: int) -> None:
+        """No longer found; its vector stays until `set_vector(doc_id, None)`."""
         doc = self._docs.pop(doc_id, None)
         if doc is None:
             raise KeyError(doc_id)
@@ -114,10 +137,17 @@ class MatchIndex:
         limit: int = 5,
         exclude: Collection[int] = (),
         min_score: float | None = None,
+        vector: np.ndarray | None = None,
     ) -> list[Match]:
-        """The initiatives most like the raw `text`, best first, at or above the threshold."""
+        """The initiatives most like the raw `text`, best first, at or above the threshold;
+        with `text`'s sentence vector, by words and meaning."""
         return self.query_normalized(
-            normalize(text), kern=kern, limit=limit, exclude=exclude, min_score=min_score
+            normalize(text),
+            kern=kern,
+            limit=limit,
+            exclude=exclude,
+            min_score=min_score,
+            vector=vector,
         )
 
     def query_normalized(
@@ -128,6 +158,7 @@ class MatchIndex:
         limit: int = 5,
         exclude: Collection[int] = (),
         min_score: float | None = None,
+        vector: np.ndarray | None = None,
     ) -> list[Match]:
         """`query()` for a text that is already the output of `normalize()`."""
         if limit < 1:
@@ -136,13 +167,24 @@ class MatchIndex:
         tokens = list(dict.fromkeys(normalized.split()))
         if not tokens:
             return []
+        cosines: dict[int, float] = {}
+        if vector is not None and self._vectors is not None:
+            # Those nearest in meaning take the places of the weakest by words: a query
+            # scores as many candidates either way.
+            cosines = self._near(vector, exclude)
+            lexical = self._candidates(tokens, exclude, CANDIDATES - len(cosines))
+            candidates = list(dict.fromkeys([*cosines, *lexical]))
+            missing = [doc_id for doc_id in candidates if doc_id not in cosines]
+            cosines.update(self._vectors.cosines(missing, vector))
+        else:
+            candidates = self._candidates(tokens, exclude)
+        values = self._scores(tokens, candidates, cosines)
         wanted_kern = _kern(kern)
         # Ties (an exact copy scores 1.0 with or without the bonus) go to the same kern, then
         # to an open initiative, then to the oldest id.
         scored: list[tuple[float, bool, bool, int]] = []
-        for doc_id in self._candidates(tokens, exclude):
+        for doc_id, value in zip(candidates, values, strict=True):
             doc = self._docs[doc_id]
-            value = score.score_tokens(tokens, list(doc.tokens))
             same_kern = wanted_kern is not None and doc.kern == wanted_kern
             if same_kern:
                 value = min(1.0, value + KERN_BONUS)
@@ -153,7 +195,30 @@ class MatchIndex:
         best = heapq.nlargest(limit, scored)
         return [Match(-neg_id, value) for value, _, _, neg_id in best]
 
-    def _candidates(self, tokens: list[str], exclude: Collection[int]) -> list[int]:
+    def _near(self, vector: np.ndarray, exclude: Collection[int]) -> dict[int, float]:
+        """The findable initiatives nearest in meaning, with their cosines."""
+        assert self._vectors is not None
+        # Excluded and hidden initiatives may be among the nearest: ask for a few more.
+        near = self._vectors.nearest(vector, SEMANTIC_CANDIDATES + len(exclude))
+        found = {i: c for i, c in near.items() if i in self._docs and i not in exclude}
+        return dict(sorted(found.items(), key=lambda item: -item[1])[:SEMANTIC_CANDIDATES])
+
+    def _scores(
+        self, tokens: list[str], candidates: list[int], cosines: dict[int, float]
+    ) -> list[float]:
+        """Each candidate's score: blended where both sides have a vector, else lexical."""
+        lexical = [score.features(tokens, list(self._docs[d].tokens)) for d in candidates]
+        values = [f.score for f in lexical]
+        both = [n for n, doc_id in enumerate(candidates) if doc_id in cosines]
+        blended = blend.scores([cosines[candidates[n]] for n in both], [lexical[n] for n in both])
+        for n, value in zip(both, blended.tolist(), strict=True):
+            values[n] = value
+        return values
+
+    def _candidates(
+        self, tokens: list[str], exclude: Collection[int], limit: int = CANDIDATES
+    ) -> list[int]:
+        """Up to `limit` initiatives sharing the most tokens (or typos of them) with the query."""
         terms: list[str] = []
         for token in tokens:
             if token in self._postings:
@@ -164,14 +229,14 @@ class MatchIndex:
         counts: Counter[int] = Counter()
         for term in terms:
             posting = self._postings[term]
-            if len(posting) > COMMON_POSTINGS and len(counts) >= CANDIDATES:
+            if len(posting) > COMMON_POSTINGS and len(counts) >= limit:
                 break
             counts.update(posting)
         for doc_id in exclude:
             counts.pop(doc_id, None)
-        if len(counts) <= CANDIDATES:
+        if len(counts) <= limit:
             return list(counts)
-        return [doc_id for doc_id, _ in counts.most_common(CANDIDATES)]
+        return [doc_id for doc_id, _ in counts.most_common(limit)]
 
     def _typo_neighbours(self, token: str) -> list[str]:
         allowed = score.max_typos(token)

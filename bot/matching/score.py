@@ -9,6 +9,7 @@ SICK-NL TRAIN+TRIAL (`python bench/matching.py --tune`), never on TEST.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from rapidfuzz import fuzz
@@ -24,6 +25,15 @@ TOKEN_WEIGHT = 0.8  # share of the token overlap in the blend; the rest is chara
 NEGATION_PENALTY = 0.45  # "er speelt geen hond" vs "er speelt een hond"
 MIN_TYPO_LEN = 4  # shorter tokens are different words, not typos (bal / bak)
 LONG_TOKEN = 8  # from this length two typos are allowed, below it one
+
+# The lexical scale's thresholds (blended scores are put on the same scale, see blend.py).
+# "Similar": the score that maximises F1 of relatedness >= 4.0 on SICK-NL TRAIN+TRIAL; "the same
+# initiative" (dedupe, import): F1 of >= 4.5 (near-paraphrase). bench/matching.py --tune.
+MATCH_THRESHOLD = 0.52
+DUPLICATE_THRESHOLD = 0.75
+# Search: a search text is short and a title longer ("speeltuin" in "Hondenspeeltuin in het
+# park"), so search accepts weaker overlaps than "this is the same initiative" does.
+SEARCH_MIN_SCORE = 0.3
 
 NEGATIONS = frozenset({"geen", "niet", "nooit", "niemand"})
 
@@ -112,22 +122,42 @@ def _best_credits(a: list[str], b: list[str], b_set: frozenset[str]) -> float:
 
 def token_overlap(a: list[str], b: list[str]) -> float:
     """Soft IDF-weighted Dice: each token's best credit on the other side, both ways."""
+    return features(a, b).overlap
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What the lexical score is made of; the blend with sentence meaning reads them too."""
+
+    covered: tuple[float, float]  # how much of a is found in b, and of b in a (IDF-weighted)
+    overlap: float  # both together: soft IDF-weighted Dice
+    chars: float  # character similarity of the sorted tokens
+    negated: bool  # exactly one side is negated
+
+    @property
+    def score(self) -> float:
+        score = TOKEN_WEIGHT * self.overlap + (1.0 - TOKEN_WEIGHT) * self.chars
+        return score * (1.0 - NEGATION_PENALTY) if self.negated else score
+
+
+NO_FEATURES = Features((0.0, 0.0), 0.0, 0.0, False)
+
+
+def features(a: list[str], b: list[str]) -> Features:
     if not a or not b:
-        return 0.0
-    matched = _best_credits(a, b, frozenset(b)) + _best_credits(b, a, frozenset(a))
-    total = sum(term_weight(t) for t in a) + sum(term_weight(t) for t in b)
-    return matched / total
+        return NO_FEATURES
+    matched_a, matched_b = _best_credits(a, b, frozenset(b)), _best_credits(b, a, frozenset(a))
+    total_a, total_b = sum(term_weight(t) for t in a), sum(term_weight(t) for t in b)
+    return Features(
+        covered=(matched_a / total_a, matched_b / total_b),
+        overlap=(matched_a + matched_b) / (total_a + total_b),
+        chars=fuzz.token_sort_ratio(" ".join(a), " ".join(b)) / 100.0,
+        negated=NEGATIONS.isdisjoint(a) != NEGATIONS.isdisjoint(b),
+    )
 
 
 def score_tokens(a: list[str], b: list[str]) -> float:
-    if not a or not b:
-        return 0.0
-    overlap = token_overlap(a, b)
-    chars = fuzz.token_sort_ratio(" ".join(a), " ".join(b)) / 100.0
-    score = TOKEN_WEIGHT * overlap + (1.0 - TOKEN_WEIGHT) * chars
-    if NEGATIONS.isdisjoint(a) != NEGATIONS.isdisjoint(b):
-        score *= 1.0 - NEGATION_PENALTY
-    return score
+    return features(a, b).score
 
 
 def score_normalized(a: str, b: str) -> float:

@@ -9,6 +9,7 @@ thread, so the other core stays with the bot.
 from bot.semantic.encoder import (
     Encoder,
     cosine,
+    embed_many,
     embed_one,
     fingerprint,
     get_encoder,
@@ -20,6 +21,7 @@ from bot.semantic.encoder import (
 __all__ = [
     "Encoder",
     "cosine",
+    "embed_many",
     "embed_one",
     "fingerprint",
     "get_encoder",

@@ -105,11 +105,18 @@ def set_encoder(encoder: Encoder | None) -> None:
 
 async def embed_one(text: str) -> np.ndarray | None:
     """One text's vector off the event loop; None without a model."""
+    vectors = await embed_many([text])
+    return None if vectors is None else vectors[0]
+
+
+async def embed_many(texts: Sequence[str]) -> np.ndarray | None:
+    """The vectors of `texts` (one row each) off the event loop, in one call to the model;
+    None without a model."""
     encoder = get_encoder()
     if encoder is None:
         return None
     loop = asyncio.get_running_loop()
-    return (await loop.run_in_executor(_executor, encoder.embed, [text]))[0]
+    return await loop.run_in_executor(_executor, encoder.embed, list(texts))
 
 
 def pack(vector: np.ndarray) -> bytes:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot.matching import Match, MatchIndex, normalize
-from bot.matching.index import MATCH_THRESHOLD
+from bot.matching.index import CLOSED_FACTOR, KERN_BONUS, MATCH_THRESHOLD
+from bot.matching.score import SEARCH_MIN_SCORE
+from bot.matching.vectors import initiative_vector
+from bot.semantic import get_encoder
 
 TEXTS = {
     1: "Hondenspeeltuin in IJmuiden",
@@ -125,3 +128,55 @@ def test_min_score_overrides_threshold(index: MatchIndex) -> None:
     loose = index.query("bankjes park speeltuin", min_score=0.01)
     assert len(strict) < len(loose)
     assert all(m.score >= 0.01 for m in loose)
+
+
+# --- with sentence vectors -------------------------------------------------------------------
+
+
+def embedded_index(kern: str | None = None) -> tuple[MatchIndex, object]:
+    """TEXTS with their vectors from the packaged model, as the bot stores them."""
+    model = get_encoder()
+    assert model is not None
+    idx = MatchIndex()
+    for doc_id, text in TEXTS.items():
+        idx.add(doc_id, normalize(text), kern=kern)
+        idx.set_vector(doc_id, initiative_vector(model.embed([text])))
+    return idx, model
+
+
+def test_no_word_in_common_is_found_by_meaning() -> None:
+    idx, model = embedded_index()
+    query = "Hondenspeelweide"
+    assert set(normalize(query).split()).isdisjoint(normalize(TEXTS[1]).split())
+    assert idx.query(query, min_score=SEARCH_MIN_SCORE) == []  # by words alone
+    found = idx.query(query, min_score=SEARCH_MIN_SCORE, vector=model.embed([query])[0])
+    assert ids(found) == [1]  # and nothing that is not a dog park
+
+
+def test_blended_scores_keep_the_kern_bonus_and_the_closed_factor() -> None:
+    idx, model = embedded_index(kern="IJmuiden")
+    vector = model.embed(["Nieuwe bankjes in het park"])[0]
+    plain = idx.query("Nieuwe bankjes in het park", min_score=0.0, vector=vector, limit=1)
+    near = idx.query(
+        "Nieuwe bankjes in het park", kern="IJmuiden", min_score=0.0, vector=vector, limit=1
+    )
+    assert ids(plain) == ids(near) == [2]
+    assert near[0].score == pytest.approx(min(1.0, plain[0].score + KERN_BONUS), abs=1e-3)
+    idx.update(2, normalize(TEXTS[2]), kern="IJmuiden", is_open=False)  # the vector stays
+    closed = idx.query("Nieuwe bankjes in het park", min_score=0.0, vector=vector)
+    assert closed[ids(closed).index(2)].score == pytest.approx(
+        plain[0].score * CLOSED_FACTOR, abs=1e-3
+    )
+
+
+def test_an_initiative_without_a_vector_is_scored_by_its_words() -> None:
+    idx, model = embedded_index()
+    idx.set_vector(5, None)  # stored while no model could load
+    text = "Meer bankjes bij de speeltuin"
+    lexical = {m.doc_id: m.score for m in idx.query(text, min_score=0.0)}
+    blended = {
+        m.doc_id: m.score for m in idx.query(text, min_score=0.0, vector=model.embed([text])[0])
+    }
+    assert blended[5] == lexical[5]
+    assert blended[2] != lexical[2]
+    assert idx.vector(5) is None and idx.vector(2) is not None

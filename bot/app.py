@@ -30,6 +30,7 @@ from bot.request import RetryingRequest
 from bot.services import Services
 from bot.services.flood import FloodGuard
 from bot.services.questions import anonymise_closed_before
+from bot.services.vectors import embed_stored
 from bot.web import WebSettings, start_web
 from models import Role, User
 from models.base import utcnow
@@ -124,6 +125,7 @@ async def _on_start(application: BotApplication) -> None:
     command menus."""
     matching = application.bot_data["services"].matching
     await matching.renormalize_if_rules_changed()
+    await embed_stored(application.bot_data["sessions"])
     await matching.load_index()
     # Initiatives from before topics (or from another taxonomy) get one: once, not every start.
     await application.bot_data["services"].initiatives.classify_unclassified()

@@ -422,7 +422,9 @@ async def save(update: Update, context: BotContext, user: User, t: Translator) -
         return await _ask(update, context, t, TITLE)
     await query.answer()
     await clear_buttons(update)
-    similar = await context.services.matching.similar_to_draft(user.id, draft.title, draft.kern)
+    similar = await context.services.matching.similar_to_draft(
+        user.id, draft.title, draft.kern, description=draft.description
+    )
     if not similar:
         return await _store(update, context, user, t, draft)
     context.user_data["similar"] = [s.id for s in similar]

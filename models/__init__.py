@@ -17,6 +17,7 @@ from models.moderation import ModerationAction, ModerationLog, Report
 from models.post import NewsEdition, Post, PostState
 from models.question import EventKind, Question, QuestionEvent, QuestionStatus
 from models.user import ContactMethod, Role, User
+from models.vector import InitiativeVector
 from models.work import ScheduledWork, WorkKind, WorkState
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Initiative",
     "InitiativeStatus",
     "InitiativeStatusChange",
+    "InitiativeVector",
     "Introduction",
     "IntroductionStatus",
     "Invite",

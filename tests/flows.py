@@ -20,12 +20,12 @@ async def onboard(bot: BotHarness, who: Person, kern: str = "IJmuiden") -> None:
 
 
 async def answer_until_summary(
-    bot: BotHarness, who: Person, title: str = "Hondenspeeltuin"
+    bot: BotHarness, who: Person, title: str = "Hondenspeeltuin", description: str = DESCRIPTION
 ) -> None:
     """From /idee to the summary, with concrete answers and the resident's own kern."""
     await bot.send(who, "/idee")
     await bot.send(who, title)
-    await bot.send(who, DESCRIPTION)
+    await bot.send(who, description)
     await bot.send(who, "Voor iedereen met een hond in de wijk.")
     await bot.press(who, "IJmuiden")
     await bot.send(who, "Park Schoonenberg")

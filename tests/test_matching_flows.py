@@ -8,10 +8,15 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import func, select
 
+from bot import semantic
 from handlers.introductions import send_match_notices
 from models import Initiative, Introduction, MatchNotice, Supporter
-from tests.flows import answer_until_summary, onboard
+from tests.flows import DESCRIPTION, answer_until_summary, onboard
 from tests.harness import BotHarness, Person
+
+# Ideas are compared by title and description: an idea that is not about dogs gets its own.
+GARDEN = "Groenten kweken met de kinderen van de school."
+REPAIR = "Eens per maand samen kapotte spullen repareren, met koffie erbij."
 
 
 async def count(bot: BotHarness, model: type) -> int:
@@ -27,9 +32,11 @@ async def residents(bot: BotHarness) -> tuple[Person, Person]:
     return anna, bram
 
 
-async def save_idea(bot: BotHarness, who: Person, title: str) -> None:
+async def save_idea(
+    bot: BotHarness, who: Person, title: str, description: str = DESCRIPTION
+) -> None:
     """Save an idea; if similar ones are shown, say it is different."""
-    await answer_until_summary(bot, who, title)
+    await answer_until_summary(bot, who, title, description)
     await bot.press(who, "Opslaan")
     if "vergelijkbaar idee" in bot.last_text(who):
         await bot.press(who, "idee:different")
@@ -58,7 +65,8 @@ async def test_own_ideas_are_not_offered_as_similar(bot: BotHarness) -> None:
 async def test_unrelated_ideas_are_saved_straight_away(bot: BotHarness) -> None:
     anna, bram = await residents(bot)
     await save_idea(bot, anna, "Hondenspeeltuin in het park")
-    await answer_until_summary(bot, bram, "Repair café in het buurthuis")
+    # Its own description: ideas are compared by title and description.
+    await answer_until_summary(bot, bram, "Repair café in het buurthuis", REPAIR)
     await bot.press(bram, "Opslaan")
     assert "Opgeslagen!" in bot.last_text(bram)
 
@@ -144,7 +152,7 @@ async def test_joining_counts_and_tells_the_initiator(bot: BotHarness) -> None:
 async def test_a_forged_join_of_an_initiative_not_offered_is_refused(bot: BotHarness) -> None:
     anna, bram = await residents(bot)
     await save_idea(bot, anna, "Hondenspeeltuin in het park")
-    await save_idea(bot, anna, "Moestuin bij de basisschool")
+    await save_idea(bot, anna, "Moestuin bij de basisschool", GARDEN)
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
     await bot.press_data(bram, "idee:join:2")  # exists, but was not offered
@@ -211,7 +219,7 @@ async def test_late_matches_come_at_most_once_a_day(bot: BotHarness) -> None:
 async def test_a_forged_late_match_button_is_refused(bot: BotHarness) -> None:
     anna, bram = await residents(bot)
     await save_idea(bot, anna, "Hondenspeeltuin in het park")
-    await save_idea(bot, bram, "Moestuin bij de basisschool")
+    await save_idea(bot, bram, "Moestuin bij de basisschool", GARDEN)
     await bot.press_data(anna, "late:meet:2:1")
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     assert await count(bot, Introduction) == 0
@@ -230,7 +238,7 @@ async def test_zoek_finds_pages_and_filters_by_kern(bot: BotHarness) -> None:
         await bot.press(anna, "Opslaan")
         if "vergelijkbaar idee" in bot.last_text(anna):
             await bot.press(anna, "idee:different")
-    await save_idea(bot, anna, "Repair café")
+    await save_idea(bot, anna, "Repair café", REPAIR)
 
     [first] = await bot.send(bram, "/zoek speeltuin")
     assert "<b>7 ideeën</b> die lijken op <i>speeltuin</i> (in alle kernen)" in first.text
@@ -336,3 +344,29 @@ async def test_a_moderator_moves_any_initiative_on_and_the_initiator_hears(
     )
     [usage] = await bot.send(bram, "/status nope")
     assert "/status &lt;nummer&gt;" in usage.text
+
+
+async def test_ideas_are_found_by_meaning_not_only_by_words(bot: BotHarness) -> None:
+    """No word in common with "Hondenspeeltuin": the sentence model finds it anyway."""
+    anna, bram = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+
+    for query in ("hondenspeelweide", "losloopgebied voor honden", "hondenuitlaatveld"):
+        [found] = await bot.send(bram, f"/zoek {query}")
+        assert "#1 <b>Hondenspeeltuin in het park</b>" in found.text, query
+    # By words alone (no model): not found.
+    model = semantic.get_encoder()
+    semantic.set_encoder(None)
+    try:
+        [found] = await bot.send(bram, "/zoek hondenuitlaatveld")
+        assert "Hondenspeeltuin" not in found.text
+    finally:
+        semantic.set_encoder(model)
+
+    await answer_until_summary(
+        bot, bram, "Hondenspeelweide", "Een stuk gras met een hek eromheen waar honden vrij spelen."
+    )
+    await bot.press(bram, "Opslaan")
+    similar = bot.last_text(bram)
+    assert "vergelijkbaar idee" in similar
+    assert "1. <b>Hondenspeeltuin in het park</b>" in similar

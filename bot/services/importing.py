@@ -18,10 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import DUPLICATE_THRESHOLD, find_duplicates, normalize
+from bot.semantic import unpack
 from bot.services.initiative_topics import InitiativeTopics, initiative_text
 from bot.services.initiatives import DESCRIPTION_MAX, TITLE_MAX, matching_text
 from bot.services.text_input import clean
-from models import Initiative, InitiativeStatus, InitiativeStatusChange
+from bot.services.vectors import refresh_vectors
+from models import Initiative, InitiativeStatus, InitiativeStatusChange, InitiativeVector
 
 
 class ImportInputError(Exception):
@@ -134,15 +136,22 @@ async def import_initiatives(
                 report.imported.append((initiative.id, initiative.title))
                 report.topics[initiative.topic] += 1
             progress(1)
+    # Their meaning, for the bot's blended matching (and the duplicates below).
+    await refresh_vectors(sessions, [doc_id for doc_id, _ in report.imported])
     async with sessions() as session:
         everything = (
-            await session.execute(select(Initiative.id, Initiative.title, Initiative.kern))
+            await session.execute(
+                select(
+                    Initiative.id, Initiative.title, Initiative.kern, InitiativeVector.vector
+                ).outerjoin(InitiativeVector)
+            )
         ).all()
-    titles = {doc_id: title for doc_id, title, _ in everything}
+    titles = {doc_id: title for doc_id, title, _, _ in everything}
     new = {doc_id for doc_id, _ in report.imported}
     pairs = find_duplicates(
-        ((str(doc_id), title, kern) for doc_id, title, kern in everything),
+        ((str(doc_id), title, kern) for doc_id, title, kern, _ in everything),
         threshold=DUPLICATE_THRESHOLD,
+        vectors=[None if v is None else unpack(v) for *_, v in everything],
     )
     for a, b, score in pairs:
         id_a, id_b = int(a), int(b)

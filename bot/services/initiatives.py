@@ -17,6 +17,7 @@ from bot.routing.keys import main_topic
 from bot.services.audit import record_action
 from bot.services.initiative_topics import InitiativeTopics, TopicGuess, initiative_text
 from bot.services.meta import read_fingerprint, write_fingerprint
+from bot.services.vectors import embed_initiative, store_vector
 from models import (
     Initiative,
     InitiativeStatus,
@@ -180,6 +181,7 @@ class InitiativeService:
             return await session.scalar(select(Initiative).where(Initiative.draft_key == key))
 
     async def _insert(self, author_id: int, draft: InitiativeDraft) -> Initiative:
+        vector = await embed_initiative(draft.title, draft.description)
         async with self._sessions.begin() as session:
             initiative = Initiative(
                 author_id=author_id,
@@ -198,6 +200,7 @@ class InitiativeService:
             )
             session.add(initiative)
             await session.flush()
+            await store_vector(session, initiative.id, vector)
             session.add(
                 InitiativeStatusChange(
                     initiative_id=initiative.id,
@@ -221,6 +224,7 @@ class InitiativeService:
                     key=f"check-in:{initiative.id}",
                 )
             )
+        self._index.set_vector(initiative.id, vector)
         if initiative.visibility is Visibility.VISIBLE:
             self._index.add(initiative.id, initiative.normalized, initiative.kern, is_open=True)
         return initiative

@@ -1,7 +1,8 @@
 """Residents finding each other: similar initiatives, joining one, introductions, late matches.
 
 The `MatchIndex` lives in memory and is kept in step with the database by `InitiativeService`
-(every insert and status change) and rebuilt from the stored `normalized` column at start.
+(every insert and status change) and rebuilt from the stored `normalized` column and
+`initiative_vectors` at start. Queries are embedded here, off the event loop (~20 ms).
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import Match, MatchIndex, normalize
 from bot.matching.normalize import normalizer_fingerprint
+from bot.matching.score import SEARCH_MIN_SCORE
+from bot.semantic import get_encoder, unpack
 from bot.services.initiatives import matching_text
 from bot.services.meta import read_fingerprint, write_fingerprint
+from bot.services.vectors import embed_initiative, embed_text
 from models import (
     Initiative,
     InitiativeStatus,
+    InitiativeVector,
     Introduction,
     IntroductionStatus,
     MatchNotice,
@@ -35,9 +40,6 @@ NORMALIZER_KEY = "normalizer"
 SHOWN_IN_INTAKE = 3
 SEARCH_PAGE = 5
 SEARCH_LIMIT = 50
-# A search text is short and a title longer ("speeltuin" in "Hondenspeeltuin in het park"),
-# so search accepts weaker overlaps than "this is the same initiative" does.
-SEARCH_MIN_SCORE = 0.3
 # "At most one message a day per person" for late matches.
 NOTICE_INTERVAL = timedelta(days=1)
 NOTICES_PER_MESSAGE = 5
@@ -100,13 +102,18 @@ class MatchingService:
             Initiative.status,
             Initiative.updated_at,
             Initiative.visibility,
-        )
+            InitiativeVector.vector,
+        ).outerjoin(InitiativeVector)
+        # Without a model no query has a vector to compare them with.
+        semantic = get_encoder() is not None
         if self._seen_until is not None:
             # Overlap a little: rows committed out of order by another process are not missed.
             query = query.where(Initiative.updated_at >= self._seen_until - timedelta(minutes=5))
         async with self._sessions() as session:
             rows = await session.execute(query)
-            for doc_id, normalized, kern, status, updated_at, visibility in rows:
+            for doc_id, normalized, kern, status, updated_at, visibility, vector in rows:
+                if semantic:
+                    self.index.set_vector(doc_id, None if vector is None else unpack(vector))
                 if visibility is not Visibility.VISIBLE:
                     # Pending, hidden or rejected by moderation: not to be found or matched.
                     if doc_id in self.index:
@@ -169,13 +176,20 @@ class MatchingService:
         return set(own) | set(joined)
 
     async def similar_to_draft(
-        self, user_id: int, title: str, kern: str, *, limit: int = SHOWN_IN_INTAKE
+        self,
+        user_id: int,
+        title: str,
+        kern: str,
+        *,
+        description: str = "",
+        limit: int = SHOWN_IN_INTAKE,
     ) -> list[SimilarInitiative]:
         """Initiatives of others like the draft, best first; the resident's own are left out."""
+        vector = await embed_initiative(title, description)
         async with self._sessions() as session:
             exclude = await self._own_ids(session, user_id)
             matches = self.index.query(
-                matching_text(title), kern=kern, limit=limit, exclude=exclude
+                matching_text(title), kern=kern, limit=limit, exclude=exclude, vector=vector
             )
             return await self._describe(session, matches)
 
@@ -183,7 +197,10 @@ class MatchingService:
         self, text: str, *, kern: str | None = None, limit: int = SEARCH_LIMIT
     ) -> list[SimilarInitiative]:
         """Public initiatives matching a search text, best first (all pages at once)."""
-        matches = self.index.query(text, kern=kern, limit=limit, min_score=SEARCH_MIN_SCORE)
+        vector = await embed_text(text)
+        matches = self.index.query(
+            text, kern=kern, limit=limit, min_score=SEARCH_MIN_SCORE, vector=vector
+        )
         async with self._sessions() as session:
             found = await self._describe(session, matches)
         # The index only prefers the same kern; a search within a kern keeps only that kern.
@@ -297,7 +314,11 @@ class MatchingService:
             exclude = await self._own_ids(session, initiative.author_id)
             exclude.add(initiative.id)
             matches = self.index.query_normalized(
-                initiative.normalized, kern=initiative.kern, limit=10, exclude=exclude
+                initiative.normalized,
+                kern=initiative.kern,
+                limit=10,
+                exclude=exclude,
+                vector=self.index.vector(initiative.id),
             )
             rows = [
                 {

@@ -21,6 +21,7 @@ from bot.matching import MatchIndex, normalize
 from bot.services.audit import record_action
 from bot.services.initiatives import TITLE_MAX, matching_text
 from bot.services.text_input import parse_telegram_id
+from bot.services.vectors import refresh_vectors, store_vector
 from models import (
     CivilServant,
     Initiative,
@@ -342,6 +343,8 @@ class ModerationService:
             old = initiative.title
             initiative.title = title
             initiative.normalized = normalize(matching_text(title))
+            # The vector of the old title goes with it; the new one follows the commit.
+            await store_vector(session, initiative_id, None)
             record_action(
                 session,
                 moderator_id,
@@ -351,6 +354,8 @@ class ModerationService:
                 old=old,
                 new=title,
             )
+        self._index.set_vector(initiative_id, None)
+        await refresh_vectors(self._sessions, [initiative_id], self._index)
         self._sync_index(initiative)
         return initiative
 

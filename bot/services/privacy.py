@@ -18,6 +18,7 @@ from bot.matching import MatchIndex
 from bot.persistence import USER_DATA, forget_state
 from bot.services.questions import Offboarded, QuestionService
 from bot.services.users import UserService
+from bot.services.vectors import refresh_vectors, store_vector
 from models import (
     AnnouncementMute,
     Base,
@@ -128,8 +129,13 @@ class PrivacyService:
                 )
             )
             deleted: list[int] = []
+            kept: list[int] = []
             for initiative in own:
                 if initiative.id in supported:
+                    kept.append(initiative.id)
+                    # Its vector read the description too: it goes now, and comes back from
+                    # the title alone after the commit.
+                    await store_vector(session, initiative.id, None)
                     initiative.description = ""
                     initiative.motivation = ""
                     initiative.place = None
@@ -168,6 +174,9 @@ class PrivacyService:
         for doc_id in deleted:
             if doc_id in self._index:
                 self._index.remove(doc_id)
+        for doc_id in deleted + kept:
+            self._index.set_vector(doc_id, None)
+        await refresh_vectors(self._sessions, kept, self._index)
         await self._users.erase(telegram_id)
         return Erased(
             initiatives_deleted=len(deleted),

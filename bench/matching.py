@@ -481,7 +481,7 @@ def load_pairs(data: Path) -> tuple[Pairs, Pairs, Pairs]:
     return split[True], split[False], velsen
 
 
-def pair_scores(pairs: Pairs, vectors: dict[str, np.ndarray]) -> Scored:
+def score_labelled(pairs: Pairs, vectors: dict[str, np.ndarray]) -> Scored:
     return score_pairs(
         [normalize(t).split() for t in pairs.a],
         [normalize(t).split() for t in pairs.b],
@@ -517,7 +517,7 @@ def dedupe_recall(
     vectors: list[np.ndarray],
     same: set[tuple[str, str]],
     labelled: set[tuple[str, str]],
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     """`find_duplicates` over `rows` at DUPLICATE_THRESHOLD, lexical and blended: the share of
     the labelled same pairs it reports, and how many of the labelled pairs it reports are same."""
     out: dict[str, float] = {}
@@ -525,14 +525,17 @@ def dedupe_recall(
     for scorer, given in (("lexical", None), ("blended", vectors)):
         found = {tuple(sorted((a, b))) for a, b, _ in find_duplicates(rows, vectors=given)}
         recall = len(found & same) / len(same)
-        judged = found & labelled
-        precision = len(judged & same) / len(judged) if judged else 0.0
+        judged = found & labelled  # the other pairs found were never labelled
+        precision = round(len(judged & same) / len(judged), 4) if judged else None
         out |= {
             f"{scorer}_{name}_dedupe_recall": round(recall, 4),
-            f"{scorer}_{name}_dedupe_precision": round(precision, 4),
+            f"{scorer}_{name}_dedupe_precision": precision,
             f"{scorer}_{name}_dedupe_pairs": len(found),
         }
-        line += f" {scorer} recall {recall:.3f} (precision {precision:.3f}, {len(found)} pairs);"
+        line += (
+            f" {scorer} recall {recall:.3f} (of the labelled pairs found, "
+            f"{'n/a' if precision is None else f'{precision:.3f}'} same; {len(found)} pairs);"
+        )
     print(line.rstrip(";"))
     return out
 
@@ -668,7 +671,7 @@ def quality(
         weights = fit_blend(sick, sick_cos)
         print(f"blend.WEIGHTS (SICK-NL TRAIN+TRIAL): {tuple(round(w, 4) for w in weights)}")
         blend.WEIGHTS = weights
-        tuned = pair_scores(tune_pairs, vectors)
+        tuned = score_labelled(tune_pairs, vectors)
         anchors = tuple(
             (anchor(tuned.probability, tuned.lexical, tune_pairs.same, at), at)
             for at in (SEARCH_MIN_SCORE, MATCH_THRESHOLD, DUPLICATE_THRESHOLD)
@@ -684,7 +687,7 @@ def quality(
     )
 
     for pairs in (tune_pairs, report_pairs_, velsen):
-        out.update(report_pairs(pairs, pair_scores(pairs, vectors)))
+        out.update(report_pairs(pairs, score_labelled(pairs, vectors)))
     out.update(dedupe_figures(args.data, velsen, vectors))
     return out, velsen, np.stack([vectors[t] for t in titles])
 

@@ -15,6 +15,7 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY models ./models
 COPY migrations ./migrations
+COPY testing ./testing
 RUN pip install .
 
 USER burgerbeest

@@ -44,7 +44,7 @@ MARK = re.compile(r"BENCH-(\d+)")
 
 def serve() -> None:
     """Child: run the stand-in; answer "calls" with the successful sends, "quit" to stop."""
-    from bot.fake_telegram import server
+    from testing.fake_telegram import server
 
     class KeepAlive(server._Handler):
         # Telegram keeps connections open; the stand-in closes each one (so that stop() cuts a

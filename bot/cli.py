@@ -149,7 +149,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from bot.sandbox import SANDBOX_TOKEN, Sandbox
+    from testing.sandbox import SANDBOX_TOKEN, Sandbox
 
     # The sandbox has its own token and stand-in; a real token in the environment is not used.
     config = load_config(args.config, environ={TOKEN_ENV: SANDBOX_TOKEN})

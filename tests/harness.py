@@ -14,10 +14,10 @@ from telegram import Update
 
 from bot.app import BotApplication, BotContext, build_application
 from bot.config import Config, MunicipalityConfig, TelegramConfig
-from bot.fake_telegram.updates import UpdateFactory, user
 from bot.migrate import upgrade
 from bot.services.flood import FloodGuard
 from models.database import create_engine
+from testing.fake_telegram.updates import UpdateFactory, user
 from tests.recording_request import Call, RecordingRequest
 
 TOKEN = "123456:TEST-secret-token-for-tests"

@@ -20,13 +20,13 @@ from pathlib import Path
 
 from sqlalchemy import or_, select, update
 
-from bot.fake_telegram.server import FakeBotApi
-from bot.fake_telegram.updates import user
 from bot.migrate import upgrade
 from bot.services.questions import QuestionDraft, QuestionService
 from models import CivilServant, Question, Role, ScheduledWork, User, WorkKind, WorkState
 from models.base import utcnow
 from models.database import create_engine, create_sessionmaker
+from testing.fake_telegram.server import FakeBotApi
+from testing.fake_telegram.updates import user
 
 TOKEN = "4242:process-test-secret-token"
 # Generous: under a loaded CI machine a bot process can take several seconds to start.

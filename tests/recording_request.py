@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
-from bot.fake_telegram.methods import BotApiError, check_params
+from testing.fake_telegram.methods import BotApiError, check_params
 
 BOT_USER = {
     "id": 777000111,

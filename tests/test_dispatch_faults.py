@@ -9,8 +9,8 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from bot.fake_telegram.server import FakeBotApi
 from models import WorkKind, WorkState
+from testing.fake_telegram.server import FakeBotApi
 from tests.live import (
     TOKEN,
     WAIT,

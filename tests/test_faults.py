@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bot.fake_telegram.server import FakeBotApi
-from bot.fake_telegram.updates import user
+from testing.fake_telegram.server import FakeBotApi
+from testing.fake_telegram.updates import user
 from tests.live import TOKEN, WAIT, Resident, bot_process, write_config
 
 

@@ -15,9 +15,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.config import ModerationConfig
-from bot.fake_telegram import utf16_len
-from bot.fake_telegram.formatting import render_html
 from bot.fitting import TEXT_MAX, shorten, split
+from testing.fake_telegram import utf16_len
+from testing.fake_telegram.formatting import render_html
 from tests.flows import onboard
 from tests.harness import TOKEN, BotHarness, Person, make_config
 from tests.questions_support import AFVAL, QUESTIONS, ask, invite, local, qbot, tick

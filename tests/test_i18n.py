@@ -114,7 +114,7 @@ def test_language_from_telegram(code: str | None, expected: str) -> None:
 def test_every_text_is_html_telegram_accepts(language: str) -> None:
     """The bot sends everything in HTML parse mode: a stray `<nummer>` in a catalog would make
     Telegram refuse the message. Rendered with the stand-in's parser, which refuses the same."""
-    from bot.fake_telegram.formatting import EntityParseError, render_html
+    from testing.fake_telegram.formatting import EntityParseError, render_html
 
     t = translator(language)
     for key, strings in catalog(language).items():

@@ -14,13 +14,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.fake_telegram.server import FakeBotApi
 from bot.services.broadcasts import EVERYONE, Audience, BroadcastService
 from handlers.broadcast import CONCURRENCY
 from models import User
 from models.base import utcnow
 from models.broadcast import BroadcastDelivery, DeliveryState
 from models.database import create_engine, create_sessionmaker
+from testing.fake_telegram.server import FakeBotApi
 from tests.live import TOKEN, bot_process, write_config
 
 RESIDENTS = 240

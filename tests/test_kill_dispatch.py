@@ -15,10 +15,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.fake_telegram.server import FakeBotApi
 from bot.services.dispatch import LEASE
 from models import ScheduledWork, WorkKind, WorkState
 from models.database import create_engine, create_sessionmaker
+from testing.fake_telegram.server import FakeBotApi
 from tests.live import (
     TOKEN,
     Servant,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.fake_telegram.server import FakeBotApi
+from testing.fake_telegram.server import FakeBotApi
 from tests.live import TOKEN, Resident, bot_process, write_config
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from bot.sandbox import Sandbox
+from testing.sandbox import Sandbox
 from tests.harness import make_config
 
 

@@ -9,9 +9,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bot.fake_telegram.server import FakeBotApi
-from bot.fake_telegram.updates import user
 from bot.web import SECRET_HEADER
+from testing.fake_telegram.server import FakeBotApi
+from testing.fake_telegram.updates import user
 from tests.live import TOKEN, WAIT, bot_process, write_config
 
 SECRET = "webhook_secret-123"

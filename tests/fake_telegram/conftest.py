@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from telegram import Bot
 
-from bot.fake_telegram import FakeBotApi
+from testing.fake_telegram import FakeBotApi
 
 
 @pytest.fixture

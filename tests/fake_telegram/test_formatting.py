@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fake_telegram.formatting import EntityParseError, render_html
+from testing.fake_telegram.formatting import EntityParseError, render_html
 
 
 def test_plain_text_and_utf16_entities() -> None:

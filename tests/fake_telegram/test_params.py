@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.fake_telegram.params import BadRequestBody, decode_request
+from testing.fake_telegram.params import BadRequestBody, decode_request
 
 
 def encoded(**kwargs: object) -> tuple[str, bytes]:

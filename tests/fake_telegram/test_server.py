@@ -20,7 +20,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.fake_telegram import Call, FakeBotApi, user
+from testing.fake_telegram import Call, FakeBotApi, user
 
 ANNA = user(1001, first_name="Anna")
 KEYBOARD = InlineKeyboardMarkup(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.fake_telegram import (
+from testing.fake_telegram import (
     BOT_USER,
     UpdateFactory,
     callback_update,

@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.fake_telegram.formatting import EntityParseError, render_html
-from bot.fake_telegram.params import UploadedFile
-from bot.fake_telegram.updates import photo_sizes, private_chat, utf16_len
+from testing.fake_telegram.formatting import EntityParseError, render_html
+from testing.fake_telegram.params import UploadedFile
+from testing.fake_telegram.updates import photo_sizes, private_chat, utf16_len
 
 JSON = dict[str, Any]
 Files = dict[str, UploadedFile]

@@ -1,6 +1,6 @@
 """`burgerbeest sandbox`: try the bot in a terminal, before there is a token.
 
-The real bot runs against the local stand-in of the Bot API (bot/fake_telegram) with a database
+The real bot runs against the local stand-in of the Bot API (testing/fake_telegram) with a database
 of its own; the terminal is the Telegram app: type to send, `:1` to press the first button,
 `:as bram` to become another resident. Nothing leaves the machine.
 """
@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from bot.config import Config, TelegramConfig
-from bot.fake_telegram.server import FakeBotApi
-from bot.fake_telegram.updates import user
 from bot.migrate import upgrade
 from models import Role
 from models.database import create_engine
+from testing.fake_telegram.server import FakeBotApi
+from testing.fake_telegram.updates import user
 
 SANDBOX_TOKEN = "1000000:sandbox-token-not-secret"  # noqa: S105 - the stand-in's own token
 FIRST_ID = 1001

@@ -11,7 +11,7 @@ import html
 import re
 from typing import Any
 
-from bot.fake_telegram.updates import utf16_len
+from testing.fake_telegram.updates import utf16_len
 
 _TAG = re.compile(
     r"<(/?)([A-Za-z][A-Za-z0-9-]*)"

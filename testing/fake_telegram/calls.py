@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.fake_telegram.params import UploadedFile
+from testing.fake_telegram.params import UploadedFile
 
 SEND_METHODS = frozenset(
     {

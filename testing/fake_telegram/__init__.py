@@ -4,11 +4,11 @@ Used by end-to-end and fault-injection tests (the bot as its own process, over H
 offline harness (update payloads only). See `FakeBotApi` and `UpdateFactory`.
 """
 
-from bot.fake_telegram.calls import Call
-from bot.fake_telegram.methods import BotApiError
-from bot.fake_telegram.params import UploadedFile
-from bot.fake_telegram.server import DEFAULT_TOKEN, FakeBotApi
-from bot.fake_telegram.updates import (
+from testing.fake_telegram.calls import Call
+from testing.fake_telegram.methods import BotApiError
+from testing.fake_telegram.params import UploadedFile
+from testing.fake_telegram.server import DEFAULT_TOKEN, FakeBotApi
+from testing.fake_telegram.updates import (
     BOT_USER,
     UpdateFactory,
     callback_update,

@@ -22,10 +22,10 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from bot.fake_telegram.calls import SEND_METHODS, Call
-from bot.fake_telegram.methods import BotApiError, BotApiMethods
-from bot.fake_telegram.params import BadRequestBody, DecodedRequest, decode_request
-from bot.fake_telegram.updates import BOT_USER, UpdateFactory
+from testing.fake_telegram.calls import SEND_METHODS, Call
+from testing.fake_telegram.methods import BotApiError, BotApiMethods
+from testing.fake_telegram.params import BadRequestBody, DecodedRequest, decode_request
+from testing.fake_telegram.updates import BOT_USER, UpdateFactory
 
 log = logging.getLogger(__name__)
 

@@ -33,3 +33,14 @@ async def answer_until_summary(
     await bot.press(who, "idee:need:permission")
     await bot.press(who, "idee:needs:done")
     await bot.press(who, "idee:intro:yes")
+
+
+async def save_idea(
+    bot: BotHarness, who: Person, title: str, description: str = DESCRIPTION
+) -> None:
+    """Save an idea; if similar ones are shown, say it is different."""
+    await answer_until_summary(bot, who, title, description)
+    await bot.press(who, "Opslaan")
+    if "vergelijkbaar idee" in bot.last_text(who):
+        await bot.press(who, "idee:different")
+    assert "Opgeslagen!" in bot.last_text(who)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot import semantic
 from handlers.introductions import send_match_notices
 from models import Initiative, Introduction, MatchNotice, Supporter
-from tests.flows import DESCRIPTION, answer_until_summary, onboard
+from tests.flows import answer_until_summary, onboard, save_idea
 from tests.harness import BotHarness, Person
 
 # Ideas are compared by title and description: an idea that is not about dogs gets its own.
@@ -30,17 +30,6 @@ async def residents(bot: BotHarness) -> tuple[Person, Person]:
     await onboard(bot, anna)
     await onboard(bot, bram)
     return anna, bram
-
-
-async def save_idea(
-    bot: BotHarness, who: Person, title: str, description: str = DESCRIPTION
-) -> None:
-    """Save an idea; if similar ones are shown, say it is different."""
-    await answer_until_summary(bot, who, title, description)
-    await bot.press(who, "Opslaan")
-    if "vergelijkbaar idee" in bot.last_text(who):
-        await bot.press(who, "idee:different")
-    assert "Opgeslagen!" in bot.last_text(who)
 
 
 async def test_similar_ideas_are_shown_before_saving(bot: BotHarness) -> None:

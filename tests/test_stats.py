@@ -13,7 +13,7 @@ from sqlalchemy import update
 from bot.cli import main
 from bot.services.stats import UNKNOWN
 from models import Initiative, Question, Visibility
-from tests.flows import answer_until_summary, onboard
+from tests.flows import answer_until_summary, onboard, save_idea
 from tests.harness import BotHarness
 from tests.questions_support import MODERATOR_ID, ask, join, local, qbot, services, tick
 
@@ -30,8 +30,7 @@ async def busy_municipality(bot: BotHarness) -> None:
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
     await bot.press(bram, "idee:join:1")
-    await answer_until_summary(bot, bram, "Repair café")
-    await bot.press(bram, "Opslaan")
+    await save_idea(bot, bram, "Repair café")
     await join(bot, piet, "Piet de Vries", "Afval en Reiniging", handle="afval")
     with time_machine.travel(local("2026-06-01 10:00"), tick=False):  # Monday
         await ask(bot, anna)
@@ -110,8 +109,7 @@ async def test_stats_per_topic_in_english_with_unknown_and_without_rejected(
     # A third idea the classifier was unsure of, a fourth a moderator rejected (spam).
     anna = qbot.person(1001, "Anna")
     for title in ("Iets leuks", "Koop nu goedkope zonnebrillen"):
-        await answer_until_summary(qbot, anna, title)
-        await qbot.press(anna, "Opslaan")
+        await save_idea(qbot, anna, title)
     await _set(qbot, 3, topic=None)
     await _set(qbot, 4, visibility=Visibility.REJECTED)
     mo = qbot.person(MODERATOR_ID, "Mo", language_code="en")
@@ -177,8 +175,7 @@ async def _subtopics(bot: BotHarness) -> None:
     await busy_municipality(bot)
     anna = bot.person(1001, "Anna")
     for title in ("Geveltuinen", "Kunstroute", "Buurtfeest"):
-        await answer_until_summary(bot, anna, title)
-        await bot.press(anna, "Opslaan")
+        await save_idea(bot, anna, title)
     await _set(bot, 1, topic="initiatieven/groen")
     await _set(bot, 2, topic="openbare-ruimte")
     await _set(bot, 3, topic="initiatieven/groen")

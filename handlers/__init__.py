@@ -16,6 +16,7 @@ from handlers import (
     following,
     initiative,
     introductions,
+    learned,
     mine,
     moderation,
     onboarding,
@@ -55,6 +56,7 @@ def register(application: BotApplication) -> None:
     introductions.register(application)
     question.register(application)
     civil_servant.register(application)
+    learned.register(application)
     dispatch.register(application)
     broadcast.register(application)
     report.register(application)

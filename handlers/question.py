@@ -3,7 +3,9 @@ information; feedback and reopening after the question was closed.
 
 TEXT → (TOPIC: the best candidates or "iets anders" → MAIN: the main topics, or "weet ik niet")
 → KERN → FOLLOW (the topic's follow-up questions from the config) → CONFIRM → a ticket number.
-A confident classification skips TOPIC: the resident is asked only when the bot is unsure.
+A confident classification skips TOPIC: the resident is asked only when the bot is unsure, and
+"Klopt het onderwerp niet?" under the recognised topic leads to TOPIC after all. A topic the
+resident picked teaches routing an example when the question is sent.
 What the text already says (a kern, a date, a place, a number of people) is not asked: it is
 filled in, and the summary marks it, with a button to be asked after all.
 """
@@ -46,7 +48,7 @@ from handlers.common import (
     typed_answer,
 )
 from handlers.dispatch import detail_lines, question_values, send_now
-from models import QuestionStatus, User
+from models import ExampleSource, QuestionStatus, User
 
 # Free text in the questions flows: the one typed_answer(), in these flows' own words.
 _typed = partial(typed_answer, empty="vraag.empty", too_long="vraag.too_long")
@@ -116,27 +118,55 @@ async def got_text(update: Update, context: BotContext) -> int:
     if text is None:
         return TEXT
     questions = context.services.questions
-    scores, confident = questions.classify(text)
+    scores, confident = await questions.classify(text)
     draft = _draft(context)
     draft.text = text
+    draft.candidates = [s.key for s in scores]
     if confident:
         draft.topic_key, draft.confidence = scores[0].key, scores[0].confidence
         _keep(context, draft)
         await update.effective_message.reply_text(
-            t("vraag.topic_found", topic=questions.topic_name(draft.topic_key, t.language))
+            t("vraag.topic_found", topic=questions.topic_name(draft.topic_key, t.language)),
+            reply_markup=keyboard([[(t("vraag.wrong_topic"), "vraag:wrong")]]),
         )
         return await _ask_kern(update, context, t)
-    draft.candidates = [s.key for s in scores]
     _keep(context, draft)
-    if not scores:
+    return await _ask_topic(update, context, t, "vraag.ask_topic")
+
+
+async def _ask_topic(update: Update, context: BotContext, t: Translator, prompt: str) -> int:
+    """The candidates and "iets anders"; the main topics when there are none."""
+    draft = _draft(context)
+    if not draft.candidates:
         return await _ask_main(update, context, t)
+    questions = context.services.questions
     rows = [
         [(questions.topic_name(key, t.language) or key, f"vraag:topic:{i}")]
         for i, key in enumerate(draft.candidates)
     ]
     rows.append([(t("vraag.topic_other"), "vraag:topic:other")])
-    await update.effective_message.reply_text(t("vraag.ask_topic"), reply_markup=keyboard(rows))
+    await update.effective_message.reply_text(t(prompt), reply_markup=keyboard(rows))
     return TOPIC
+
+
+async def wrong_topic(update: Update, context: BotContext) -> int | None:
+    """ "Klopt het onderwerp niet?" under a topic the bot was sure of: the resident picks one
+    as when the bot is unsure, and routing learns from that pick when the question is sent."""
+    query = update.callback_query
+    _, t = await speaker(update, context)
+    draft = _draft(context)
+    if draft.topic_key is None or draft.confidence is None or draft.picked:
+        await query.answer(t("common.stale_button"), show_alert=True)
+        return None
+    await query.answer()
+    await clear_buttons(update)
+    questions = context.services.questions
+    for follow_up in questions.config.follow_ups_for(draft.topic_key):
+        draft.details.pop(follow_up.key, None)  # answers to the wrong topic's questions
+    draft.candidates = [key for key in draft.candidates if key != draft.topic_key]
+    draft.topic_key, draft.confidence, draft.picked = None, None, ExampleSource.CORRECTED
+    _keep(context, draft)
+    return await _ask_topic(update, context, t, "vraag.which_topic")
 
 
 async def choose_topic(update: Update, context: BotContext) -> int:
@@ -152,6 +182,7 @@ async def choose_topic(update: Update, context: BotContext) -> int:
         await query.answer(t("common.stale_button"), show_alert=True)
         return TOPIC
     draft.topic_key = draft.candidates[int(value)]
+    draft.picked = draft.picked or ExampleSource.ASKED
     _keep(context, draft)
     await query.answer()
     await clear_buttons(update)
@@ -176,6 +207,7 @@ async def choose_main(update: Update, context: BotContext) -> int:
         draft.topic_key = None
     elif is_number(value) and int(value) < len(mains):
         draft.topic_key = mains[int(value)].key
+        draft.picked = draft.picked or ExampleSource.ASKED
     else:
         await query.answer(t("common.stale_button"), show_alert=True)
         return MAIN
@@ -419,6 +451,8 @@ def question_conversation() -> ConversationHandler:
         fallbacks=[
             CommandHandler("annuleer", cancel),
             CallbackQueryHandler(cancel, pattern=r"^vraag:cancel$"),
+            # In whichever step the resident is when they notice (kern, follow-ups, summary).
+            CallbackQueryHandler(wrong_topic, pattern=r"^vraag:wrong$"),
             CallbackQueryHandler(stale),
             MessageHandler(NEW_MESSAGE, reprompt),
         ],

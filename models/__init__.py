@@ -16,6 +16,7 @@ from models.matching import Introduction, IntroductionStatus, MatchNotice, Suppo
 from models.moderation import ModerationAction, ModerationLog, Report
 from models.post import NewsEdition, Post, PostState
 from models.question import EventKind, Question, QuestionEvent, QuestionStatus
+from models.routing import ExampleSource, RoutingExample
 from models.user import ContactMethod, Role, User
 from models.vector import InitiativeVector
 from models.work import ScheduledWork, WorkKind, WorkState
@@ -31,6 +32,7 @@ __all__ = [
     "ContactMethod",
     "DeliveryState",
     "EventKind",
+    "ExampleSource",
     "Follow",
     "FollowKind",
     "Initiative",
@@ -52,6 +54,7 @@ __all__ = [
     "QuestionStatus",
     "Report",
     "Role",
+    "RoutingExample",
     "ScheduledWork",
     "Supporter",
     "User",

@@ -42,6 +42,7 @@ class ModerationAction(enum.StrEnum):
     ANNOUNCE = "announce"  # an announcement scheduled or sent
     STOP_ANNOUNCE = "stop_announce"
     REVOKE = "revoke"  # a civil servant's or moderator's role taken away
+    FORGET_EXAMPLE = "forget_example"  # routing unlearned an example (/geleerd)
 
 
 class ModerationLog(Base):

@@ -8,6 +8,7 @@ handlers ask for right away), so a crash between the move and the message loses 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -19,11 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import QuestionsConfig
 from bot.routing import Taxonomy, TopicClassifier, TopicScore, is_confident, load_taxonomy
 from bot.routing.keys import within
+from bot.semantic import embed_one
 from bot.services.civil_servants import moderator_users
+from bot.services.routing_examples import RoutingExamples, erase_examples, label_among
 from bot.workdays import WorkingCalendar
 from models import (
     CivilServant,
     EventKind,
+    ExampleSource,
     Question,
     QuestionEvent,
     QuestionStatus,
@@ -34,6 +38,8 @@ from models import (
     WorkState,
 )
 from models.base import utcnow
+
+log = logging.getLogger(__name__)
 
 QUESTION_MAX = 2000
 DETAIL_MAX = 300
@@ -65,6 +71,9 @@ class QuestionDraft:
     prefilled: list[str] = field(default_factory=list)
     # As InitiativeDraft.key: "Versturen" twice with one draft sends one question.
     key: str | None = None
+    # "asked" or "corrected" (an ExampleSource) when the resident gave the topic: routing
+    # learns it when the question is sent.
+    picked: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,14 +126,29 @@ class QuestionService:
         self.calendar = calendar or WorkingCalendar()
         self.taxonomy = taxonomy or load_taxonomy(self.config.topics_file)
         self.classifier = TopicClassifier(self.taxonomy)
+        self.examples = RoutingExamples(sessions, self.classifier)
         self._moderator_ids = frozenset(self.config.moderators)
 
     # --- topics --------------------------------------------------------------------------
 
-    def classify(self, text: str) -> tuple[list[TopicScore], bool]:
-        """The best topics and whether the first may be used without asking the resident."""
-        scores = self.classifier.classify(text, limit=3)
-        return scores, is_confident(scores)
+    async def classify(self, text: str, *, limit: int = 3) -> tuple[list[TopicScore], bool]:
+        """The best topics and whether the first may be used without asking the resident; the
+        text is embedded off the event loop when a sentence model is loaded."""
+        vector = await embed_one(text) if self.classifier.encoder is not None else None
+        scores = self.classifier.classify(text, limit=limit, vector=vector)
+        return scores, is_confident(scores, self.classifier.threshold)
+
+    async def _learn(
+        self, topic_key: str | None, source: ExampleSource, question: Question
+    ) -> None:
+        """A person gave this question its topic: routing learns it. A side benefit, after the
+        move is stored: a failure to learn is logged and never fails the move."""
+        try:
+            await self.examples.learn(
+                topic_key, source, question_id=question.id, text=question.text
+            )
+        except Exception:
+            log.exception("routing example for question %s not stored", question.id)
 
     def topic_name(self, key: str | None, language: str) -> str | None:
         topic = self.taxonomy.get(key) if key else None
@@ -235,7 +259,9 @@ class QuestionService:
             self._event(session, question, EventKind.CREATED, resident.id, text=draft.text)
             servant = await self._route(session, question, now, exclude=set())
             send_now = await self._assign(session, question, servant, now, actor_id=None)
-            return Outcome(True, question=question, assignee=servant, send_now=send_now)
+        if draft.picked:
+            await self._learn(draft.topic_key, ExampleSource(draft.picked), question)
+        return Outcome(True, question=question, assignee=servant, send_now=send_now)
 
     # --- routing -------------------------------------------------------------------------
 
@@ -583,7 +609,9 @@ class QuestionService:
                     session, question, now, "vraag.forwarded_to_resident", target.summary()
                 )
                 send_now.append(row.id)
-            return Outcome(True, question=question, assignee=target, send_now=send_now)
+        if topic_key is not None:
+            await self._learn(topic_key, ExampleSource.FORWARDED, question)
+        return Outcome(True, question=question, assignee=target, send_now=send_now)
 
     async def close(self, question_id: int, actor: User, now: datetime | None = None) -> Outcome:
         """Close; the resident is asked for feedback and may reopen within the configured days."""
@@ -633,13 +661,30 @@ class QuestionService:
                 return _refused("taken")
             if question.resident_id is None:
                 return _refused("gone")
+            from_triage = question.status is QuestionStatus.TRIAGE
             send_now = await self._assign(
                 session, question, target, now, actor_id=actor.id, at_once=True
             )
             row = await self._to_resident(
                 session, question, now, "vraag.forwarded_to_resident", target.summary()
             )
-            return Outcome(True, question=question, assignee=target, send_now=[*send_now, row.id])
+        if from_triage:
+            await self._learn(
+                await self._triage_label(question, target), ExampleSource.TRIAGE, question
+            )
+        return Outcome(True, question=question, assignee=target, send_now=[*send_now, row.id])
+
+    async def _triage_label(self, question: Question, servant: CivilServant) -> str | None:
+        """A moderator assigns a person, not a topic: the question's topic when that person
+        handles it (the moderator confirmed it), else that person's topic the classifier ranks
+        highest for the question; None for someone without topics."""
+        topic = question.topic_key
+        if topic and any(within(topic, t) for t in servant.topics):
+            return topic
+        if not servant.topics:
+            return None
+        scores, _ = await self.classify(question.text, limit=len(self.taxonomy.subtopics))
+        return label_among(scores, servant.topics)
 
     # --- the resident's moves ------------------------------------------------------------
 
@@ -906,6 +951,7 @@ async def anonymise_questions(session: AsyncSession, user: User, now: datetime) 
                     {"key": "vraag.erased_to_servant"},
                 )
         await _strip_resident_words(session, question)
+    await erase_examples(session, [q.id for q in questions])
     await session.flush()
 
 

@@ -33,7 +33,9 @@ def find_duplicates(
 ) -> list[tuple[str, str, float]]:
     """Pairs (id_a, id_b, score) of rows that are the same initiative, best first; id_a is the
     row that came first. The same kern counts for it, as in the bot's search. With `vectors`
-    (the rows' sentence vectors, in order; None for a row without one), meaning counts too."""
+    (the rows' sentence vectors, in order; None for a row without one), meaning counts too: a
+    pair is reported when the blend or the words alone reach the threshold (on the Pabulib
+    tuning pairs the words are the more precise at the very top, the blend finds others)."""
     ids: list[str] = []
     kerns: list[str | None] = []
     index = MatchIndex()
@@ -54,6 +56,7 @@ def find_duplicates(
             exclude=(n,),
             min_score=threshold,
             vector=index.vector(n),
+            words_suffice=True,
         )
         for match in matches:
             key = (min(n, match.doc_id), max(n, match.doc_id))

@@ -159,8 +159,11 @@ class MatchIndex:
         exclude: Collection[int] = (),
         min_score: float | None = None,
         vector: np.ndarray | None = None,
+        words_suffice: bool = False,
     ) -> list[Match]:
-        """`query()` for a text that is already the output of `normalize()`."""
+        """`query()` for a text that is already the output of `normalize()`. With
+        `words_suffice`, a candidate scores at least its lexical score (dedupe: at the top the
+        words and the blend each find duplicates the other misses, both precisely)."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
         threshold = MATCH_THRESHOLD if min_score is None else min_score
@@ -178,7 +181,7 @@ class MatchIndex:
             cosines.update(self._vectors.cosines(missing, vector))
         else:
             candidates = self._candidates(tokens, exclude)
-        values = self._scores(tokens, candidates, cosines)
+        values = self._scores(tokens, candidates, cosines, words_suffice)
         wanted_kern = _kern(kern)
         # Ties (an exact copy scores 1.0 with or without the bonus) go to the same kern, then
         # to an open initiative, then to the oldest id.
@@ -204,15 +207,20 @@ class MatchIndex:
         return dict(sorted(found.items(), key=lambda item: -item[1])[:SEMANTIC_CANDIDATES])
 
     def _scores(
-        self, tokens: list[str], candidates: list[int], cosines: dict[int, float]
+        self,
+        tokens: list[str],
+        candidates: list[int],
+        cosines: dict[int, float],
+        words_suffice: bool = False,
     ) -> list[float]:
-        """Each candidate's score: blended where both sides have a vector, else lexical."""
+        """Each candidate's score: blended where both sides have a vector, else lexical (with
+        `words_suffice`, the higher of the two)."""
         lexical = [score.features(tokens, list(self._docs[d].tokens)) for d in candidates]
         values = [f.score for f in lexical]
         both = [n for n, doc_id in enumerate(candidates) if doc_id in cosines]
         blended = blend.scores([cosines[candidates[n]] for n in both], [lexical[n] for n in both])
         for n, value in zip(both, blended.tolist(), strict=True):
-            values[n] = value
+            values[n] = max(value, values[n]) if words_suffice else value
         return values
 
     def _candidates(

@@ -91,3 +91,13 @@ def test_duplicate_id_is_an_input_error(tmp_path: Path, capsys: pytest.CaptureFi
     source.write_text("id,text\n1,Meer bankjes\n1,Meer bomen\n", "utf-8")
     assert run(["dedupe", str(source)]) == 2
     assert "duplicate id 1" in capsys.readouterr().err
+
+
+def test_words_alone_suffice_for_a_duplicate() -> None:
+    """A near copy stays a duplicate even when the vectors disagree (the blend alone would
+    miss it): dedupe reports a pair that the words or the blend find."""
+    import numpy as np
+
+    rows = [("b1", "Meer bankjes in het park", None), ("b2", "Meer bankje in het park!", None)]
+    vectors = [np.eye(8, dtype=np.float32)[0], np.eye(8, dtype=np.float32)[1]]
+    assert [(a, b) for a, b, _ in find_duplicates(rows, vectors=vectors)] == [("b1", "b2")]

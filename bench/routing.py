@@ -3,6 +3,7 @@
     python bench/routing.py                 # figures on the report set, JSON as the last line
     python bench/routing.py --tune          # grid search on the tuning set, prints the best
     python bench/routing.py --data DIR      # another copy of shared/data
+    python bench/routing.py --no-dispatch   # without the dispatch throughput (minutes)
 
 Data: shared/data/pabulib_nl_projects.csv (Pabulib; see shared/data/README.md), read in place,
 never copied. Labels are mapped once onto topic keys in bench/pabulib_topics.csv (provenance in
@@ -26,34 +27,68 @@ and their labels often span several themes, so most titles land below the thresh
 here is an upper bound for real questions, and the threshold should be re-tuned once real,
 labelled Velsen questions exist (`burgerbeest route` gives their confidences).
 
-Last line: one JSON object. Dispatch throughput for 10,000 queued questions is not measured here
-yet: the lead adds it (key "dispatch_10k") once the dispatch service exists; see
-`dispatch_figures`.
+Lexical and blended in one run: `lexical` is the keyword classifier alone (what the bot does
+without a sentence model), `blended` the same classifier with the model: lexical strength plus
+embedded taxonomy prototypes (bot/routing/semantic.py), zero-shot, i.e. before it learned
+anything. Its threshold is tuned by the same cost, on the tuning set, in the regime the bot
+lives in once it has learned: `--tune` scores each half of the tuning editions with the other
+half's titles as examples (two folds by edition).
+
+Learning curve (`learning`): routing of the report set after 0, 50 and 200 corrected examples
+and after all labelled tuning titles. The examples go through the bot's own mechanism
+(bot/services/routing_examples.py on a scratch SQLite database): tuning titles in a shuffled
+order (three seeds, averaged) are classified one by one, and each one the bot would ask about or
+get wrong is learned with the topic a resident would pick: the first offered candidate that fits
+its label, else the label's main topic (the "iets anders" menu). `all_tuning` learns every
+labelled tuning title that way. No Pabulib title becomes a runtime default: the examples live in
+the scratch database only.
+
+Start-up (`startup_s`): embedding the taxonomy's prototypes with an empty cache, and loading
+them from the cache as every later start does.
+
+Last line: one JSON object, with dispatch throughput for 10,000 queued questions unless
+`--no-dispatch`.
 """
 
 from __future__ import annotations
 
+import os
+
+# One BLAS thread, as the bot runs with (bot/__init__.py): set before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
+import asyncio
 import csv
 import html
 import itertools
 import json
+import random
 import statistics
 import sys
+import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.routing.classifier import (  # noqa: E402 - after the path fix, so `python bench/...` works
+from bot import semantic  # noqa: E402 - after the path fix, so `python bench/...` works
+from bot.routing import semantic as routing_semantic  # noqa: E402
+from bot.routing.classifier import (  # noqa: E402
+    BLENDED_THRESHOLD,
     CONFIDENCE_THRESHOLD,
     DEFAULT_PARAMS,
     TopicClassifier,
     TopicScore,
 )
+from bot.routing.keys import main_topic  # noqa: E402
+from bot.routing.semantic import DEFAULT_SEMANTIC  # noqa: E402
 from bot.routing.taxonomy import Taxonomy, TaxonomyError, load_taxonomy  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -161,6 +196,7 @@ class Tally:
 def run(
     classifier: TopicClassifier, items: list[Item], threshold: float
 ) -> tuple[Tally, dict[str, Tally], list[float]]:
+    """Classify every item as the bot would (the text embedded too, when blended)."""
     total, per_edition, times = Tally(), defaultdict(Tally), []
     for item in items:
         start = time.perf_counter()
@@ -216,6 +252,183 @@ def tune(taxonomy: Taxonomy, items: list[Item]) -> None:
         scored = [(item, classifier.classify(item.title)) for item in tuning]
         threshold, tally = best_threshold(scored)
         print(f"  scale {scale}: threshold {threshold:.2f} {tally.figures()}")
+
+
+class MemoEncoder:
+    """The loaded model with a memory: the bench embeds each title once however often it is
+    classified (the name is the model's, so the prototype cache is the bot's)."""
+
+    def __init__(self, inner: semantic.Encoder) -> None:
+        self.name, self.dim, self._inner = inner.name, inner.dim, inner
+        self._memo: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            self._memo.update(zip(missing, self._inner.embed(missing), strict=True))
+        return np.stack([self._memo[t] for t in texts]).reshape(len(texts), self.dim)
+
+
+def pick(scores: list[TopicScore], item: Item, exclude: str | None = None) -> str:
+    """The topic a resident picks for `item`: the first offered candidate that fits its label
+    (not the one they just said was wrong), else the label's main topic from the menu."""
+    for score in scores[:3]:
+        if score.key != exclude and hit(score.key, item.truth):
+            return score.key
+    return main_topic(item.truth[0]) or item.truth[0]
+
+
+def _folds(items: list[Item]) -> tuple[list[Item], list[Item]]:
+    editions = sorted({i.edition for i in items})
+    return (
+        [i for i in items if editions.index(i.edition) % 2 == 0],
+        [i for i in items if editions.index(i.edition) % 2 == 1],
+    )
+
+
+def _learn_all(classifier: TopicClassifier, items: list[Item]) -> None:
+    """Every item as an example, labelled as a resident would, into the classifier's memory
+    directly (the tuning search; the learning curve goes through the service)."""
+    rows = []
+    for n, item in enumerate(items):
+        vector = classifier.encoder.embed([item.title])[0]  # type: ignore[union-attr]
+        scores = classifier.ranked(classifier.blended(vector, item.title, examples=False))
+        rows.append((n, vector.astype(np.float16).astype(np.float32), pick(scores, item)))
+    classifier.examples.replace(rows)
+
+
+def tune_blend(taxonomy: Taxonomy, items: list[Item]) -> None:
+    """The blend on the tuning set: prototype weights by top-1 zero-shot; example weights by
+    top-1 across two folds (one half's titles as examples for the other); temperature and
+    threshold by cost across the same folds."""
+    tuning = [i for i in items if is_tuning(i.edition) and i.truth]
+    results = []
+    for kw, proto in itertools.product([0.0, 0.05, 0.1, 0.15, 0.2, 0.3], repeat=2):
+        params = replace(DEFAULT_SEMANTIC, keyword_weight=kw, prototype_weight=proto)
+        classifier = TopicClassifier(taxonomy, semantic=params)
+        tally = Tally()
+        for item in tuning:
+            tally.add(item, classifier.classify(item.title), BLENDED_THRESHOLD)
+        results.append((tally.top1, tally.top3, kw, proto))
+    results.sort(reverse=True)
+    n = len(tuning)
+    print(f"blend, zero-shot, {n} labelled Buurtbudget titles: top1 top3 keyword prototype")
+    for top1, top3, kw, proto in results[:6]:
+        print(f"  {top1 / n:.3f} {top3 / n:.3f}  {kw} {proto}")
+    base = replace(DEFAULT_SEMANTIC, keyword_weight=results[0][2], prototype_weight=results[0][3])
+    one, other = _folds(tuning)
+    print("examples (two folds): top1 top3 weight neighbours sharpness")
+    found = []
+    for weight, k, sharpness in itertools.product([0.5, 1.0, 2.0], [5, 10, 20], [0.03, 0.05, 0.1]):
+        params = replace(base, example_weight=weight, neighbours=k, sharpness=sharpness)
+        tally = Tally()
+        for learn, score in ((one, other), (other, one)):
+            classifier = TopicClassifier(taxonomy, semantic=params)
+            _learn_all(classifier, learn)
+            for item in score:
+                tally.add(item, classifier.classify(item.title), BLENDED_THRESHOLD)
+        found.append((tally.top1, tally.top3, params))
+    found.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    for top1, top3, params in found[:6]:
+        print(
+            f"  {top1 / n:.3f} {top3 / n:.3f}  {params.example_weight} {params.neighbours}"
+            f" {params.sharpness}"
+        )
+    best = found[0][2]
+    print("temperature x threshold (expected cost per question, two folds):")
+    for temperature in (0.5, 1.0, 1.5, 2.0, 3.0, 5.0):
+        params = replace(best, temperature=temperature)
+        scored = []
+        for learn, score in ((one, other), (other, one)):
+            classifier = TopicClassifier(taxonomy, semantic=params)
+            _learn_all(classifier, learn)
+            scored += [(item, classifier.classify(item.title)) for item in score]
+        threshold, tally = best_threshold(scored)
+        print(f"  temperature {temperature}: threshold {threshold:.2f} {tally.figures()}")
+    print(f"best: {best}")
+
+
+async def _curve(
+    taxonomy: Taxonomy, tuning: list[Item], report: list[Item], seed: int | None
+) -> dict[str, dict[str, float | int | None]]:
+    """Report figures after 0, 50, 200 corrected examples in one shuffled order of the tuning
+    titles (seed None: every labelled tuning title, in file order)."""
+    from bot.migrate import upgrade
+    from bot.services.routing_examples import RoutingExamples
+    from models import ExampleSource
+    from models.database import create_engine, create_sessionmaker
+
+    order = list(tuning)
+    if seed is not None:
+        random.Random(seed).shuffle(order)
+    figures: dict[str, dict[str, float | int | None]] = {}
+    with tempfile.TemporaryDirectory() as directory:
+        engine = create_engine(f"sqlite+aiosqlite:///{directory}/examples.sqlite3")
+        await upgrade(engine)
+        classifier = TopicClassifier(taxonomy)
+        examples = RoutingExamples(create_sessionmaker(engine), classifier)
+        learned = 0
+        if seed is not None:
+            figures["0"] = run(classifier, report, classifier.threshold)[0].figures()
+        for item in order:
+            scores = classifier.classify(item.title)
+            asked = not scores or scores[0].confidence < classifier.threshold
+            wrong = not scores or not hit(scores[0].key, item.truth)
+            if seed is None or asked or wrong:
+                source = ExampleSource.ASKED if asked else ExampleSource.CORRECTED
+                exclude = None if asked else scores[0].key
+                await examples.learn(pick(scores, item, exclude), source, text=item.title)
+                learned += 1
+                if seed is not None and learned in (50, 200):
+                    figures[str(learned)] = run(classifier, report, classifier.threshold)[
+                        0
+                    ].figures()
+        if seed is None:
+            figures["all_tuning"] = {
+                **run(classifier, report, classifier.threshold)[0].figures(),
+                "examples": learned,
+            }
+        await engine.dispose()
+    return figures
+
+
+def learning_curve(
+    taxonomy: Taxonomy, items: list[Item], seeds: Sequence[int] = (1, 2, 3)
+) -> dict[str, dict[str, float | int | None]]:
+    tuning = [i for i in items if is_tuning(i.edition) and i.truth]
+    report = [i for i in items if is_report(i.edition)]
+    runs = [asyncio.run(_curve(taxonomy, tuning, report, seed)) for seed in seeds]
+    curve: dict[str, dict[str, float | int | None]] = {}
+    for point in ("0", "50", "200"):
+        at = [r[point] for r in runs if point in r]
+        curve[point] = {
+            key: round(statistics.mean(f[key] for f in at), 3)  # type: ignore[misc]
+            for key in ("top1", "top3", "asked_share", "auto_precision", "cost")
+            if all(f[key] is not None for f in at)
+        }
+    curve.update(asyncio.run(_curve(taxonomy, tuning, report, None)))
+    return curve
+
+
+def startup_figures(taxonomy: Taxonomy) -> dict[str, float]:
+    """Seconds to get the taxonomy's prototypes with an empty cache (the first start with a
+    taxonomy and model) and from the cache (every later start)."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    with tempfile.TemporaryDirectory() as directory:
+        os.environ["XDG_CACHE_HOME"] = directory
+        try:
+            figures = {}
+            for label in ("cold", "warm"):
+                routing_semantic._cache.clear()  # a new process
+                start = time.perf_counter()
+                TopicClassifier(taxonomy).prepare()
+                figures[label] = round(time.perf_counter() - start, 2)
+        finally:
+            if saved is None:
+                os.environ.pop("XDG_CACHE_HOME", None)
+            else:
+                os.environ["XDG_CACHE_HOME"] = saved
+    return figures
 
 
 DISPATCH_QUEUED = 10_000
@@ -300,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA, help="shared data directory")
     parser.add_argument("--taxonomy", type=Path, default=None, help="topics.toml to use")
     parser.add_argument("--tune", action="store_true", help="grid search on the tuning set")
+    parser.add_argument("--no-dispatch", action="store_true", help="skip dispatch throughput")
     args = parser.parse_args(argv)
     try:
         taxonomy = load_taxonomy(args.taxonomy)
@@ -307,36 +521,67 @@ def main(argv: list[str] | None = None) -> int:
     except (TaxonomyError, BenchError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    model = semantic.get_encoder()
     if args.tune:
         tune(taxonomy, items)
+        if model is not None:
+            semantic.set_encoder(MemoEncoder(model))
+            tune_blend(taxonomy, items)
         return 0
 
-    classifier = TopicClassifier(taxonomy)
     tuning = [i for i in items if is_tuning(i.edition)]
     report = [i for i in items if is_report(i.edition)]
-    tune_total, _, _ = run(classifier, tuning, CONFIDENCE_THRESHOLD)
-    total, editions, times = run(classifier, report, CONFIDENCE_THRESHOLD)
-
     print("level: subtopic where the label names one theme, main topic where it is broad")
-    print(f"threshold {CONFIDENCE_THRESHOLD}; {DEFAULT_PARAMS}")
-    print(f"tuning set (Buurtbudget): {tune_total.figures()}")
-    print("report set (Begroot editions + Assen):")
-    for edition, tally in sorted(editions.items()):
-        print(f"  {edition:<40} {tally.figures()}")
-    figures = total.figures()
-    print(f"  {'all':<40} {figures}")
-    p50 = statistics.median(times)
-    print(f"classify: p50 {p50:.3f} ms, p95 {statistics.quantiles(times, n=20)[-1]:.3f} ms")
-    result = {
+    print(f"{DEFAULT_PARAMS}")
+    result: dict[str, object] = {
         "level": "subtopic, main topic where the label is broad",
         "set": "report: Begroot editions + Assen",
-        "threshold": CONFIDENCE_THRESHOLD,
-        **figures,
-        "editions": {e: t.figures() for e, t in sorted(editions.items())},
-        "tuning": tune_total.figures(),
-        "classify_ms_p50": round(p50, 3),
-        **dispatch_figures(),
     }
+    lexical = TopicClassifier(taxonomy, semantic=None)
+    kinds: list[tuple[str, TopicClassifier, float]] = [("lexical", lexical, CONFIDENCE_THRESHOLD)]
+    if model is None:
+        print("no sentence model: lexical figures only", file=sys.stderr)
+    else:
+        result["startup_s"] = startup_figures(taxonomy)
+        print(f"prototypes at start: {result['startup_s']} s (empty cache, cached)")
+        semantic.set_encoder(MemoEncoder(model))
+        blended = TopicClassifier(taxonomy)
+        blended.encoder.embed([i.title for i in items])  # type: ignore[union-attr]
+        kinds.append(("blended", blended, BLENDED_THRESHOLD))
+        print(f"{DEFAULT_SEMANTIC}")
+    for name, classifier, threshold in kinds:
+        tune_total, _, _ = run(classifier, tuning, threshold)
+        total, editions, times = run(classifier, report, threshold)
+        print(f"{name}, threshold {threshold}:")
+        print(f"  tuning set (Buurtbudget): {tune_total.figures()}")
+        print("  report set (Begroot editions + Assen):")
+        for edition, tally in sorted(editions.items()):
+            print(f"    {edition:<40} {tally.figures()}")
+        figures = total.figures()
+        print(f"    {'all':<40} {figures}")
+        p50 = statistics.median(times)
+        print(f"  classify: p50 {p50:.3f} ms, p95 {statistics.quantiles(times, n=20)[-1]:.3f} ms")
+        result[name] = {
+            "threshold": threshold,
+            **figures,
+            "editions": {e: t.figures() for e, t in sorted(editions.items())},
+            "tuning": tune_total.figures(),
+            "classify_ms_p50": round(p50, 3),
+        }
+    if model is not None:
+        # What the bot pays per question: the embedding, which the bench memoised above.
+        start = time.perf_counter()
+        model.embed([i.title for i in report[:100]])
+        embed_ms = (time.perf_counter() - start) * 10
+        print(f"  embedding a title: {embed_ms:.1f} ms")
+        result["embed_ms_per_title"] = round(embed_ms, 1)
+        curve = learning_curve(taxonomy, items)
+        print("learning curve on the report set (examples: figures):")
+        for point, figures in curve.items():
+            print(f"  {point:>10}: {figures}")
+        result["learning"] = curve
+    if not args.no_dispatch:
+        result.update(dispatch_figures())
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

@@ -1,5 +1,5 @@
 """Shared-state benchmark: what reloading a resident's conversation state before each update
-costs (bot/persistence.py SharedStateApplication, webhook mode), against PTB's own per-process
+costs (handlers/persistence.py SharedStateApplication, webhook mode), against PTB's own per-process
 state (polling mode).
 
     python bench/shared_state.py [--residents 20] [--rounds 5] [--database-url URL]
@@ -66,7 +66,7 @@ async def one_round(bot, people) -> int:
 async def run(database_url: str, residents: int, rounds: int, blocks: int) -> dict:
     from telegram.ext import Application
 
-    from bot.persistence import SharedStateApplication
+    from handlers.persistence import SharedStateApplication
     from tests.flows import onboard
     from tests.harness import BotHarness, make_config
 

@@ -14,8 +14,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.config import TOKEN_ENV, Config, ConfigError, load_config
 from bot.logs import configure_logging
@@ -29,10 +27,15 @@ DEFAULT_CONFIG = Path("config.toml")
 log = logging.getLogger("burgerbeest")
 
 
-def _load(args: argparse.Namespace, *, need_token: bool = False) -> Config:
+def _load(
+    args: argparse.Namespace,
+    *,
+    need_token: bool = False,
+    one_line: tuple[type[BaseException], ...] = (),
+) -> Config:
     """The config for a command; only `run` talks to Telegram and needs the token."""
     config = load_config(args.config, need_token=need_token)
-    configure_logging(config.log_level, [config.telegram.token])
+    configure_logging(config.log_level, [config.telegram.token], one_line)
     return config
 
 
@@ -63,9 +66,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import build_application
+    # The Telegram side, only for the one command that talks to Telegram.
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError, TelegramError
 
-    config = _load(args, need_token=True)
+    from handlers.app import build_application
+
+    config = _load(args, need_token=True, one_line=(NetworkError,))
     asyncio.run(_migrate(config))
     application = build_application(config)
     log.info(
@@ -76,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     http = config.http
     try:
         if http.webhook_url:
-            from bot.web import run_webhook
+            from handlers.web import run_webhook
 
             asyncio.run(run_webhook(application, http.webhook_url, http.webhook_secret))
         else:

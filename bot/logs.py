@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 import sys
 
-from telegram.error import NetworkError
-
 REDACTED = "<token>"
 
 
@@ -42,12 +40,17 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-class _OneLineNetworkErrors(logging.Filter):
-    """An unreachable Bot API is an operational fact, not a bug: one line, not a traceback."""
+class _OneLineErrors(logging.Filter):
+    """An unreachable Bot API is an operational fact, not a bug: one line, not a traceback.
+    The errors that mean it are the Telegram side's (NetworkError), given by the caller."""
+
+    def __init__(self, kinds: tuple[type[BaseException], ...]) -> None:
+        super().__init__()
+        self._kinds = kinds
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, NetworkError):
+        if self._kinds and isinstance(error, self._kinds):
             record.msg = f"{record.getMessage()} ({error})"
             record.args = ()
             record.exc_info = None
@@ -55,10 +58,13 @@ class _OneLineNetworkErrors(logging.Filter):
         return True
 
 
-def configure_logging(level: str, secrets: list[str]) -> None:
-    """Route all logging to stderr through the redacting formatter."""
+def configure_logging(
+    level: str, secrets: list[str], one_line: tuple[type[BaseException], ...] = ()
+) -> None:
+    """Route all logging to stderr through the redacting formatter; errors of the `one_line`
+    kinds are logged as one line, without a traceback."""
     handler = _StderrHandler()
-    handler.addFilter(_OneLineNetworkErrors())
+    handler.addFilter(_OneLineErrors(one_line))
     handler.setFormatter(
         RedactingFormatter(secrets, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     )

@@ -5,8 +5,6 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot.app import BotApplication, BotContext
-from bot.persistence import persist_update
 from handlers import (
     audit,
     broadcast,
@@ -29,6 +27,8 @@ from handlers import (
     stats,
     who,
 )
+from handlers.context import BotApplication, BotContext
+from handlers.persistence import persist_update
 
 # First groups: count every update, keep to private chats, then flood control, before any
 # work is done for it.

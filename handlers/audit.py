@@ -12,10 +12,10 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator
 from bot.services.text_input import excerpt
 from handlers.common import clear_buttons, is_number, keyboard, moderator
+from handlers.context import BotApplication, BotContext
 from models import ModerationAction, ModerationLog
 
 PAGE = 15

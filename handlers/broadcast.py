@@ -23,7 +23,6 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, translator
 from bot.services import broadcasts as bc
 from bot.services.broadcasts import Audience, Progress, SenderSettings
@@ -39,6 +38,7 @@ from handlers.common import (
     moderator,
     speaker,
 )
+from handlers.context import BotApplication, BotContext
 from handlers.delivery import attempt
 from handlers.following import main_topics
 from models import Broadcast, BroadcastState, User
@@ -745,12 +745,3 @@ def register(application: BotApplication) -> None:
             await previous(app)
 
     application.post_stop = post_stop
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(
-            broadcast_tick,
-            interval=TICK_S,
-            first=TICK_S,
-            name="broadcasts",
-            # The tick only starts senders and returns; a missed one is simply the next one.
-            job_kwargs={"misfire_grace_time": TICK_S, "coalesce": True, "max_instances": 1},
-        )

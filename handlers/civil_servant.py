@@ -23,7 +23,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import BotApplication, BotContext, set_staff_menu
 from bot.i18n import Translator
 from bot.services.civil_servants import (
     DEPARTMENT_MAX,
@@ -44,7 +43,9 @@ from handlers.common import (
     text_step,
     typed_answer,
 )
+from handlers.context import BotApplication, BotContext
 from handlers.dispatch import card_buttons, card_text, send_now
+from handlers.menus import set_staff_menu
 from models import CivilServant, Role, User
 from models.base import utcnow
 

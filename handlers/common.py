@@ -17,11 +17,11 @@ from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from telegram.ext import ApplicationHandlerStop, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from bot.app import BotContext
 from bot.i18n import Translator, language_from_telegram, translator
-from bot.persistence import StateNotSaved
 from bot.services.flood import Verdict
 from bot.services.text_input import Problem, check
+from handlers.context import BotContext
+from handlers.persistence import StateNotSaved
 from models import User
 
 log = logging.getLogger(__name__)

@@ -12,12 +12,12 @@ from collections.abc import Collection, Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, escape, translator
 from bot.metrics import Metrics
 from bot.services.delivery import Result
 from bot.services.dispatch import Delivery, DispatchReport, count_by_state
 from handlers.common import keyboard
+from handlers.context import BotApplication, BotContext
 from handlers.delivery import attempt
 from handlers.posts import news_text
 from models import Question, WorkKind
@@ -184,12 +184,3 @@ def register(application: BotApplication) -> None:
             scheduled.labels(state.value).set(count)
 
     metrics.add_source(read_states)
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(
-            dispatch_tick,
-            interval=TICK_S,
-            first=5,
-            name="dispatch",
-            # Due rows live in the database: a late or skipped run only delays them.
-            job_kwargs={"misfire_grace_time": TICK_S, "coalesce": True, "max_instances": 1},
-        )

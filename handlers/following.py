@@ -7,11 +7,11 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import Translator
 from bot.routing import Topic
 from bot.services.following import Following
 from handlers.common import clear_buttons, is_number, keyboard, requires_resident
+from handlers.context import BotApplication, BotContext
 from models import FollowKind, User
 
 FOLLOWED, OWN = "✅", "📍"

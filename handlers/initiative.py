@@ -20,7 +20,6 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import Translator
 from bot.services.initiatives import (
     DESCRIPTION_MAX,
@@ -43,6 +42,7 @@ from handlers.common import (
     text_step,
     typed_answer,
 )
+from handlers.context import BotApplication, BotContext
 from handlers.introductions import (
     notify_joined,
     request_introduction,

@@ -19,7 +19,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, escape, translator
 from bot.services.initiatives import DESCRIPTION_MAX
 from bot.services.matching import SimilarInitiative
@@ -35,6 +34,7 @@ from handlers.common import (
     speaker,
     typed_answer,
 )
+from handlers.context import BotApplication, BotContext
 from models import ContactMethod, Introduction, User
 from models.base import utcnow
 
@@ -358,12 +358,3 @@ def register(application: BotApplication) -> None:
             CallbackQueryHandler(meet_late_match, pattern=r"^late:meet:"),
         ]
     )
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(
-            send_match_notices,
-            interval=NOTICE_INTERVAL_S,
-            first=60,
-            name="match-notices",
-            # A run missed while the bot was down is done late, once, not skipped or repeated.
-            job_kwargs={"misfire_grace_time": NOTICE_INTERVAL_S, "coalesce": True},
-        )

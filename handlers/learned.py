@@ -10,10 +10,10 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator
 from bot.services.text_input import excerpt
 from handlers.common import is_number, keyboard, moderator
+from handlers.context import BotApplication, BotContext
 
 SHOWN = 10
 TEXT_MAX = 80

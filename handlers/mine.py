@@ -6,7 +6,6 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import Translator, translator
 from bot.routing import Taxonomy
 from bot.services.initiatives import ALLOWED_STATUS_CHANGES
@@ -20,6 +19,7 @@ from handlers.common import (
     send_to,
     speaker,
 )
+from handlers.context import BotApplication, BotContext
 from handlers.dispatch import question_values
 from models import Initiative, InitiativeStatus, User, Visibility
 

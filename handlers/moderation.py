@@ -19,7 +19,6 @@ from telegram.ext import (
 )
 from telegram.ext import filters as f
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, translator
 from bot.services.initiatives import TITLE_MAX
 from bot.services.moderation import REASON_MAX, PostItem, QueueItem
@@ -36,6 +35,7 @@ from handlers.common import (
     stale_button,
     typed_answer,
 )
+from handlers.context import BotApplication, BotContext
 from handlers.following import main_topics
 from handlers.posts import post_text
 from handlers.privacy import HANDLERS as privacy_handlers

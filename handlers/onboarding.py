@@ -9,10 +9,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import LANGUAGES, Translator, translator
 from bot.services.users import Profile
 from handlers.common import clear_buttons, is_number, keyboard, requires_resident, speaker
+from handlers.context import BotApplication, BotContext
 from models import ContactMethod, User
 
 LANGUAGE_LABELS = {"nl": "🇳🇱 Nederlands", "en": "🇬🇧 English"}

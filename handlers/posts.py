@@ -19,7 +19,6 @@ from telegram.ext import (
 )
 from telegram.ext import filters as f
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, translator
 from bot.routing import Topic
 from bot.routing.keys import main_topic
@@ -37,6 +36,7 @@ from handlers.common import (
     text_step,
     typed_answer,
 )
+from handlers.context import BotApplication, BotContext
 from handlers.following import main_topics
 from models import Role, User
 

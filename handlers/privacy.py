@@ -7,9 +7,10 @@ import json
 from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.app import BotApplication, BotContext, set_staff_menu
-from bot.persistence import end_conversations
 from handlers.common import clear_buttons, keyboard, speaker
+from handlers.context import BotApplication, BotContext
+from handlers.menus import set_staff_menu
+from handlers.persistence import end_conversations
 from models import Role, User
 
 

@@ -24,7 +24,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator, escape
 from bot.services.initiatives import new_draft_key
 from bot.services.question_facts import Fact, read_facts
@@ -47,6 +46,7 @@ from handlers.common import (
     text_step,
     typed_answer,
 )
+from handlers.context import BotApplication, BotContext
 from handlers.dispatch import detail_lines, question_values, send_now
 from models import ExampleSource, QuestionStatus, User
 

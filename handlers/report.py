@@ -7,7 +7,6 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import Translator, translator
 from bot.services.moderation import REASON_MAX, ReportResult
 from bot.services.text_input import clean
@@ -19,6 +18,7 @@ from handlers.common import (
     requires_resident,
     send_to,
 )
+from handlers.context import BotApplication, BotContext
 from models import User, Visibility
 
 

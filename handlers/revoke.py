@@ -9,11 +9,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.app import BotApplication, BotContext, set_staff_menu
 from bot.i18n import Translator, translator
 from bot.services.staff import StaffMember
 from bot.services.text_input import parse_telegram_id
 from handlers.common import clear_buttons, keyboard, moderator, send_to, stale_button
+from handlers.context import BotApplication, BotContext
+from handlers.menus import set_staff_menu
 from models import Role, User
 
 

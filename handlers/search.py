@@ -9,11 +9,11 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import Translator
 from bot.services.matching import SEARCH_PAGE, SimilarInitiative
 from bot.services.text_input import clean, excerpt
 from handlers.common import is_number, keyboard, requires_resident
+from handlers.context import BotApplication, BotContext
 from models import User
 
 QUERY_MAX = 200

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
-from bot.app import BotApplication, BotContext
 from bot.i18n import Markup, Translator
 from bot.services.stats import UNKNOWN, Stats
 from handlers.common import moderator
+from handlers.context import BotApplication, BotContext
 
 # The biggest main topics whose ideas are broken down per subtopic in the text (read on a
 # phone); the export has every subtopic.

@@ -7,11 +7,11 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.app import BotApplication, BotContext
-from bot.fitting import TEXT_MAX, fits
 from bot.i18n import Translator
 from bot.routing.keys import within
 from handlers.common import is_number, keyboard, requires_resident
+from handlers.context import BotApplication, BotContext
+from handlers.fitting import TEXT_MAX, fits
 from models import CivilServant, User
 
 # Room for a page's people; the rest of a message's 4,096 is for "Pagina 2 van 3".

@@ -122,7 +122,7 @@ class Sandbox:
         self.show_new()
 
     async def run(self, lines: Lines | None = None) -> int:
-        from bot.app import build_application  # the app imports every handler: only here
+        from handlers.app import build_application  # the app imports every handler: only here
 
         self.api.start()
         config = self._sandbox_config()

@@ -12,10 +12,11 @@ from typing import Any
 
 from telegram import Update
 
-from bot.app import BotApplication, BotContext, build_application
 from bot.config import Config, MunicipalityConfig, TelegramConfig
 from bot.migrate import upgrade
 from bot.services.flood import FloodGuard
+from handlers.app import build_application
+from handlers.context import BotApplication, BotContext
 from models.database import create_engine
 from testing.fake_telegram.updates import UpdateFactory, user
 from tests.recording_request import Call, RecordingRequest

@@ -1,4 +1,4 @@
-"""Telegram's limits: no text leaves the bot longer than Telegram accepts (bot/fitting.py), and
+"""Telegram's limits: no text leaves the bot longer than Telegram accepts (handlers/fitting.py), and
 the in-memory Bot API refuses what Telegram refuses, counted as Telegram counts."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.config import ModerationConfig
-from bot.fitting import TEXT_MAX, shorten, split
+from handlers.fitting import TEXT_MAX, shorten, split
 from testing.fake_telegram import utf16_len
 from testing.fake_telegram.formatting import render_html
 from tests.flows import onboard

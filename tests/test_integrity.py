@@ -13,9 +13,9 @@ import pytest
 import time_machine
 from sqlalchemy import select, text
 
-from bot.app import _apply_retention
 from bot.logs import configure_logging
 from bot.migrate import downgrade, upgrade
+from handlers.jobs import apply_retention
 from models import Base, MatchNotice, ScheduledWork
 from models.database import create_engine
 from tests import databases
@@ -253,7 +253,7 @@ async def test_retention_leaves_no_words_of_the_resident_in_scheduled_work(
     with time_machine.travel(local("2026-06-01 16:00"), tick=False):
         await bot.press(piet, "Sluiten")
     with time_machine.travel(local("2027-07-01 10:00"), tick=False):
-        await _apply_retention(bot.context())
+        await apply_retention(bot.context())
     assert REPLY_WORDS not in await _work_texts(bot)
 
 

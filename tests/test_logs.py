@@ -38,7 +38,7 @@ def test_an_unreachable_bot_api_is_one_line_not_a_traceback(capsys) -> None:
 
     from bot.logs import configure_logging
 
-    configure_logging("INFO", [TOKEN])
+    configure_logging("INFO", [TOKEN], one_line=(NetworkError,))
     try:
         raise NetworkError(f"httpx.ConnectError at /bot{TOKEN}/getMe")
     except NetworkError:

@@ -14,10 +14,10 @@ import pytest
 import time_machine
 from sqlalchemy import select, update
 
-from bot.app import _build_news
 from bot.config import TOKEN_ENV, ConfigError, load_config
 from bot.i18n import translator
 from bot.services.posts import News, NewsChange, NewsPost
+from handlers.jobs import build_news
 from handlers.posts import news_text
 from models import Initiative, InitiativeStatus, NewsEdition, Post, PostState
 from tests.flows import answer_until_summary, onboard
@@ -181,7 +181,7 @@ async def test_two_instances_build_and_send_the_week_once(qbot: BotHarness) -> N
     try:
         with time_machine.travel(local("2026-06-05 10:03"), tick=False):
             editions = await asyncio.gather(
-                _build_news(first.context()), _build_news(second.context())
+                build_news(first.context()), build_news(second.context())
             )
         assert editions == [None, None]  # the job returns nothing; the database tells
         for bot in (first, second, first):

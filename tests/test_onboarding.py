@@ -170,7 +170,7 @@ async def test_a_bot_api_without_menus_does_not_stop_the_bot(
     """A self-hosted Bot API or stand-in that lacks setMyCommands: the bot starts and talks."""
     harness = BotHarness(make_config(tmp_path, database_url))
     harness.request.failing_methods["setMyCommands"] = (404, "Not Found")
-    with caplog.at_level(logging.WARNING, logger="bot.app"):
+    with caplog.at_level(logging.WARNING, logger="handlers.app"):
         await harness.start()
     try:
         assert "command menus not set" in caplog.text

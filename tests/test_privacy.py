@@ -114,7 +114,7 @@ async def test_retention_anonymises_questions_closed_long_ago(bot: BotHarness) -
 
     from sqlalchemy import select
 
-    from bot.app import _apply_retention
+    from handlers.jobs import apply_retention
     from models import User
     from models.base import utcnow
     from models.question import Question, QuestionStatus
@@ -135,7 +135,7 @@ async def test_retention_anonymises_questions_closed_long_ago(bot: BotHarness) -
                     resident_id=anna.id, text=text, status=status, closed_at=closed, details={}
                 )
             )
-    await _apply_retention(bot.context())  # the default: 365 days
+    await apply_retention(bot.context())  # the default: 365 days
     async with sessions() as session:
         rows = (await session.execute(select(Question.text, Question.resident_id))).all()
     assert sorted(rows, key=lambda r: r.text) == sorted(

@@ -7,7 +7,7 @@ import pytest
 from telegram.error import TimedOut
 from telegram.request import HTTPXRequest
 
-from bot.request import ATTEMPTS, RetryingRequest
+from handlers.request import ATTEMPTS, RetryingRequest
 
 
 @pytest.fixture

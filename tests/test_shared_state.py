@@ -1,6 +1,6 @@
 """Two webhook instances on one database, a resident's updates alternating between them as a load
 balancer without sticky routing sends them: each instance reloads the resident's conversation
-state and drafts before an update and writes them back after it (bot/persistence.py
+state and drafts before an update and writes them back after it (handlers/persistence.py
 SharedStateApplication), so it does not matter which instance hears which answer."""
 
 from __future__ import annotations
@@ -16,10 +16,14 @@ from sqlalchemy import event, func, select
 from telegram import Update
 from telegram.ext import ConversationHandler
 
-from bot import persistence
 from bot.config import Config
-from bot.persistence import USER_DATA, SharedStateApplication, SqlPersistence, conversation_slot
-from handlers import initiative
+from handlers import initiative, persistence
+from handlers.persistence import (
+    USER_DATA,
+    SharedStateApplication,
+    SqlPersistence,
+    conversation_slot,
+)
 from models import BotState, Initiative, Question
 from tests import databases
 from tests.flows import DESCRIPTION, onboard

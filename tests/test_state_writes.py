@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-from bot.persistence import StateNotSaved
+from handlers.persistence import StateNotSaved
 from tests.flows import onboard
 from tests.harness import BotHarness
 from tests.test_shared_state import pair, stored_state

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.web import SECRET_HEADER, WebSettings, start_web
+from handlers.web import SECRET_HEADER, WebSettings, start_web
 from tests.flows import onboard
 from tests.harness import BotHarness
 

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bot.web import SECRET_HEADER
+from handlers.web import SECRET_HEADER
 from testing.fake_telegram.server import FakeBotApi
 from testing.fake_telegram.updates import user
 from tests.live import TOKEN, WAIT, bot_process, write_config

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from bot.web import SECRET_HEADER
+from handlers.web import SECRET_HEADER
 from tests.harness import BotHarness
 from tests.test_web import SECRET, _settle, web
 
@@ -37,7 +37,7 @@ async def test_calls_without_the_secret_log_one_line_a_minute(
     assert "without the right secret token" in line.getMessage()
 
     started = time.monotonic()
-    monkeypatch.setattr("bot.web.monotonic", lambda: started + 61)
+    monkeypatch.setattr("handlers.web.monotonic", lambda: started + 61)
     caplog.clear()
     await web.post("/telegram", json=update)
     [line] = lines(caplog)

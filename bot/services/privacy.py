@@ -15,7 +15,7 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import MatchIndex
-from bot.persistence import USER_DATA, forget_state
+from bot.services.conversation_state import USER_DATA, forget_state
 from bot.services.questions import Offboarded, QuestionService
 from bot.services.users import UserService
 from bot.services.vectors import refresh_vectors, store_vector

@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.persistence import forget_state
 from bot.services.audit import record_action
+from bot.services.conversation_state import forget_state
 from bot.services.questions import Offboarded, QuestionService
 from models import CivilServant, ModerationAction, Role, User
 

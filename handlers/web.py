@@ -26,7 +26,7 @@ from tornado.web import Application as WebApplication
 from tornado.web import RequestHandler
 
 from bot.metrics import CONTENT_TYPE
-from bot.persistence import SqlPersistence
+from handlers.persistence import SqlPersistence
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ def start_web(application: object, settings: WebSettings) -> HTTPServer:
 
 async def run_webhook(application: Any, url: str, secret_token: str) -> None:
     """Webhook mode, until SIGINT or SIGTERM: register the webhook with Telegram and handle
-    what it posts (the endpoint itself is started with the application, see bot/app.py).
+    what it posts (the endpoint itself is started with the application, see handlers/app.py).
 
     The webhook is left registered on stop: another instance behind the same proxy may still
     be serving it, and Telegram keeps updates while none is.

@@ -39,11 +39,10 @@ from telegram.ext import Application, BasePersistence, ConversationHandler, Pers
 from telegram.ext._utils.trackingdict import TrackingDict
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
+from bot.services.conversation_state import USER_DATA, conversation_key, conversation_namespace
 from models import BotState
 
 log = logging.getLogger(__name__)
-
-USER_DATA = "user_data"
 
 
 class StateNotSaved(Exception):
@@ -53,14 +52,6 @@ class StateNotSaved(Exception):
 # How long an update waits for another instance that is handling the same resident; after that
 # it goes ahead without the lock (an update lost would be worse than one handled twice).
 TURN_WAIT_MS = 10_000
-
-
-def _conversation_namespace(name: str) -> str:
-    return f"conversation:{name}"
-
-
-def _conversation_key(key: ConversationKey) -> str:
-    return json.dumps(list(key))
 
 
 class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):
@@ -144,13 +135,13 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
     # --- conversations ---------------------------------------------------------------------
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        rows = await self._rows(_conversation_namespace(name))
+        rows = await self._rows(conversation_namespace(name))
         return {tuple(json.loads(row.key)): row.value for row in rows}
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        await self._put(_conversation_namespace(name), _conversation_key(key), new_state)
+        await self._put(conversation_namespace(name), conversation_key(key), new_state)
 
     # --- one resident's state, for shared-state instances ------------------------------------
 
@@ -193,7 +184,7 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         conversations: Iterable[tuple[str, ConversationKey]],
     ) -> tuple[dict[str, Any], dict[str, object]]:
         wanted = {
-            (_conversation_namespace(name), _conversation_key(key)): name
+            (conversation_namespace(name), conversation_key(key)): name
             for name, key in conversations
         }
         pairs = [(USER_DATA, str(user_id)), *wanted]
@@ -373,18 +364,3 @@ class SharedStateApplication(
             # are PTB's). Told like any handler error, and never raised: PTB's update loop,
             # one update at a time, would end with it.
             await self.process_error(update=update, error=exc)
-
-
-async def forget_state(session: AsyncSession, telegram_id: int) -> None:
-    """Delete one person's stored conversation states and user_data, inside the caller's
-    transaction: their erasure, or their role taken away, possibly by another process (the CLI)
-    than the bot's. Conversation keys are [chat id, user id]; in a private chat both are theirs."""
-    await session.execute(
-        delete(BotState).where(
-            ((BotState.namespace == USER_DATA) & (BotState.key == str(telegram_id)))
-            | (
-                BotState.namespace.startswith("conversation:")
-                & (BotState.key == _conversation_key((telegram_id, telegram_id)))
-            )
-        )
-    )

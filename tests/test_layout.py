@@ -1,0 +1,40 @@
+"""The tree's contract: bot/ knows nothing of Telegram; the flows never import the assembly."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _module_imports(path: Path) -> set[str]:
+    """The modules a file imports at its top level (imports inside functions are the CLI's
+    lazy way into the Telegram side for `burgerbeest run`, on purpose)."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def test_bot_is_free_of_telegram() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            n for n in _module_imports(path) if n.split(".")[0] in ("telegram", "handlers")
+        )
+        for path in (ROOT / "bot").rglob("*.py")
+    }
+    assert not {k: v for k, v in offenders.items() if v}
+
+
+def test_no_flow_imports_the_assembly() -> None:
+    """handlers/app.py imports every flow; a flow importing it back would be a cycle."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "handlers").rglob("*.py")
+        if path.name != "app.py" and "handlers.app" in _module_imports(path)
+    ]
+    assert not offenders

@@ -38,3 +38,13 @@ def test_no_flow_imports_the_assembly() -> None:
         if path.name != "app.py" and "handlers.app" in _module_imports(path)
     ]
     assert not offenders
+
+
+def test_the_readme_is_a_front_door_whose_links_lead_somewhere() -> None:
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme) <= 6_000
+    links = re.findall(r"\]\(([^)#]+)\)", readme)
+    assert links, "the README links to the guides"
+    assert [link for link in links if not (ROOT / link).exists()] == []

@@ -22,6 +22,7 @@ from bot.routing import Taxonomy, TopicClassifier, TopicScore, is_confident, loa
 from bot.routing.keys import within
 from bot.semantic import embed_one
 from bot.services.civil_servants import moderator_users
+from bot.services.question_states import move, note, submit
 from bot.services.routing_examples import RoutingExamples, erase_examples, label_among
 from bot.workdays import WorkingCalendar
 from models import (
@@ -247,16 +248,13 @@ class QuestionService:
                 confidence=draft.confidence,
                 kern=draft.kern or resident.kern,
                 details=dict(draft.details),
-                status=QuestionStatus.SUBMITTED,
                 created_at=now,
                 draft_key=draft.key,
                 deadline_at=self.calendar.add_working_days(
                     now, self._deadline_days(draft.topic_key)
                 ),
             )
-            session.add(question)
-            await session.flush()
-            self._event(session, question, EventKind.CREATED, resident.id, text=draft.text)
+            await submit(session, question, resident.id, text=draft.text)
             servant = await self._route(session, question, now, exclude=set())
             send_now = await self._assign(session, question, servant, now, actor_id=None)
         if draft.picked:
@@ -326,8 +324,7 @@ class QuestionService:
         await self._cancel(session, question.id, ASSIGNMENT_WORK)
         if servant is None:
             question.assignee_id = None
-            question.status = QuestionStatus.TRIAGE
-            self._event(session, question, EventKind.TRIAGED, actor_id)
+            move(session, question, QuestionStatus.TRIAGE, EventKind.TRIAGED, actor_id)
             rows = [
                 self._work(
                     session,
@@ -342,8 +339,7 @@ class QuestionService:
             await session.flush()
             return [r.id for r in rows]
         question.assignee_id = servant.id
-        question.status = QuestionStatus.SUBMITTED
-        self._event(session, question, kind, actor_id, servant_id=servant.id)
+        move(session, question, QuestionStatus.SUBMITTED, kind, actor_id, servant_id=servant.id)
         urgent = self.is_urgent(question.topic_key)
         due = now if at_once or urgent else self._slot(now)
         deliver = self._work(
@@ -422,28 +418,6 @@ class QuestionService:
             .values(state=WorkState.CANCELLED)
             .execution_options(synchronize_session=False)
         )
-
-    @staticmethod
-    def _event(
-        session: AsyncSession,
-        question: Question,
-        kind: EventKind,
-        actor_id: int | None,
-        *,
-        servant_id: int | None = None,
-        text: str | None = None,
-    ) -> QuestionEvent:
-        event = QuestionEvent(
-            question_id=question.id,
-            kind=kind,
-            status=question.status,
-            actor_id=actor_id,
-            civil_servant_id=servant_id,
-            text=text,
-            at=utcnow(),
-        )
-        session.add(event)
-        return event
 
     # --- who may act ---------------------------------------------------------------------
 
@@ -541,10 +515,10 @@ class QuestionService:
             if isinstance(found, str):
                 return _refused(found)
             question, servant = found
-            question.status = status
-            said = self._event(
+            said = move(
                 session,
                 question,
+                status,
                 event,
                 actor.id,
                 servant_id=servant.id if servant else None,
@@ -621,11 +595,11 @@ class QuestionService:
             if isinstance(found, str):
                 return _refused(found)
             question, servant = found
-            question.status = QuestionStatus.CLOSED
             question.closed_at = now
-            self._event(
+            move(
                 session,
                 question,
+                QuestionStatus.CLOSED,
                 EventKind.CLOSED,
                 actor.id,
                 servant_id=servant.id if servant else None,
@@ -708,9 +682,13 @@ class QuestionService:
                 return _refused("not_yours")
             if question.status is not QuestionStatus.INFO_REQUESTED:
                 return _refused("not_waiting")
-            question.status = QuestionStatus.DELIVERED
-            reply = self._event(
-                session, question, EventKind.RESIDENT_REPLIED, resident.id, text=text
+            reply = move(
+                session,
+                question,
+                QuestionStatus.DELIVERED,
+                EventKind.RESIDENT_REPLIED,
+                resident.id,
+                text=text,
             )
             send_now: list[int] = []
             assignee = await session.get(CivilServant, question.assignee_id or 0)
@@ -751,7 +729,7 @@ class QuestionService:
                 question.feedback_score = score
             if text:
                 question.feedback_text = text
-            self._event(
+            note(
                 session,
                 question,
                 EventKind.FEEDBACK,
@@ -840,7 +818,7 @@ class QuestionService:
                 target = backup
         if target is None:
             target = await self._route(session, question, now, exclude)
-        self._event(session, question, reason, None, servant_id=servant.id if servant else None)
+        note(session, question, reason, None, servant_id=servant.id if servant else None)
         return await self._assign(session, question, target, now, actor_id=None, at_once=True)
 
     async def offboard(self, servant_id: int, now: datetime | None = None) -> Offboarded | None:
@@ -884,7 +862,7 @@ class QuestionService:
     ) -> list[ScheduledWork]:
         """The deadline passed: the assignee's backup gets the question with its buttons, the
         moderators a notice. Returns the new work rows (all due now)."""
-        self._event(session, question, EventKind.ESCALATED, None)
+        note(session, question, EventKind.ESCALATED, None)
         rows = []
         assignee = await session.get(CivilServant, question.assignee_id or 0)
         if assignee is not None and assignee.backup_id:
@@ -938,7 +916,6 @@ async def anonymise_questions(session: AsyncSession, user: User, now: datetime) 
             .execution_options(synchronize_session=False)
         )
         if question.status.is_open:
-            question.status = QuestionStatus.CLOSED
             question.closed_at = now
             assignee = await session.get(CivilServant, question.assignee_id or 0)
             if assignee is not None:
@@ -957,8 +934,12 @@ async def anonymise_questions(session: AsyncSession, user: User, now: datetime) 
 
 async def _strip_resident_words(session: AsyncSession, question: Question) -> None:
     """The one edit of history: the resident's own words and identity leave the question,
-    which stays for statistics (topic, kern, dates, the civil servant's handling)."""
-    QuestionService._event(session, question, EventKind.ERASED, None)
+    which stays for statistics (topic, kern, dates, the civil servant's handling). An open one
+    is closed by it."""
+    if question.status.is_open:
+        move(session, question, QuestionStatus.CLOSED, EventKind.ERASED, None)
+    else:
+        note(session, question, EventKind.ERASED, None)
     await session.execute(
         update(QuestionEvent)
         .where(

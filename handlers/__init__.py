@@ -1,34 +1,28 @@
-"""The Telegram side: one module per flow, registered here in the order they are tried."""
+"""The Telegram side: one module per flow, grouped by who uses it (residents/, civil_servants/,
+moderators/), registered here in the order they are tried."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import (
-    audit,
-    broadcast,
-    civil_servant,
-    common,
-    dispatch,
+from handlers import broadcast, civil_servant, common, dispatch
+from handlers.civil_servants import posts
+from handlers.context import BotApplication, BotContext
+from handlers.moderators import audit, learned, moderation, revoke, stats
+from handlers.persistence import persist_update
+from handlers.residents import (
     following,
     initiative,
     introductions,
-    learned,
     mine,
-    moderation,
     onboarding,
-    posts,
     privacy,
     question,
     report,
-    revoke,
     search,
-    stats,
     who,
 )
-from handlers.context import BotApplication, BotContext
-from handlers.persistence import persist_update
 
 # First groups: count every update, keep to private chats, then flood control, before any
 # work is done for it.

@@ -40,7 +40,7 @@ from handlers.common import (
 )
 from handlers.context import BotApplication, BotContext
 from handlers.delivery import attempt
-from handlers.following import main_topics
+from handlers.residents.following import main_topics
 from models import Broadcast, BroadcastState, User
 from models.base import utcnow
 

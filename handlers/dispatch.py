@@ -16,10 +16,10 @@ from bot.i18n import Markup, Translator, escape, translator
 from bot.metrics import Metrics
 from bot.services.delivery import Result
 from bot.services.dispatch import Delivery, DispatchReport, count_by_state
+from handlers.civil_servants.posts import news_text
 from handlers.common import keyboard
 from handlers.context import BotApplication, BotContext
 from handlers.delivery import attempt
-from handlers.posts import news_text
 from models import Question, WorkKind
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from handlers.broadcast import broadcast_tick
 from handlers.context import BotContext
 from handlers.dispatch import TICK_S as DISPATCH_TICK_S
 from handlers.dispatch import dispatch_tick
-from handlers.introductions import NOTICE_INTERVAL_S, send_match_notices
+from handlers.residents.introductions import NOTICE_INTERVAL_S, send_match_notices
 from models.base import utcnow
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from bot import semantic
-from handlers.introductions import send_match_notices
+from handlers.residents.introductions import send_match_notices
 from models import Initiative, Introduction, MatchNotice, Supporter
 from tests.flows import answer_until_summary, onboard, save_idea
 from tests.harness import BotHarness, Person

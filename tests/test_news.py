@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 from bot.config import TOKEN_ENV, ConfigError, load_config
 from bot.i18n import translator
 from bot.services.posts import News, NewsChange, NewsPost
+from handlers.civil_servants.posts import news_text
 from handlers.jobs import build_news
-from handlers.posts import news_text
 from models import Initiative, InitiativeStatus, NewsEdition, Post, PostState
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness, Person

@@ -244,12 +244,14 @@ async def test_export_counts_per_main_topic_and_per_subtopic(qbot: BotHarness) -
 
 
 async def test_topic_names_are_escaped_once(qbot: BotHarness, monkeypatch) -> None:
-    import handlers.stats
+    import handlers.moderators.stats
 
     await _subtopics(qbot)
     names = {"initiatieven": "Meedoen <samen>", "initiatieven/cultuur-kunst": "Kunst & cultuur"}
     monkeypatch.setattr(
-        handlers.stats, "_topic_namer", lambda context, t: lambda key: names.get(key, key)
+        handlers.moderators.stats,
+        "_topic_namer",
+        lambda context, t: lambda key: names.get(key, key),
     )
     mo = qbot.person(MODERATOR_ID, "Mo")
     text, _ = await qbot.send(mo, "/stats")

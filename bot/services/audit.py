@@ -1,6 +1,6 @@
 """The moderation audit log's one writer: every service that acts for a moderator adds its row
 here, inside the transaction of the action itself, so an action and its log line land together
-or not at all. /logboek (handlers/audit.py) reads them."""
+or not at all. /logboek (handlers/moderators/audit.py) reads them."""
 
 from __future__ import annotations
 

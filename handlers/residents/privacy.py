@@ -103,7 +103,7 @@ async def erase(update: Update, context: BotContext) -> None:
         await set_staff_menu(context.bot, context.services, User(telegram_id=telegram_id))
 
 
-# Also run by the ban guard (handlers/moderation.py) for a banned person, before any open
+# Also run by the ban guard (handlers/moderators/moderation.py) for a banned person, before any open
 # conversation could take the update: the AVG rights outlive a ban.
 HANDLERS: list[BaseHandler[Update, BotContext, None]] = [
     CommandHandler("privacy", privacy),

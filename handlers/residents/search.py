@@ -1,5 +1,5 @@
 """/zoek <tekst>: fuzzy search over initiatives, page by page, in all kernen or one's own; a
-button under the page to report one of them (handlers/report.py)."""
+button under the page to report one of them (handlers/residents/report.py)."""
 
 from __future__ import annotations
 
@@ -73,8 +73,9 @@ async def _page(
 
 
 async def _report_choice(context: BotContext, user: User, t: Translator) -> object:
-    """Instead of the page's buttons: one per initiative on it, to report (handlers/report.py),
-    and the way back. Labels are plain text, not HTML: the title goes in as typed."""
+    """Instead of the page's buttons: one per initiative on it, to report
+    (handlers/residents/report.py), and the way back. Labels are plain text, not HTML: the
+    title goes in as typed."""
     found, page, _ = await _results(context, user, context.user_data["search"].get("page", 0))
     shown = found[page * SEARCH_PAGE : (page + 1) * SEARCH_PAGE]
     rows = [[(f"#{i.id} {excerpt(i.title, LABEL_MAX)}", f"meld:ask:{i.id}")] for i in shown]

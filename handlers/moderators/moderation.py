@@ -22,6 +22,7 @@ from telegram.ext import filters as f
 from bot.i18n import Markup, Translator, translator
 from bot.services.initiatives import TITLE_MAX
 from bot.services.moderation import REASON_MAX, PostItem, QueueItem
+from handlers.civil_servants.posts import post_text
 from handlers.common import (
     NEW_MESSAGE,
     clear_buttons,
@@ -36,9 +37,8 @@ from handlers.common import (
     typed_answer,
 )
 from handlers.context import BotApplication, BotContext
-from handlers.following import main_topics
-from handlers.posts import post_text
-from handlers.privacy import HANDLERS as privacy_handlers
+from handlers.residents.following import main_topics
+from handlers.residents.privacy import HANDLERS as privacy_handlers
 from models import Initiative, Post, User, Visibility
 
 REASON, TITLE, POST_REASON = range(3)

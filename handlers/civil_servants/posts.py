@@ -3,7 +3,7 @@ for, sees it exactly as residents will, and submits it for review; and the weekl
 resident reads it (rendered by handlers/dispatch.py at send time).
 
 What is stored and decided is bot/services/posts.py; moderators review in /wachtrij
-(handlers/moderation.py). Every step checks that the person is still a civil servant.
+(handlers/moderators/moderation.py). Every step checks that the person is still a civil servant.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from handlers.common import (
     typed_answer,
 )
 from handlers.context import BotApplication, BotContext
-from handlers.following import main_topics
+from handlers.residents.following import main_topics
 from models import Role, User
 
 TEXT, TOPIC, KERN, PREVIEW = range(4)

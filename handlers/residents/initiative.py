@@ -43,7 +43,7 @@ from handlers.common import (
     typed_answer,
 )
 from handlers.context import BotApplication, BotContext
-from handlers.introductions import (
+from handlers.residents.introductions import (
     notify_joined,
     request_introduction,
     similar_keyboard,

@@ -169,7 +169,8 @@ async def set_status(update: Update, context: BotContext) -> None:
 @requires_resident
 async def check_in_answer(update: Update, context: BotContext, user: User, t: Translator) -> None:
     """A quick answer to "how is it going?": thanks, or an offer of help ("ask the
-    municipality" opens /vraag: handlers/question.py). Only the initiator's own check-in counts."""
+    municipality" opens /vraag: handlers/residents/question.py). Only the initiator's own
+    check-in counts."""
     query = update.callback_query
     _, number, answer = [*query.data.split(":"), "", ""][:3]
     initiative = await context.services.initiatives.get(int(number)) if is_number(number) else None

@@ -1,0 +1,1 @@
+"""What residents use: /start, /idee, /zoek, /meld, /mijn, /vraag, /volgen, /privacy, /wie."""

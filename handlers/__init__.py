@@ -6,10 +6,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import broadcast, civil_servant, common, dispatch
-from handlers.civil_servants import posts
+from handlers import broadcast, common, dispatch
+from handlers.civil_servants import away, posts, profile, questions
 from handlers.context import BotApplication, BotContext
-from handlers.moderators import audit, learned, moderation, revoke, stats
+from handlers.moderators import audit, invites, learned, moderation, revoke, stats, triage
 from handlers.persistence import persist_update
 from handlers.residents import (
     following,
@@ -49,7 +49,11 @@ def register(application: BotApplication) -> None:
     initiative.register(application)
     introductions.register(application)
     question.register(application)
-    civil_servant.register(application)
+    profile.register(application)
+    away.register(application)
+    questions.register(application)
+    invites.register(application)
+    triage.register(application)
     learned.register(application)
     dispatch.register(application)
     broadcast.register(application)

@@ -10,14 +10,15 @@ import logging
 from collections.abc import Collection, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.i18n import Markup, Translator, escape, translator
 from bot.metrics import Metrics
 from bot.services.delivery import Result
 from bot.services.dispatch import Delivery, DispatchReport, count_by_state
+from bot.services.questions import Outcome
 from handlers.civil_servants.posts import news_text
-from handlers.common import keyboard
+from handlers.common import clear_buttons, keyboard
 from handlers.context import BotApplication, BotContext
 from handlers.delivery import attempt
 from models import Question, WorkKind
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 TICK_S = 60
 # A run stops starting sends after this, so runs never overlap and skip a tick.
 RUN_BUDGET_S = 0.75 * TICK_S
+# Question cards listed at once by /vragen and /triage.
+CARDS_SHOWN = 10
 
 
 def detail_lines(
@@ -160,6 +163,37 @@ class TelegramSender:
 async def send_now(context: BotContext, ids: Iterable[int]) -> DispatchReport:
     """Send the messages a move in a chat just wrote (and what they lead to) right away."""
     return await context.services.dispatch.send_now(ids, TelegramSender(context))
+
+
+async def report_move(
+    update: Update, context: BotContext, t: Translator, outcome: Outcome, key: str
+):
+    """Say what a civil servant's or moderator's move on a question did, after sending what it
+    wrote at once; a refused one gets the stale-button answer."""
+    query = update.callback_query
+    if not outcome.ok:
+        reason_key = f"cs.refused_{outcome.reason}"
+        if outcome.reason in ("closed", "gone", "taken"):
+            text = t(reason_key)
+        else:
+            text = t("common.stale_button")
+        if query:
+            await query.answer(text, show_alert=True)
+        else:
+            await update.effective_message.reply_text(text)
+        return
+    if query:
+        await query.answer()
+        await clear_buttons(update)
+    report = await send_now(context, outcome.send_now)
+    assert outcome.question is not None
+    values: dict[str, object] = {"number": outcome.question.number}
+    if outcome.assignee is not None:
+        values["name"] = outcome.assignee.name
+    text = t(key, **values)
+    if report.blocked:
+        text = "\n".join((text, t("cs.resident_blocked")))
+    await update.effective_message.reply_text(text)
 
 
 async def dispatch_tick(context: BotContext) -> DispatchReport:

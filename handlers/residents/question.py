@@ -41,6 +41,7 @@ from handlers.common import (
     conversation,
     is_number,
     keyboard,
+    refuse_press,
     requires_resident,
     speaker,
     text_step,
@@ -421,11 +422,6 @@ async def reprompt(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(t("vraag.reprompt"))
 
 
-async def stale(update: Update, context: BotContext) -> None:
-    _, t = await speaker(update, context)
-    await update.callback_query.answer(t("common.stale_button"), show_alert=True)
-
-
 def question_conversation() -> ConversationHandler:
     return conversation(
         name="question",
@@ -453,7 +449,7 @@ def question_conversation() -> ConversationHandler:
             CallbackQueryHandler(cancel, pattern=r"^vraag:cancel$"),
             # In whichever step the resident is when they notice (kern, follow-ups, summary).
             CallbackQueryHandler(wrong_topic, pattern=r"^vraag:wrong$"),
-            CallbackQueryHandler(stale),
+            CallbackQueryHandler(refuse_press),
             MessageHandler(NEW_MESSAGE, reprompt),
         ],
     )

@@ -1,5 +1,5 @@
 """Broadcast benchmark: the real sender (bot/services/broadcasts.py with the Telegram sender of
-handlers/broadcast.py and a PTB Bot) against the local Bot API stand-in, zero latency.
+handlers/moderators/scheduled.py and a PTB Bot) against the local Bot API stand-in, zero latency.
 
     .venv/bin/python bench/broadcast.py [--residents 10000] [--paced-seconds 20] [--rate 25]
 
@@ -176,7 +176,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
     from bot.migrate import upgrade
     from bot.services.broadcasts import Audience, BroadcastService, SenderSettings
-    from handlers.broadcast import CONCURRENCY, telegram_sender
+    from handlers.moderators.scheduled import CONCURRENCY, telegram_sender
     from models.database import create_engine, create_sessionmaker
 
     stand_in = StandIn()
@@ -246,7 +246,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 async def crash_and_resume(sessions, sender, author_id, stand_in, args) -> dict[str, int]:
     from bot.services.broadcasts import Audience, BroadcastService, SenderSettings
     from bot.services.delivery import Outcome
-    from handlers.broadcast import CONCURRENCY
+    from handlers.moderators.scheduled import CONCURRENCY
 
     audience_spec = Audience("topics", ("evenementen",))
     audience = await telegram_ids(sessions, audience_spec)

@@ -6,10 +6,21 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import broadcast, common, dispatch
+from handlers import common, dispatch
 from handlers.civil_servants import away, posts, profile, questions
 from handlers.context import BotApplication, BotContext
-from handlers.moderators import audit, invites, learned, moderation, revoke, stats, triage
+from handlers.moderators import (
+    announce,
+    audit,
+    invites,
+    learned,
+    moderation,
+    revoke,
+    scheduled,
+    stats,
+    status,
+    triage,
+)
 from handlers.persistence import persist_update
 from handlers.residents import (
     following,
@@ -56,7 +67,8 @@ def register(application: BotApplication) -> None:
     triage.register(application)
     learned.register(application)
     dispatch.register(application)
-    broadcast.register(application)
+    announce.register(application)
+    scheduled.register(application)
     report.register(application)
     moderation.register(application)
     revoke.register(application)
@@ -64,6 +76,7 @@ def register(application: BotApplication) -> None:
     search.register(application)
     onboarding.register(application)
     mine.register(application)
+    status.register(application)
     following.register(application)
     privacy.register(application)
     stats.register(application)

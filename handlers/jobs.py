@@ -15,11 +15,11 @@ from datetime import timedelta
 from telegram.ext import JobQueue
 
 from bot.services.questions import anonymise_closed_before
-from handlers.broadcast import TICK_S as BROADCAST_TICK_S
-from handlers.broadcast import broadcast_tick
 from handlers.context import BotContext
 from handlers.dispatch import TICK_S as DISPATCH_TICK_S
 from handlers.dispatch import dispatch_tick
+from handlers.moderators.scheduled import TICK_S as BROADCAST_TICK_S
+from handlers.moderators.scheduled import broadcast_tick
 from handlers.residents.introductions import NOTICE_INTERVAL_S, send_match_notices
 from models.base import utcnow
 

@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import TOKEN_ENV, BroadcastConfig, ConfigError, QuestionsConfig, load_config
 from bot.services import Services
-from handlers.broadcast import broadcast_tick, parse_when, running
+from handlers.moderators.announce import parse_when
+from handlers.moderators.scheduled import broadcast_tick, running
 from models import Broadcast, BroadcastDelivery, BroadcastState, DeliveryState, User
 from models.base import utcnow
 from tests.flows import onboard

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.services.broadcasts import EVERYONE, Audience, BroadcastService
-from handlers.broadcast import CONCURRENCY
+from handlers.moderators.scheduled import CONCURRENCY
 from models import User
 from models.base import utcnow
 from models.broadcast import BroadcastDelivery, DeliveryState

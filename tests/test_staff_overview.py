@@ -14,8 +14,8 @@ import time_machine
 
 from bot.config import BroadcastConfig, QuestionsConfig
 from bot.i18n import translator
-from handlers.broadcast import broadcast_tick, running
 from handlers.moderators.audit import PAGE
+from handlers.moderators.scheduled import broadcast_tick, running
 from models import BroadcastState
 from tests.flows import onboard
 from tests.harness import BotHarness, Person, make_config

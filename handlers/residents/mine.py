@@ -1,5 +1,6 @@
 """/mijn: a resident's own initiatives and the ones they joined, with their status; the
-initiator moves an initiative on, and everyone who joined hears of it."""
+initiator (or a moderator, after /status: handlers/moderators/status.py) moves an initiative
+on, and everyone who joined hears of it."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from handlers.common import (
     clear_buttons,
     is_number,
     keyboard,
-    moderator,
-    number_argument,
     requires_resident,
     send_to,
     speaker,
@@ -81,7 +80,9 @@ async def _may_move(context: BotContext, user: User | None, initiative: Initiati
     )
 
 
-async def _offer_statuses(message: Message, t: Translator, initiative: Initiative) -> None:
+async def offer_statuses(message: Message, t: Translator, initiative: Initiative) -> None:
+    """The statuses that may follow the current one, as buttons (pressed: set_status below);
+    also under a moderator's /status (handlers/moderators/status.py)."""
     options = sorted(ALLOWED_STATUS_CHANGES[initiative.status], key=list(InitiativeStatus).index)
     await message.reply_text(
         t(
@@ -105,20 +106,7 @@ async def choose_status(update: Update, context: BotContext) -> None:
         await query.answer(t("common.stale_button"), show_alert=True)
         return
     await query.answer()
-    await _offer_statuses(query.message, t, initiative)
-
-
-async def status_command(update: Update, context: BotContext) -> None:
-    """/status <nummer>, for moderators: move any initiative on."""
-    user, t = await moderator(update, context)
-    if user is None:
-        return
-    number = number_argument(context)
-    initiative = await context.services.initiatives.get(number) if number is not None else None
-    if initiative is None:
-        await update.effective_message.reply_text(t("mijn.status_usage"))
-        return
-    await _offer_statuses(update.effective_message, t, initiative)
+    await offer_statuses(query.message, t, initiative)
 
 
 async def set_status(update: Update, context: BotContext) -> None:
@@ -190,7 +178,6 @@ def register(application: BotApplication) -> None:
             CommandHandler("mijn", mine),
             CallbackQueryHandler(choose_status, pattern=r"^mijn:status:"),
             CallbackQueryHandler(set_status, pattern=r"^mijn:set:"),
-            CommandHandler("status", status_command),
             CallbackQueryHandler(check_in_answer, pattern=r"^checkin:"),
         ]
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from bot.matching import Match, MatchIndex, normalize
+from bot.matching import Match, MatchIndex, blend, normalize, score
 from bot.matching.index import CLOSED_FACTOR, KERN_BONUS, MATCH_THRESHOLD
 from bot.matching.score import SEARCH_MIN_SCORE
 from bot.matching.vectors import initiative_vector
@@ -180,3 +181,22 @@ def test_an_initiative_without_a_vector_is_scored_by_its_words() -> None:
     assert blended[5] == lexical[5]
     assert blended[2] != lexical[2]
     assert idx.vector(5) is None and idx.vector(2) is not None
+
+
+def test_the_blend_weighs_the_vectors_with_its_diagonal_metric() -> None:
+    """The index scores a pair as blend.py does from both vectors: cosine, lexical features and
+    the learned diagonal metric (the query scaled by its weights, against the stored row)."""
+    idx, model = embedded_index()
+    text = "Meer bankjes bij de speeltuin"
+    query = model.embed([text])[0]
+    found = {m.doc_id: m.score for m in idx.query(text, min_score=0.0, vector=query)}
+    stored = idx.vector(5)
+    assert stored is not None
+    features = [score.features(normalize(text).split(), normalize(TEXTS[5]).split())]
+    diagonal = blend.diagonal_terms(query, stored)
+    assert diagonal[0] != 0.0
+    expected = blend.scores([float(query @ stored)], features, diagonal)[0]
+    assert found[5] == pytest.approx(expected, abs=1e-3)
+    without = blend.scores([float(query @ stored)], features)[0]
+    assert without != pytest.approx(expected, abs=1e-6)
+    assert blend.metric_query(np.ones(3, dtype=np.float32)) is None  # another model's size

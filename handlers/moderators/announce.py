@@ -1,33 +1,22 @@
 """/mededeling: a moderator composes an announcement, picks the audience, sees a preview exactly
-as residents will, sends it now or at a chosen time, and watches one message count the progress.
+as residents will, and sends it now or at a chosen time (handlers/moderators/scheduled.py then
+sends it and shows the progress).
 
-The sending itself is bot/services/broadcasts.py; this module gives it a Telegram sender, starts
-it from a repeating job (which also resumes broadcasts after a restart) and shows its progress.
 Every step and every button checks that the person is a moderator and that the broadcast is
-theirs and still a draft; anything else is refused like a stale button, and logged.
-"""
+theirs and still a draft; anything else is refused like a stale button, and logged."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import html
-import logging
 import re
 from datetime import datetime, timedelta
-from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot.i18n import Markup, Translator, translator
+from bot.i18n import Translator
 from bot.services import broadcasts as bc
-from bot.services.broadcasts import Audience, Progress, SenderSettings
-from bot.services.delivery import Result
-from bot.services.text_input import excerpt
+from bot.services.broadcasts import Audience
 from handlers.common import (
     NEW_MESSAGE,
     after_storing,
@@ -39,189 +28,27 @@ from handlers.common import (
     speaker,
 )
 from handlers.context import BotApplication, BotContext
-from handlers.delivery import attempt
-from handlers.residents.following import main_topics
+from handlers.moderators.scheduled import broadcast_tick
+from handlers.moderators.shared import (
+    announcement,
+    audience_choices,
+    deliver,
+    describe,
+    local_time,
+    refuse,
+)
 from models import Broadcast, BroadcastState, User
 from models.base import utcnow
 
-log = logging.getLogger(__name__)
-
 COMPOSE, AUDIENCE, PREVIEW, WHEN, CONFIRM = range(5)
+
+
 # Telegram's limits are 4,096 characters for a text and 1,024 for a caption; the header and
 # footer around the moderator's text take the rest.
 TEXT_MAX, CAPTION_MAX = 3500, 850
+
+
 SCHEDULE_DAYS_MAX = 60
-TICK_S = 10
-RUNNING, STOP = "broadcast_runs", "broadcast_stop"
-# Sends in flight at once: at 25/s and ~100 ms per Bot API request a few must overlap.
-CONCURRENCY = 8
-
-
-# --- what residents receive --------------------------------------------------------------
-
-
-def announcement(t: Translator, municipality: str, body: str) -> str:
-    """The message as a resident reads it; `body` is the moderator's text as HTML."""
-    return t("bc.announcement", municipality=municipality, body=Markup(body))
-
-
-async def deliver(
-    bot: Bot, chat_id: int, text: str, photo_file_id: str | None, markup: Any = None
-) -> Message:
-    if photo_file_id:
-        return await bot.send_photo(
-            chat_id, photo_file_id, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup
-        )
-    return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-
-
-def telegram_sender(bot: Bot, municipality: str) -> bc.Sender:
-    async def send(message: bc.Message, recipient: bc.Recipient) -> Result:
-        text = announcement(translator(recipient.language), municipality, message.text)
-        return await attempt(deliver(bot, recipient.telegram_id, text, message.photo_file_id))
-
-    return send
-
-
-# --- the runner: a job starts senders, one task per broadcast -------------------------------
-
-
-def running(application: BotApplication) -> dict[int, asyncio.Task[None]]:
-    return application.bot_data.setdefault(RUNNING, {})
-
-
-async def broadcast_tick(context: BotContext) -> list[asyncio.Task[None]]:
-    """Job: start sending every broadcast that is due, or whose sender died, in this process.
-
-    The sending runs as a task of its own, so the job returns at once; the lease in the
-    database keeps a second process (or a second tick) from sending the same broadcast.
-    """
-    application = context.application
-    tasks = running(application)
-    stop: asyncio.Event = application.bot_data.setdefault(STOP, asyncio.Event())
-    started = []
-    for broadcast_id in await context.services.broadcasts.due():
-        if broadcast_id in tasks or stop.is_set():
-            continue
-        if not await context.services.broadcasts.acquire(broadcast_id):
-            continue
-        task = asyncio.create_task(_run(application, broadcast_id, stop), name=f"bc-{broadcast_id}")
-        tasks[broadcast_id] = task
-        task.add_done_callback(lambda _, b=broadcast_id: tasks.pop(b, None))
-        started.append(task)
-    return started
-
-
-async def _run(application: BotApplication, broadcast_id: int, stop: asyncio.Event) -> None:
-    services, config = application.bot_data["services"], application.bot_data["config"]
-    broadcast = await services.broadcasts.get(broadcast_id)
-    author = await services.users.by_id(broadcast.author_id) if broadcast.author_id else None
-    t = translator(author.language if author else config.default_language)
-    bot = application.bot
-    if author is not None and broadcast.progress_message_id is None:
-        progress = await services.broadcasts.progress(broadcast_id)
-        try:
-            shown = await bot.send_message(
-                author.telegram_id,
-                _progress_text(t, progress),
-                reply_markup=_stop_button(t, progress),
-            )
-        except TelegramError:
-            log.warning("broadcast %s: cannot show progress to its author", broadcast_id)
-        else:
-            await services.broadcasts.set_progress_message(
-                broadcast_id, shown.chat_id, shown.message_id
-            )
-            broadcast = await services.broadcasts.get(broadcast_id)
-
-    async def on_progress(progress: Progress) -> None:
-        if broadcast.progress_message_id is None:
-            return
-        with contextlib.suppress(BadRequest):  # "message is not modified", or deleted
-            await bot.edit_message_text(
-                _progress_text(t, progress),
-                chat_id=broadcast.progress_chat_id,
-                message_id=broadcast.progress_message_id,
-                reply_markup=_stop_button(t, progress)
-                if progress.state is BroadcastState.SENDING
-                else None,
-            )
-
-    try:
-        final = await services.broadcasts.send(
-            broadcast_id,
-            telegram_sender(bot, config.municipality.name),
-            SenderSettings(rate=config.broadcast.rate, concurrency=CONCURRENCY),
-            on_progress=on_progress,
-            stop=stop,
-        )
-    except Exception:
-        log.exception("broadcast %s: the sender failed; the next tick resumes it", broadcast_id)
-        await services.broadcasts.release(broadcast_id)
-        return
-    if author is not None and final.state in (BroadcastState.DONE, BroadcastState.CANCELLED):
-        with contextlib.suppress(TelegramError):
-            await bot.send_message(author.telegram_id, _report_text(t, final))
-
-
-def _progress_text(t: Translator, progress: Progress) -> str:
-    return t(
-        "bc.progress",
-        number=progress.broadcast_id,
-        sent=progress.sent,
-        blocked=progress.blocked,
-        failed=progress.failed,
-        handled=progress.handled,
-        total=progress.total,
-    )
-
-
-def _stop_button(t: Translator, progress: Progress) -> InlineKeyboardMarkup:
-    return keyboard([[(t("bc.button_stop"), f"bc:stop:{progress.broadcast_id}")]])
-
-
-def _duration(progress: Progress) -> str:
-    if progress.started_at is None or progress.finished_at is None:
-        return "–"
-    seconds = int((progress.finished_at - progress.started_at).total_seconds())
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
-def _report_text(t: Translator, progress: Progress) -> str:
-    key = "bc.report_done" if progress.state is BroadcastState.DONE else "bc.report_cancelled"
-    return t(
-        key,
-        number=progress.broadcast_id,
-        sent=progress.sent,
-        blocked=progress.blocked,
-        failed=progress.failed,
-        unknown=progress.unknown,
-        pending=progress.pending,
-        total=progress.total,
-        duration=_duration(progress),
-    )
-
-
-async def _stop_senders(application: BotApplication) -> None:
-    """On shutdown: senders finish the sends in flight, record them and give their lease up,
-    so the next start resumes at once and nothing is left `unknown`."""
-    application.bot_data.setdefault(STOP, asyncio.Event()).set()
-    tasks = list(running(application).values())
-    if tasks:
-        await asyncio.wait(tasks, timeout=15)
-
-
-# --- who may do this ---------------------------------------------------------------------
-
-
-async def _refuse(update: Update, t: Translator) -> None:
-    query = update.callback_query
-    log.warning(
-        "refused broadcast button %r from user %s",
-        (query.data or "")[:64],
-        update.effective_user.id if update.effective_user else None,
-    )
-    await query.answer(t("common.stale_button"), show_alert=True)
 
 
 async def _own_draft(update: Update, context: BotContext) -> tuple[Translator, Broadcast | None]:
@@ -240,12 +67,9 @@ async def _own_draft(update: Update, context: BotContext) -> tuple[Translator, B
         or broadcast.author_id != user.id
         or broadcast.state is not BroadcastState.DRAFT
     ):
-        await _refuse(update, t)
+        await refuse(update, t)
         return t, None
     return t, broadcast
-
-
-# --- composing ---------------------------------------------------------------------------
 
 
 async def start(update: Update, context: BotContext) -> int | None:
@@ -313,19 +137,12 @@ def _audience_keyboard(t: Translator, draft_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def _choices(context: BotContext, kind: str, t: Translator) -> list[tuple[str, str]]:
-    """(value, label) of what can be picked for a kernen or topics audience."""
-    if kind == bc.KERNEN:
-        return [(k, k) for k in context.config.municipality.kernen]
-    return [(m.key, m.name(t.language)) for m in main_topics(context)]
-
-
 def _pick_keyboard(
     context: BotContext, t: Translator, draft_id: int, kind: str, selected: list[str]
 ) -> InlineKeyboardMarkup:
     buttons = [
         (f"✅ {label}" if value in selected else label, f"bc:pick:{draft_id}:{index}")
-        for index, (value, label) in enumerate(_choices(context, kind, t))
+        for index, (value, label) in enumerate(audience_choices(context, kind, t))
     ]
     width = 2 if kind == bc.KERNEN else 1
     rows = [buttons[i : i + width] for i in range(0, len(buttons), width)]
@@ -339,7 +156,7 @@ async def choose_audience(update: Update, context: BotContext) -> int | None:
         return None
     kind = update.callback_query.data.split(":")[3]
     if kind not in bc.AUDIENCE_KINDS:
-        await _refuse(update, t)
+        await refuse(update, t)
         return None
     await update.callback_query.answer()
     await clear_buttons(update)
@@ -360,9 +177,9 @@ async def pick(update: Update, context: BotContext) -> int | None:
         return None
     kind = context.user_data.get("bc_kind")
     index = update.callback_query.data.split(":")[3]
-    choices = _choices(context, kind, t) if kind in (bc.KERNEN, bc.TOPICS) else []
+    choices = audience_choices(context, kind, t) if kind in (bc.KERNEN, bc.TOPICS) else []
     if not is_number(index) or int(index) >= len(choices):
-        await _refuse(update, t)
+        await refuse(update, t)
         return None
     value = choices[int(index)][0]
     selected: list[str] = context.user_data.setdefault("bc_sel", [])
@@ -383,7 +200,7 @@ async def picked(update: Update, context: BotContext) -> int | None:
         return None
     kind, selected = context.user_data.get("bc_kind"), context.user_data.get("bc_sel") or []
     if kind not in (bc.KERNEN, bc.TOPICS):
-        await _refuse(update, t)
+        await refuse(update, t)
         return None
     if not selected:
         await update.callback_query.answer(t("bc.choose_at_least_one"), show_alert=True)
@@ -391,19 +208,10 @@ async def picked(update: Update, context: BotContext) -> int | None:
     await update.callback_query.answer()
     await clear_buttons(update)
     # In the order of the config or taxonomy, whatever the order of the presses.
-    order = [value for value, _ in _choices(context, kind, t)]
+    order = [value for value, _ in audience_choices(context, kind, t)]
     return await _preview(
         update, context, t, draft, Audience(kind, tuple(sorted(selected, key=order.index)))
     )
-
-
-def describe(context: BotContext, t: Translator, audience: Audience) -> str:
-    if audience.kind == bc.TOPICS:
-        names = dict(_choices(context, bc.TOPICS, t))
-        return t("bc.to_topics", names=", ".join(names.get(v, v) for v in audience.values))
-    if audience.kind == bc.KERNEN:
-        return t("bc.to_kernen", names=", ".join(audience.values))
-    return t(f"bc.to_{audience.kind}")
 
 
 async def _preview(
@@ -447,9 +255,6 @@ async def other_audience(update: Update, context: BotContext) -> int | None:
         t("bc.ask_audience"), reply_markup=_audience_keyboard(t, draft.id)
     )
     return AUDIENCE
-
-
-# --- when ----------------------------------------------------------------------------------
 
 
 async def now(update: Update, context: BotContext) -> int | None:
@@ -539,10 +344,6 @@ async def _current_draft(context: BotContext, user: User) -> Broadcast | None:
     return draft
 
 
-def _local(context: BotContext, t: Translator, moment: datetime) -> str:
-    return t.moment(moment, context.config.municipality.tz)
-
-
 async def _confirm(update: Update, context: BotContext, t: Translator, draft: Broadcast) -> int:
     audience = Audience.from_json(draft.audience)
     count = await context.services.broadcasts.count_audience(audience)
@@ -551,7 +352,7 @@ async def _confirm(update: Update, context: BotContext, t: Translator, draft: Br
         text = t.plural("bc.confirm_now", count)
     else:
         text = t.plural(
-            "bc.confirm_later", count, when=_local(context, t, datetime.fromisoformat(due))
+            "bc.confirm_later", count, when=local_time(context, t, datetime.fromisoformat(due))
         )
     await update.effective_message.reply_text(
         text,
@@ -583,13 +384,10 @@ async def confirm(update: Update, context: BotContext) -> int | None:
             await broadcast_tick(context)
         else:
             await update.effective_message.reply_text(
-                t("bc.scheduled", number=draft.id, when=_local(context, t, due_at)),
+                t("bc.scheduled", number=draft.id, when=local_time(context, t, due_at)),
                 reply_markup=keyboard([[(t("bc.button_cancel_scheduled"), f"bc:stop:{draft.id}")]]),
             )
     return ConversationHandler.END
-
-
-# --- leaving -------------------------------------------------------------------------------
 
 
 def _forget(context: BotContext) -> None:
@@ -622,79 +420,6 @@ async def cancel_command(update: Update, context: BotContext) -> int:
     await _discard_draft(context)
     await update.effective_message.reply_text(t("bc.discarded"))
     return ConversationHandler.END
-
-
-async def stop(update: Update, context: BotContext) -> None:
-    """The stop button under the progress (or a scheduled one's confirmation): any moderator."""
-    user, t = await moderator(update, context)
-    if user is None:
-        return
-    value = update.callback_query.data.split(":")[2]
-    broadcast = await context.services.broadcasts.get(int(value)) if is_number(value) else None
-    if broadcast is None or broadcast.state is BroadcastState.DRAFT:
-        await _refuse(update, t)
-        return
-    cancelled = await context.services.broadcasts.cancel(broadcast.id, user.id)
-    if cancelled is None:
-        await update.callback_query.answer(t("bc.already_ended"), show_alert=True)
-        return
-    log.info("broadcast %s stopped by user %s", broadcast.id, user.id)
-    await update.callback_query.answer(t("bc.stopped"))
-    await clear_buttons(update)
-    if cancelled.started_at is None:
-        await update.effective_message.reply_text(t("bc.scheduled_cancelled", number=broadcast.id))
-
-
-# --- what is still to go out -----------------------------------------------------------------
-
-UPCOMING_SHOWN = 10
-SNIPPET = 80
-
-
-def _snippet(html_text: str) -> str:
-    """The first words of an announcement as plain text, for a list."""
-    return excerpt(html.unescape(re.sub(r"<[^>]+>", "", html_text)), SNIPPET)
-
-
-async def upcoming(update: Update, context: BotContext) -> None:
-    """/gepland: every announcement still to go out or going out now, by any moderator, each
-    with a stop button (the same one as under the progress)."""
-    user, t = await moderator(update, context)
-    if user is None:
-        return
-    found = await context.services.broadcasts.upcoming()
-    if not found:
-        await update.effective_message.reply_text(t("bc.upcoming_none"))
-        return
-    lines, buttons = [t.plural("bc.upcoming_header", len(found))], []
-    for broadcast in found[:UPCOMING_SHOWN]:
-        audience = Audience.from_json(broadcast.audience)
-        author = await context.services.users.by_id(broadcast.author_id or 0)
-        values = {
-            "number": broadcast.id,
-            "audience": describe(context, t, audience) if audience else "–",
-            "author": (author and author.display_name) or t("bc.upcoming_unknown_author"),
-            "snippet": _snippet(broadcast.text),
-        }
-        if broadcast.state is BroadcastState.SENDING:
-            progress = await context.services.broadcasts.progress(broadcast.id)
-            key = "bc.upcoming_sending"
-            values.update(
-                sent=progress.handled if progress else 0, total=progress.total if progress else 0
-            )
-        else:
-            key = "bc.upcoming_scheduled"
-            values.update(
-                when=_local(context, t, broadcast.due_at),
-                count=await context.services.broadcasts.count_audience(audience) if audience else 0,
-            )
-        lines.append(t(key, **values))
-        buttons.append(
-            [(t("bc.button_stop_number", number=broadcast.id), f"bc:stop:{broadcast.id}")]
-        )
-    if len(found) > UPCOMING_SHOWN:
-        lines.append(t("bc.upcoming_more", count=len(found) - UPCOMING_SHOWN))
-    await update.effective_message.reply_text("\n\n".join(lines), reply_markup=keyboard(buttons))
 
 
 def broadcast_conversation() -> ConversationHandler:
@@ -730,18 +455,4 @@ def broadcast_conversation() -> ConversationHandler:
 
 
 def register(application: BotApplication) -> None:
-    application.add_handlers(
-        [
-            broadcast_conversation(),
-            CommandHandler("gepland", upcoming),
-            CallbackQueryHandler(stop, pattern=r"^bc:stop:\d+$"),
-        ]
-    )
-    previous = application.post_stop
-
-    async def post_stop(app: BotApplication) -> None:
-        await _stop_senders(app)
-        if previous is not None:
-            await previous(app)
-
-    application.post_stop = post_stop
+    application.add_handler(broadcast_conversation())

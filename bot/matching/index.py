@@ -171,6 +171,7 @@ class MatchIndex:
         if not tokens:
             return []
         cosines: dict[int, float] = {}
+        diagonal: dict[int, float] | None = None
         if vector is not None and self._vectors is not None:
             # Those nearest in meaning take the places of the weakest by words: a query
             # scores as many candidates either way.
@@ -179,9 +180,12 @@ class MatchIndex:
             candidates = list(dict.fromkeys([*cosines, *lexical]))
             missing = [doc_id for doc_id in candidates if doc_id not in cosines]
             cosines.update(self._vectors.cosines(missing, vector))
+            metric = blend.metric_query(vector)
+            if metric is not None:  # the blend's diagonal term: the same product, scaled query
+                diagonal = self._vectors.cosines(list(cosines), metric)
         else:
             candidates = self._candidates(tokens, exclude)
-        values = self._scores(tokens, candidates, cosines, words_suffice)
+        values = self._scores(tokens, candidates, cosines, words_suffice, diagonal)
         wanted_kern = _kern(kern)
         # Ties (an exact copy scores 1.0 with or without the bonus) go to the same kern, then
         # to an open initiative, then to the oldest id.
@@ -212,13 +216,18 @@ class MatchIndex:
         candidates: list[int],
         cosines: dict[int, float],
         words_suffice: bool = False,
+        diagonal: dict[int, float] | None = None,
     ) -> list[float]:
         """Each candidate's score: blended where both sides have a vector, else lexical (with
         `words_suffice`, the higher of the two)."""
         lexical = [score.features(tokens, list(self._docs[d].tokens)) for d in candidates]
         values = [f.score for f in lexical]
         both = [n for n, doc_id in enumerate(candidates) if doc_id in cosines]
-        blended = blend.scores([cosines[candidates[n]] for n in both], [lexical[n] for n in both])
+        blended = blend.scores(
+            [cosines[candidates[n]] for n in both],
+            [lexical[n] for n in both],
+            None if diagonal is None else [diagonal[candidates[n]] for n in both],
+        )
         for n, value in zip(both, blended.tolist(), strict=True):
             values[n] = max(value, values[n]) if words_suffice else value
         return values

@@ -20,9 +20,9 @@ from testing.fake_telegram import utf16_len
 from testing.fake_telegram.formatting import render_html
 from tests.flows import onboard
 from tests.harness import TOKEN, BotHarness, Person, make_config
+from tests.moderators.test_moderation import submit
 from tests.questions_support import AFVAL, QUESTIONS, ask, invite, local, qbot, tick
 from tests.recording_request import Call, RecordingRequest
-from tests.test_moderation import submit
 
 __all__ = ["qbot"]
 EMOJI = "😀"  # outside the BMP: two UTF-16 code units

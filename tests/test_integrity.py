@@ -21,9 +21,9 @@ from models.database import create_engine
 from tests import databases
 from tests.flows import DESCRIPTION, answer_until_summary, onboard
 from tests.harness import TOKEN, BotHarness, Person
+from tests.moderators.test_moderation import _bot as moderation_bot
+from tests.moderators.test_moderation import people, submit
 from tests.questions_support import AFVAL, ask, join, local, qbot, tick
-from tests.test_moderation import _bot as moderation_bot
-from tests.test_moderation import people, submit
 
 __all__ = ["qbot"]
 REPLY_WORDS = "De container bij Kennemerlaan 12, naast mijn voordeur."

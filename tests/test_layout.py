@@ -1,4 +1,5 @@
-"""The tree's contract: bot/ knows nothing of Telegram; the flows never import the assembly."""
+"""The tree's contract: bot/ knows nothing of Telegram; the flows never import the assembly; every
+flow module registers itself."""
 
 from __future__ import annotations
 
@@ -48,3 +49,24 @@ def test_the_readme_is_a_front_door_whose_links_lead_somewhere() -> None:
     links = re.findall(r"\]\(([^)#]+)\)", readme)
     assert links, "the README links to the guides"
     assert [link for link in links if not (ROOT / link).exists()] == []
+
+
+def test_every_flow_module_has_a_register() -> None:
+    """handlers/__init__.py registers the flows one by one, in the order they are tried, so each
+    flow module (all but a package's shared.py of helpers) brings its own register()."""
+    flows = [
+        path
+        for role in ("residents", "civil_servants", "moderators")
+        for path in (ROOT / "handlers" / role).glob("*.py")
+        if path.name not in ("__init__.py", "shared.py")
+    ]
+    assert len(flows) > 20
+    missing = [
+        str(path.relative_to(ROOT))
+        for path in flows
+        if not any(
+            isinstance(node, ast.FunctionDef) and node.name == "register"
+            for node in ast.parse(path.read_text(encoding="utf-8")).body
+        )
+    ]
+    assert not missing

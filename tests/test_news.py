@@ -22,8 +22,8 @@ from handlers.jobs import build_news
 from models import Initiative, InitiativeStatus, NewsEdition, Post, PostState
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness, Person
+from tests.moderators.test_moderation import pre_bot
 from tests.questions_support import MODERATOR_ID, join, local, qbot, services, tick
-from tests.test_moderation import pre_bot
 
 __all__ = ["pre_bot", "qbot"]
 

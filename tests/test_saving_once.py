@@ -12,12 +12,19 @@ from sqlalchemy import delete, func, insert, select
 from telegram.error import TimedOut
 
 from models import BotState, Initiative, Post, Question
+from tests.civil_servants.test_posts import write
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness, Person
+from tests.moderators.test_broadcast_flow import (
+    AMS,
+    compose_to_preview,
+    mbot,
+    moderator,
+    residents,
+    said,
+)
 from tests.questions_support import MODERATOR_ID, join, qbot
-from tests.test_broadcast_flow import AMS, compose_to_preview, mbot, moderator, residents, said
-from tests.test_matching_flows import save_idea
-from tests.test_posts import write
+from tests.residents.test_matching_flows import save_idea
 
 __all__ = ["mbot", "qbot"]
 

@@ -19,8 +19,8 @@ from handlers.moderators.scheduled import broadcast_tick, running
 from models import BroadcastState
 from tests.flows import onboard
 from tests.harness import BotHarness, Person, make_config
-from tests.test_broadcast_flow import announcements, compose_to_preview, said
-from tests.test_moderation import submit
+from tests.moderators.test_broadcast_flow import announcements, compose_to_preview, said
+from tests.moderators.test_moderation import submit
 
 AMS = ZoneInfo("Europe/Amsterdam")
 MO, MO2 = 9100, 9101

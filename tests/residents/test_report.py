@@ -7,7 +7,7 @@ from bot.i18n import translator
 from models import Visibility
 from tests.flows import onboard
 from tests.harness import BotHarness
-from tests.test_moderation import people, post_bot, submit, visibility
+from tests.moderators.test_moderation import people, post_bot, submit, visibility
 
 __all__ = ["post_bot"]
 

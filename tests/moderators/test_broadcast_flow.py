@@ -405,7 +405,7 @@ async def test_an_inactive_or_muted_resident_is_not_in_the_audience(mbot: BotHar
 
 # --- configuration -------------------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_broadcast_rate_comes_from_the_config_and_is_checked(tmp_path: Path) -> None:

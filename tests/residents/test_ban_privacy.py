@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from models import BotState, ModerationAction, ModerationLog, User
 from tests.harness import BotHarness
+from tests.moderators.test_moderation import people, post_bot, submit
 from tests.questions_support import services
-from tests.test_moderation import people, post_bot, submit
 
 __all__ = ["post_bot"]
 

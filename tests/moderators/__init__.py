@@ -1,0 +1,1 @@
+"""Tests of handlers/moderators/, one file per flow or group of flows."""

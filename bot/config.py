@@ -172,6 +172,16 @@ class PostsConfig:
 
 
 @dataclass(frozen=True)
+class AboutConfig:
+    """Who runs this Burgerbeest, told to residents in /start, /privacy and /over."""
+
+    controller: str = ""
+    contact: str = ""
+    platform_name: str = ""
+    platform_url: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     telegram: TelegramConfig
@@ -186,6 +196,7 @@ class Config:
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
     posts: PostsConfig = field(default_factory=PostsConfig)
     questions: QuestionsConfig = field(default_factory=QuestionsConfig)
+    about: AboutConfig = field(default_factory=AboutConfig)
 
 
 def load_config(
@@ -228,6 +239,12 @@ def load_config(
         log_level=values["bot.log_level"],
         http=_http(values, path),
         retention_days=values["privacy.retention_days"],
+        about=AboutConfig(
+            controller=values["privacy.controller"],
+            contact=values["privacy.contact"],
+            platform_name=values["municipality.platform_name"],
+            platform_url=values["municipality.platform_url"],
+        ),
         broadcast=BroadcastConfig(
             rate=values["broadcast.rate"], lease_s=values["broadcast.lease_s"]
         ),

@@ -337,6 +337,36 @@ FIELDS: tuple[Field, ...] = (
         "Closed questions keep no trace of the resident after this many days.",
     ),
     Field(
+        "privacy",
+        "controller",
+        text(),
+        "",
+        "Who is responsible for the data under the AVG/GDPR (the controller), as residents read "
+        'it in /start, /privacy and /over, e.g. "Stichting Burgerbeest Velsen".',
+    ),
+    Field(
+        "privacy",
+        "contact",
+        text(),
+        "",
+        "Where residents ask about their data: an e-mail or web address.",
+    ),
+    Field(
+        "municipality",
+        "platform_name",
+        text(),
+        "",
+        "The municipality's own participation platform (e.g. Velsen op Koers), named in /start "
+        "and /over so residents know the Burgerbeest is not it.",
+    ),
+    Field(
+        "municipality",
+        "platform_url",
+        text(lambda v: _http_url(v) if v else None, "URL"),
+        "",
+        "The platform's web address.",
+    ),
+    Field(
         "bot",
         "default_language",
         choice(LANGUAGES, f"must be one of {', '.join(LANGUAGES)}"),

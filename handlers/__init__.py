@@ -23,6 +23,7 @@ from handlers.moderators import (
 )
 from handlers.persistence import persist_update
 from handlers.residents import (
+    about,
     following,
     initiative,
     introductions,
@@ -82,6 +83,7 @@ def register(application: BotApplication) -> None:
     stats.register(application)
     audit.register(application)
     who.register(application)
+    about.register(application)
     application.add_handlers(
         [
             CommandHandler("annuleer", common.nothing_to_cancel),

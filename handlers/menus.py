@@ -27,6 +27,7 @@ RESIDENT_COMMANDS = (
     "taal",
     "help",
     "privacy",
+    "over",
     "annuleer",
     "start",
 )

@@ -14,6 +14,7 @@ from models.initiative import (
 )
 from models.matching import Introduction, IntroductionStatus, MatchNotice, Supporter
 from models.moderation import ModerationAction, ModerationLog, Report
+from models.poll import Poll, PollAnswer, PollState
 from models.post import NewsEdition, Post, PostState
 from models.question import EventKind, Question, QuestionEvent, QuestionStatus
 from models.routing import ExampleSource, RoutingExample
@@ -47,6 +48,9 @@ __all__ = [
     "ModerationLog",
     "Need",
     "NewsEdition",
+    "Poll",
+    "PollAnswer",
+    "PollState",
     "Post",
     "PostState",
     "Question",

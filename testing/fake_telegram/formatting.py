@@ -106,6 +106,7 @@ def _open(tag: str, attributes: dict[str, str], offset: int) -> dict[str, Any]:
         href = attributes.get("href", "")
         user_id = re.fullmatch(r"tg://user\?id=(\d+)", href)
         if user_id:
+            # Only the id: the server fills in the User it knows (BotApiMethods._mentions).
             entity = {"type": "text_mention", "user": {"id": int(user_id.group(1))}}
         else:
             entity["url"] = href

@@ -73,6 +73,8 @@ class BotApiMethods:
         self.webhook_url = ""
         self._lock = lock
         self._chats: dict[int, JSON] = {}
+        # Users the bot has seen in updates, as a text mention shows them.
+        self._users: dict[int, JSON] = {}
         self._messages: dict[tuple[int, int], JSON] = {}
         self._last_id: dict[int, int] = {}
         self._queries: set[str] = set()
@@ -131,6 +133,9 @@ class BotApiMethods:
             self.add_chat(query["from"])
 
     def _see_message(self, message: JSON) -> None:
+        sender = message.get("from")
+        if isinstance(sender, dict) and sender.get("id") != self.bot_user["id"]:
+            self._see_user(sender)
         chat = message["chat"]
         self._chats.setdefault(chat["id"], dict(chat))
         self._last_id[chat["id"]] = max(self._last_id.get(chat["id"], 0), message["message_id"])
@@ -139,8 +144,39 @@ class BotApiMethods:
             self._messages.setdefault((chat["id"], message["message_id"]), copy.deepcopy(message))
 
     def add_chat(self, user_or_chat: JSON) -> None:
-        chat = user_or_chat if "type" in user_or_chat else private_chat(user_or_chat)
+        if "type" in user_or_chat:
+            chat = user_or_chat
+        else:
+            chat = private_chat(user_or_chat)
+            self._see_user(user_or_chat)
         self._chats.setdefault(chat["id"], dict(chat))
+
+    def _see_user(self, seen: JSON) -> None:
+        if "id" in seen and "first_name" in seen:
+            # A User as another message shows it: the fields that are the same for every bot.
+            self._users[seen["id"]] = {
+                key: seen[key]
+                for key in ("id", "is_bot", "first_name", "last_name", "username")
+                if key in seen
+            } | {"is_bot": bool(seen.get("is_bot", False))}
+
+    def _mentions(self, entities: list[JSON]) -> list[JSON]:
+        """Entities as Telegram returns them: a text mention carries the whole User (id, is_bot,
+        first_name, ...), which clients and PTB need. Telegram only links a user the bot can
+        see (one who wrote to it); a mention of anyone else is left out and the words stay
+        plain. Lenient mode makes up a user instead, as it makes up chats."""
+        resolved = []
+        for found in entities:
+            if found.get("type") == "text_mention":
+                user_id = (found.get("user") or {}).get("id")
+                known = self._users.get(user_id) if isinstance(user_id, int) else None
+                if known is None and not self.strict and isinstance(user_id, int):
+                    known = {"id": user_id, "is_bot": False, "first_name": "Test"}
+                if known is None:
+                    continue
+                found = {**found, "user": dict(known)}
+            resolved.append(found)
+        return resolved
 
     def next_id(self, chat_id: int) -> int:
         with self._lock:
@@ -185,6 +221,7 @@ class BotApiMethods:
     def send_message(self, params: JSON, files: Files) -> JSON:
         text, entities = _formatted(params, "text", TEXT_MAX)
         with self._lock:
+            entities = self._mentions(entities)
             chat = self._chat(params)
             return self._new_message(
                 chat, params, text=text, entities=entities or None, **_markup(params)
@@ -193,6 +230,7 @@ class BotApiMethods:
     def send_photo(self, params: JSON, files: Files) -> JSON:
         caption, entities = _formatted(params, "caption", CAPTION_MAX)
         with self._lock:
+            entities = self._mentions(entities)
             chat = self._chat(params)
             file_id = self._file_id(params, files, "photo", "AgACAgQAAxkBAAI")
             sizes = photo_sizes(file_id)
@@ -213,6 +251,7 @@ class BotApiMethods:
     def send_document(self, params: JSON, files: Files) -> JSON:
         caption, entities = _formatted(params, "caption", CAPTION_MAX)
         with self._lock:
+            entities = self._mentions(entities)
             chat = self._chat(params)
             file_id = self._file_id(params, files, "document", "BQACAgQAAxkBAAI")
             upload = files.get("document")
@@ -307,6 +346,7 @@ class BotApiMethods:
             return True  # messages sent via inline mode are not kept
         entities_key = "entities" if key == "text" else "caption_entities"
         with self._lock:
+            entities = self._mentions(entities)
             message = self._existing(params, missing)
             if key == "text" and "text" not in message:
                 raise bad_request("there is no text in the message to edit")

@@ -406,3 +406,47 @@ async def test_custom_methods_and_lenient_mode() -> None:
             assert sent.chat.id == 4242
             edited = await bot.edit_message_text("ook dit", chat_id=4242, message_id=77)
             assert edited.text == "ook dit"  # type: ignore[union-attr]
+
+
+async def test_a_text_mention_carries_the_whole_user_as_on_telegram(
+    api: FakeBotApi, tg: Bot
+) -> None:
+    bram = user(1002, first_name="Bram", last_name="de Boer", language_code="nl")
+    api.enqueue(api.updates.command(ANNA, "start"), api.updates.command(bram, "start"))
+    sent = await tg.send_message(
+        1001,
+        'Bram is <a href="tg://user?id=1002">Bram</a>, <a href="tg://user?id=9999">Kees</a> not',
+        parse_mode="HTML",
+    )
+    # PTB reads a text mention's user as a User: it needs id, is_bot and first_name.
+    [mention] = sent.entities
+    assert mention.type == "text_mention" and sent.parse_entity(mention) == "Bram"
+    assert mention.user is not None
+    assert (mention.user.id, mention.user.is_bot, mention.user.first_name) == (1002, False, "Bram")
+    assert mention.user.last_name == "de Boer"
+    # Someone the bot never heard from is no mention: the words stay, unlinked.
+    assert sent.text.endswith("Kees not")
+    result = api.calls("sendMessage")[-1].result
+    assert result["entities"][0]["user"] == {
+        "id": 1002,
+        "is_bot": False,
+        "first_name": "Bram",
+        "last_name": "de Boer",
+    }
+    edited = await tg.edit_message_text(
+        'Ook <a href="tg://user?id=1001">Anna</a>',
+        chat_id=1001,
+        message_id=sent.message_id,
+        parse_mode="HTML",
+    )
+    assert edited.entities[0].user.first_name == "Anna"  # type: ignore[union-attr]
+
+
+async def test_a_lenient_stand_in_makes_up_a_mentioned_user() -> None:
+    with FakeBotApi(strict=False) as lenient:
+        async with Bot(lenient.token, base_url=f"{lenient.base_url}/bot") as bot:
+            sent = await bot.send_message(
+                4242, '<a href="tg://user?id=77">Kees</a>', parse_mode="HTML"
+            )
+    [mention] = sent.entities
+    assert mention.user is not None and mention.user.id == 77 and mention.user.first_name

@@ -11,24 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-)
+from telegram.ext import CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as f
 
 from bot.i18n import Markup, Translator, translator
 from bot.routing import Topic
 from bot.routing.keys import main_topic
 from bot.services.posts import TEXT_MAX, News
+from handlers.callbacks import Button
 from handlers.common import (
     NEW_MESSAGE,
     after_storing,
     clear_buttons,
     conversation,
-    is_number,
     keyboard,
     send_to,
     speaker,
@@ -38,12 +33,19 @@ from handlers.common import (
 )
 from handlers.context import BotApplication, BotContext
 from handlers.residents.following import main_topics
+from handlers.steps import grid
 from models import Role, User
 
 TEXT, TOPIC, KERN, PREVIEW = range(4)
 DRAFT = "post_draft"  # user_data: {"text", "topic", "kern"} while the post is written
 # Telegram allows 4,096 characters; measured on the HTML, which is never shorter than the text.
 NEWS_MAX = 3900
+
+TOPIC_PICK = Button("post:t", (int, "none"))  # a main topic's place in the taxonomy, or none
+KERN_PICK = Button("post:k", (int, "all"))  # a kern's place in the config's list, or all of them
+SUBMIT = Button("post:send")
+REWRITE = Button("post:again")
+DROP = Button("post:drop")
 
 
 # --- what residents read ----------------------------------------------------------------
@@ -151,8 +153,8 @@ async def take_text(update: Update, context: BotContext) -> int:
     own = {main_topic(key) for key in (profile.topics if profile else [])}
     topics: list[tuple[int, Topic]] = list(enumerate(main_topics(context)))
     topics.sort(key=lambda pair: pair[1].key not in own)  # stable: the taxonomy's order
-    rows = [[(topic.name(t.language), f"post:t:{n}")] for n, topic in topics]
-    rows.append([(t("post.no_topic"), "post:t:none")])
+    rows = [[(topic.name(t.language), TOPIC_PICK.build(n))] for n, topic in topics]
+    rows.append([(t("post.no_topic"), TOPIC_PICK.build("none"))])
     await update.effective_message.reply_text(t("post.ask_topic"), reply_markup=keyboard(rows))
     return TOPIC
 
@@ -162,20 +164,21 @@ async def take_topic(update: Update, context: BotContext) -> int | None:
     user, t = await _author(update, context)
     if user is None:
         return ConversationHandler.END
-    value = update.callback_query.data.rsplit(":", 1)[1]
+    value = TOPIC_PICK.one(update.callback_query.data)
     topics = main_topics(context)
-    if value != "none" and not (is_number(value) and int(value) < len(topics)):
+    if value != "none" and value >= len(topics):
         await stale_button(update, context)
         return None
-    topic = None if value == "none" else topics[int(value)].key
+    topic = None if value == "none" else topics[value].key
     _draft(context)["topic"] = topic
     await update.callback_query.answer()
     await clear_buttons(update)
-    kernen = [(kern, f"post:k:{n}") for n, kern in enumerate(context.config.municipality.kernen)]
-    rows = [kernen[i : i + 2] for i in range(0, len(kernen), 2)]
+    rows = grid(
+        [(kern, KERN_PICK.build(n)) for n, kern in enumerate(context.config.municipality.kernen)]
+    )
     # Without a topic the post needs a kern: otherwise it is for nobody in particular.
     if topic is not None:
-        rows.insert(0, [(t("post.all_kernen"), "post:k:all")])
+        rows.insert(0, [(t("post.all_kernen"), KERN_PICK.build("all"))])
     await update.effective_message.reply_text(
         t("post.ask_kern" if topic else "post.ask_kern_required"), reply_markup=keyboard(rows)
     )
@@ -188,14 +191,14 @@ async def take_kern(update: Update, context: BotContext) -> int | None:
     if user is None:
         return ConversationHandler.END
     draft = _draft(context)
-    value = update.callback_query.data.rsplit(":", 1)[1]
+    value = KERN_PICK.one(update.callback_query.data)
     kernen = context.config.municipality.kernen
-    one = is_number(value) and int(value) < len(kernen)
+    one = value != "all" and value < len(kernen)
     valid = one or (value == "all" and draft.get("topic"))
     if not valid or not draft.get("text"):
         await stale_button(update, context)
         return None
-    draft["kern"] = None if value == "all" else kernen[int(value)]
+    draft["kern"] = None if value == "all" else kernen[value]
     await update.callback_query.answer()
     await clear_buttons(update)
     await _preview(update, context, user, t)
@@ -212,8 +215,8 @@ async def _preview(update: Update, context: BotContext, user: User, t: Translato
     await message.reply_text(post_text(t, draft["text"], name, department, municipality))
     buttons = keyboard(
         [
-            [(t("post.button_submit"), "post:send")],
-            [(t("post.button_rewrite"), "post:again"), (t("post.button_drop"), "post:drop")],
+            [(t("post.button_submit"), SUBMIT.build())],
+            [(t("post.button_rewrite"), REWRITE.build()), (t("post.button_drop"), DROP.build())],
         ]
     )
     audience = _audience(context, t, draft.get("topic"), draft.get("kern"))
@@ -271,24 +274,20 @@ async def use_buttons(update: Update, context: BotContext) -> None:
 
 
 def post_conversation() -> ConversationHandler:
-    button = CallbackQueryHandler
     return conversation(
         name="posts",
         persistent=True,
         entry_points=[CommandHandler("wistjedat", start)],
         states={
             TEXT: [text_step(take_text)],
-            TOPIC: [button(take_topic, pattern=r"^post:t:(\d+|none)$")],
-            KERN: [button(take_kern, pattern=r"^post:k:(\d+|all)$")],
-            PREVIEW: [
-                button(submit, pattern=r"^post:send$"),
-                button(rewrite, pattern=r"^post:again$"),
-            ],
+            TOPIC: [TOPIC_PICK.handler(take_topic)],
+            KERN: [KERN_PICK.handler(take_kern)],
+            PREVIEW: [SUBMIT.handler(submit), REWRITE.handler(rewrite)],
         },
         fallbacks=[
             CommandHandler("annuleer", drop),
             CommandHandler("wistjedat", start),
-            button(drop, pattern=r"^post:drop$"),
+            DROP.handler(drop),
             MessageHandler(NEW_MESSAGE & ~f.COMMAND, use_buttons),
         ],
     )

@@ -9,31 +9,26 @@ queue: anything else is refused like a stale button, and logged, and changes not
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import (
-    ApplicationHandlerStop,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-)
-from telegram.ext import filters as f
+from telegram.ext import ApplicationHandlerStop, CommandHandler, ConversationHandler
 
 from bot.i18n import Markup, Translator, translator
 from bot.services.initiatives import TITLE_MAX
-from bot.services.moderation import REASON_MAX, PostItem, QueueItem
+from bot.services.moderation import REASON_MAX, Decision, PostDecision, PostItem, QueueItem
+from handlers.callbacks import Button
 from handlers.civil_servants.posts import post_text
 from handlers.common import (
-    NEW_MESSAGE,
     clear_buttons,
     conversation,
-    is_number,
     keyboard,
     moderator,
     number_argument,
     send_to,
     speaker,
     stale_button,
+    text_step,
     typed_answer,
 )
 from handlers.context import BotApplication, BotContext
@@ -46,40 +41,17 @@ ITEM = "mod_item"  # user_data: the initiative a typed reason or title is for
 POST_ITEM = "mod_post"  # user_data: the post a typed reason is for
 
 
-# --- who may do this ---------------------------------------------------------------------
+# --- the buttons ---------------------------------------------------------------------------
 
-
-async def _pressed_item(
-    update: Update, context: BotContext
-) -> tuple[User | None, Translator, Initiative | None]:
-    """For a queue button: the moderator and the initiative named, if it is still in the
-    queue; else refused."""
-    user, t = await moderator(update, context)
-    if user is None:
-        return None, t, None
-    value = update.callback_query.data.rsplit(":", 1)[1]
-    queue = context.services.moderation
-    initiative = await queue.in_queue(int(value)) if is_number(value) else None
-    if initiative is None:
-        await stale_button(update, context)
-        return user, t, None
-    return user, t, initiative
-
-
-async def _pressed_post(
-    update: Update, context: BotContext
-) -> tuple[User | None, Translator, Post | None]:
-    """For a post's queue button: the moderator and the post, if it still waits; else
-    refused."""
-    user, t = await moderator(update, context)
-    if user is None:
-        return None, t, None
-    value = update.callback_query.data.rsplit(":", 1)[1]
-    post = await context.services.moderation.pending_post(int(value)) if is_number(value) else None
-    if post is None:
-        await stale_button(update, context)
-        return user, t, None
-    return user, t, post
+# An initiative in the queue: approve (or restore), reject with a reason, edit the title, skip.
+APPROVE = Button("mod:ok", int)
+REJECT = Button("mod:no", int)
+EDIT = Button("mod:edit", int)
+SKIP = Button("mod:skip", int)
+# A civil servant's post in the queue: approve, reject with a reason, skip.
+POST_APPROVE = Button("mod:pok", int)
+POST_REJECT = Button("mod:pno", int)
+POST_SKIP = Button("mod:pskip", int)
 
 
 async def ban_guard(update: Update, context: BotContext) -> None:
@@ -131,17 +103,14 @@ def _item_text(t: Translator, item: QueueItem) -> str:
 
 def _item_keyboard(t: Translator, item: QueueItem) -> InlineKeyboardMarkup:
     number = item.initiative.id
-    approve = (
-        "mod.button_approve"
-        if item.initiative.visibility is Visibility.PENDING
-        else ("mod.button_restore")
-    )
+    pending = item.initiative.visibility is Visibility.PENDING
+    approve = "mod.button_approve" if pending else "mod.button_restore"
     return keyboard(
         [
-            [(t(approve), f"mod:ok:{number}"), (t("mod.button_reject"), f"mod:no:{number}")],
+            [(t(approve), APPROVE.build(number)), (t("mod.button_reject"), REJECT.build(number))],
             [
-                (t("mod.button_edit"), f"mod:edit:{number}"),
-                (t("mod.button_skip"), f"mod:skip:{number}"),
+                (t("mod.button_edit"), EDIT.build(number)),
+                (t("mod.button_skip"), SKIP.build(number)),
             ],
         ]
     )
@@ -173,10 +142,10 @@ def _post_keyboard(t: Translator, post_id: int) -> InlineKeyboardMarkup:
     return keyboard(
         [
             [
-                (t("mod.button_approve"), f"mod:pok:{post_id}"),
-                (t("mod.button_reject"), f"mod:pno:{post_id}"),
+                (t("mod.button_approve"), POST_APPROVE.build(post_id)),
+                (t("mod.button_reject"), POST_REJECT.build(post_id)),
             ],
-            [(t("mod.button_skip"), f"mod:pskip:{post_id}")],
+            [(t("mod.button_skip"), POST_SKIP.build(post_id))],
         ]
     )
 
@@ -224,39 +193,212 @@ async def queue_command(update: Update, context: BotContext) -> int:
     return await _show_next(update, context, t)
 
 
-async def approve(update: Update, context: BotContext) -> int | None:
-    user, t, initiative = await _pressed_item(update, context)
-    if user is None or initiative is None:
-        return None
-    decision = await context.services.moderation.approve(user.id, initiative.id)
-    if decision is None:  # decided by another moderator a moment ago
-        await stale_button(update, context)
-        return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
-    context.user_data.pop(ITEM, None)
-    await update.effective_message.reply_text(
-        t("mod.approved", number=initiative.id, title=initiative.title)
-    )
-    await context.services.matching.record_late_matches(decision.initiative)
-    if decision.was is Visibility.PENDING and decision.author is not None:
-        author_t = translator(decision.author.language)
-        await send_to(
+async def _tell(context: BotContext, person: User | None, key: str, **values: object) -> None:
+    """Tell the author what became of their initiative or post, in their own language."""
+    if person is not None:
+        await send_to(context, person, translator(person.language)(key, **values))
+
+
+class _Queue:
+    """What the initiatives and the posts in /wachtrij share: a press names an item that must
+    still wait; it is approved, skipped, or rejected with a typed reason (and its author told);
+    then the next item. Each kind says how it is found, decided and announced."""
+
+    slot: str  # user_data: the item a typed reason is for
+    reason_state: int  # the conversation's state while that reason is typed
+    approve_button: Button
+    reject_button: Button
+    skip_button: Button
+
+    async def find(self, context: BotContext, number: int) -> Any | None:
+        raise NotImplementedError
+
+    async def decide(self, context: BotContext, user: User, item: Any) -> Any | None:
+        """Approve `item`; None when another moderator decided it a moment ago."""
+        raise NotImplementedError
+
+    async def approved(
+        self, update: Update, context: BotContext, t: Translator, item: Any, decision: Any
+    ) -> None:
+        raise NotImplementedError
+
+    def ask_reason_text(self, t: Translator, item: Any) -> str:
+        raise NotImplementedError
+
+    async def decide_reject(
+        self, context: BotContext, user: User, number: int, reason: str
+    ) -> Any | None:
+        raise NotImplementedError
+
+    async def rejected(
+        self, update: Update, context: BotContext, t: Translator, decision: Any, reason: str
+    ) -> None:
+        raise NotImplementedError
+
+    async def show_after(self, update: Update, context: BotContext, t: Translator, number: int):
+        raise NotImplementedError
+
+    async def pressed(
+        self, update: Update, context: BotContext, button: Button
+    ) -> tuple[User | None, Translator, Any | None]:
+        """For a queue button: the moderator and the item named, if it still waits; else
+        refused."""
+        user, t = await moderator(update, context)
+        if user is None:
+            return None, t, None
+        item = await self.find(context, button.one(update.callback_query.data))
+        if item is None:
+            await stale_button(update, context)
+        return user, t, item
+
+    async def _take(self, update: Update, context: BotContext) -> None:
+        """The press is taken: its buttons go, and a reason asked for earlier is no longer."""
+        await update.callback_query.answer()
+        await clear_buttons(update)
+        context.user_data.pop(self.slot, None)
+
+    async def approve(self, update: Update, context: BotContext) -> int | None:
+        user, t, item = await self.pressed(update, context, self.approve_button)
+        if user is None or item is None:
+            return None
+        decision = await self.decide(context, user, item)
+        if decision is None:  # decided by another moderator a moment ago
+            await stale_button(update, context)
+            return None
+        await self._take(update, context)
+        await self.approved(update, context, t, item, decision)
+        return await self.show_after(update, context, t, item.id)
+
+    async def skip(self, update: Update, context: BotContext) -> int | None:
+        user, t, item = await self.pressed(update, context, self.skip_button)
+        if user is None or item is None:
+            return None
+        await self._take(update, context)
+        return await self.show_after(update, context, t, item.id)
+
+    async def ask_reason(self, update: Update, context: BotContext) -> int | None:
+        user, t, item = await self.pressed(update, context, self.reject_button)
+        if user is None or item is None:
+            return None
+        await _ask(update, context, self.slot, item.id, self.ask_reason_text(t, item))
+        return self.reason_state
+
+    async def reject(self, update: Update, context: BotContext) -> int | None:
+        """The typed reason: reject the item and tell its author why."""
+        user, t = await moderator(update, context)
+        if user is None:
+            return ConversationHandler.END
+        reason = await typed_answer(update, t, REASON_MAX)
+        if reason is None:
+            return self.reason_state
+        number = context.user_data.pop(self.slot, 0)
+        decision = await self.decide_reject(context, user, number, reason)
+        if decision is None:
+            await update.effective_message.reply_text(t("mod.gone"))
+            return await _show_next(update, context, t)
+        await self.rejected(update, context, t, decision, reason)
+        return await self.show_after(update, context, t, number)
+
+
+class _Initiatives(_Queue):
+    slot, reason_state = ITEM, REASON
+    approve_button, reject_button, skip_button = APPROVE, REJECT, SKIP
+
+    async def find(self, context: BotContext, number: int) -> Initiative | None:
+        return await context.services.moderation.in_queue(number)
+
+    async def decide(self, context: BotContext, user: User, item: Initiative) -> Decision | None:
+        return await context.services.moderation.approve(user.id, item.id)
+
+    async def approved(
+        self,
+        update: Update,
+        context: BotContext,
+        t: Translator,
+        item: Initiative,
+        decision: Decision,
+    ) -> None:
+        await update.effective_message.reply_text(
+            t("mod.approved", number=item.id, title=item.title)
+        )
+        await context.services.matching.record_late_matches(decision.initiative)
+        if decision.was is Visibility.PENDING:  # a restored one was public before
+            await _tell(
+                context,
+                decision.author,
+                "mod.approved_resident",
+                title=item.title,
+                number=item.id,
+            )
+
+    def ask_reason_text(self, t: Translator, item: Initiative) -> str:
+        return t("mod.ask_reason", title=item.title)
+
+    async def decide_reject(
+        self, context: BotContext, user: User, number: int, reason: str
+    ) -> Decision | None:
+        return await context.services.moderation.reject(user.id, number, reason)
+
+    async def rejected(
+        self, update: Update, context: BotContext, t: Translator, decision: Decision, reason: str
+    ) -> None:
+        number, title = decision.initiative.id, decision.initiative.title
+        await update.effective_message.reply_text(t("mod.rejected", number=number, title=title))
+        await _tell(
             context,
             decision.author,
-            author_t("mod.approved_resident", title=initiative.title, number=initiative.id),
+            "mod.rejected_resident",
+            title=title,
+            number=number,
+            reason=reason,
         )
-    return await _show_next(update, context, t, initiative.id)
+
+    async def show_after(self, update: Update, context: BotContext, t: Translator, number: int):
+        return await _show_next(update, context, t, number)
 
 
-async def skip(update: Update, context: BotContext) -> int | None:
-    user, t, initiative = await _pressed_item(update, context)
-    if user is None or initiative is None:
-        return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
-    context.user_data.pop(ITEM, None)
-    return await _show_next(update, context, t, initiative.id)
+class _Posts(_Queue):
+    slot, reason_state = POST_ITEM, POST_REASON
+    approve_button, reject_button, skip_button = POST_APPROVE, POST_REJECT, POST_SKIP
+
+    async def find(self, context: BotContext, number: int) -> Post | None:
+        return await context.services.moderation.pending_post(number)
+
+    async def decide(self, context: BotContext, user: User, item: Post) -> PostDecision | None:
+        return await context.services.moderation.approve_post(user.id, item.id)
+
+    async def approved(
+        self, update: Update, context: BotContext, t: Translator, item: Post, decision: PostDecision
+    ) -> None:
+        await update.effective_message.reply_text(t("mod.post_approved", number=item.id))
+        await _tell(context, decision.author, "post.approved_author", text=item.text)
+
+    def ask_reason_text(self, t: Translator, item: Post) -> str:
+        return t("mod.ask_post_reason", number=item.id)
+
+    async def decide_reject(
+        self, context: BotContext, user: User, number: int, reason: str
+    ) -> PostDecision | None:
+        return await context.services.moderation.reject_post(user.id, number, reason)
+
+    async def rejected(
+        self,
+        update: Update,
+        context: BotContext,
+        t: Translator,
+        decision: PostDecision,
+        reason: str,
+    ) -> None:
+        await update.effective_message.reply_text(t("mod.post_rejected", number=decision.post.id))
+        await _tell(
+            context, decision.author, "post.rejected_author", text=decision.post.text, reason=reason
+        )
+
+    async def show_after(self, update: Update, context: BotContext, t: Translator, number: int):
+        return await _show_next(update, context, t, after_post=number)
+
+
+INITIATIVES, POSTS = _Initiatives(), _Posts()
 
 
 async def _ask(update: Update, context: BotContext, slot: str, item: int, text: str) -> None:
@@ -267,45 +409,12 @@ async def _ask(update: Update, context: BotContext, slot: str, item: int, text: 
     await update.effective_message.reply_text(text)
 
 
-async def ask_reason(update: Update, context: BotContext) -> int | None:
-    user, t, initiative = await _pressed_item(update, context)
-    if user is None or initiative is None:
-        return None
-    await _ask(update, context, ITEM, initiative.id, t("mod.ask_reason", title=initiative.title))
-    return REASON
-
-
 async def ask_title(update: Update, context: BotContext) -> int | None:
-    user, t, initiative = await _pressed_item(update, context)
+    user, t, initiative = await INITIATIVES.pressed(update, context, EDIT)
     if user is None or initiative is None:
         return None
     await _ask(update, context, ITEM, initiative.id, t("mod.ask_title", title=initiative.title))
     return TITLE
-
-
-async def reject(update: Update, context: BotContext) -> int | None:
-    """The typed reason: reject the item and tell its initiator why."""
-    user, t = await moderator(update, context)
-    if user is None:
-        return ConversationHandler.END
-    reason = await typed_answer(update, t, REASON_MAX)
-    if reason is None:
-        return REASON
-    initiative_id = context.user_data.pop(ITEM, 0)
-    decision = await context.services.moderation.reject(user.id, initiative_id, reason)
-    if decision is None:
-        await update.effective_message.reply_text(t("mod.gone"))
-        return await _show_next(update, context, t)
-    title = decision.initiative.title
-    await update.effective_message.reply_text(t("mod.rejected", number=initiative_id, title=title))
-    if decision.author is not None:
-        author_t = translator(decision.author.language)
-        await send_to(
-            context,
-            decision.author,
-            author_t("mod.rejected_resident", title=title, number=initiative_id, reason=reason),
-        )
-    return await _show_next(update, context, t, initiative_id)
 
 
 async def edit_title(update: Update, context: BotContext) -> int | None:
@@ -324,69 +433,6 @@ async def edit_title(update: Update, context: BotContext) -> int | None:
     await update.effective_message.reply_text(t("mod.title_changed", title=edited.title))
     # The same item again, edited, for the decision still to be taken.
     return await _show_next(update, context, t, initiative_id - 1)
-
-
-# --- "Wist je dat…" posts in the queue -------------------------------------------------------
-
-
-async def approve_post(update: Update, context: BotContext) -> int | None:
-    user, t, post = await _pressed_post(update, context)
-    if user is None or post is None:
-        return None
-    decision = await context.services.moderation.approve_post(user.id, post.id)
-    if decision is None:  # decided by another moderator a moment ago
-        await stale_button(update, context)
-        return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
-    context.user_data.pop(POST_ITEM, None)
-    await update.effective_message.reply_text(t("mod.post_approved", number=post.id))
-    if decision.author is not None:
-        author_t = translator(decision.author.language)
-        await send_to(context, decision.author, author_t("post.approved_author", text=post.text))
-    return await _show_next(update, context, t, after_post=post.id)
-
-
-async def skip_post(update: Update, context: BotContext) -> int | None:
-    user, t, post = await _pressed_post(update, context)
-    if user is None or post is None:
-        return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
-    context.user_data.pop(POST_ITEM, None)
-    return await _show_next(update, context, t, after_post=post.id)
-
-
-async def ask_post_reason(update: Update, context: BotContext) -> int | None:
-    user, t, post = await _pressed_post(update, context)
-    if user is None or post is None:
-        return None
-    await _ask(update, context, POST_ITEM, post.id, t("mod.ask_post_reason", number=post.id))
-    return POST_REASON
-
-
-async def reject_post(update: Update, context: BotContext) -> int | None:
-    """The typed reason: reject the post and tell its author why."""
-    user, t = await moderator(update, context)
-    if user is None:
-        return ConversationHandler.END
-    reason = await typed_answer(update, t, REASON_MAX)
-    if reason is None:
-        return POST_REASON
-    post_id = context.user_data.pop(POST_ITEM, 0)
-    decision = await context.services.moderation.reject_post(user.id, post_id, reason)
-    if decision is None:
-        await update.effective_message.reply_text(t("mod.gone"))
-        return await _show_next(update, context, t)
-    await update.effective_message.reply_text(t("mod.post_rejected", number=post_id))
-    if decision.author is not None:
-        author_t = translator(decision.author.language)
-        await send_to(
-            context,
-            decision.author,
-            author_t("post.rejected_author", text=decision.post.text, reason=reason),
-        )
-    return await _show_next(update, context, t, after_post=post_id)
 
 
 async def cancel(update: Update, context: BotContext) -> int:
@@ -450,27 +496,29 @@ async def unban(update: Update, context: BotContext) -> None:
 
 
 def moderation_conversation() -> ConversationHandler:
-    button = CallbackQueryHandler
     # The queue buttons work in and out of the conversation: a moderator may press another
     # item's button while a reason is asked for; that simply moves on.
     buttons = [
         CommandHandler("wachtrij", queue_command),
-        button(approve, pattern=r"^mod:ok:\d+$"),
-        button(ask_reason, pattern=r"^mod:no:\d+$"),
-        button(ask_title, pattern=r"^mod:edit:\d+$"),
-        button(skip, pattern=r"^mod:skip:\d+$"),
-        button(approve_post, pattern=r"^mod:pok:\d+$"),
-        button(ask_post_reason, pattern=r"^mod:pno:\d+$"),
-        button(skip_post, pattern=r"^mod:pskip:\d+$"),
+        *(
+            handler
+            for queue in (INITIATIVES, POSTS)
+            for handler in (
+                queue.approve_button.handler(queue.approve),
+                queue.reject_button.handler(queue.ask_reason),
+                queue.skip_button.handler(queue.skip),
+            )
+        ),
+        EDIT.handler(ask_title),
     ]
     return conversation(
         name="moderation",
         persistent=True,
         entry_points=buttons,
         states={
-            REASON: [MessageHandler(NEW_MESSAGE & f.TEXT & ~f.COMMAND, reject)],
-            TITLE: [MessageHandler(NEW_MESSAGE & f.TEXT & ~f.COMMAND, edit_title)],
-            POST_REASON: [MessageHandler(NEW_MESSAGE & f.TEXT & ~f.COMMAND, reject_post)],
+            REASON: [text_step(INITIATIVES.reject)],
+            TITLE: [text_step(edit_title)],
+            POST_REASON: [text_step(POSTS.reject)],
         },
         fallbacks=[CommandHandler("annuleer", cancel), *buttons],
     )

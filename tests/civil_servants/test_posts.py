@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.services.posts import TEXT_MAX
+from handlers.civil_servants import posts as posts_flow
+from handlers.moderators import moderation
 from models import ModerationAction, ModerationLog, Post, PostState
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness
@@ -84,7 +86,7 @@ async def test_a_civil_servant_writes_a_post_sees_it_as_residents_will_and_submi
         TEXT,
     )
     # The confirm button is gone with the conversation: a second press submits nothing.
-    await bot.press_data(piet, "post:send")
+    await bot.press_data(piet, posts_flow.SUBMIT.build())
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     assert len(await posts(bot)) == 1
 
@@ -95,12 +97,12 @@ async def test_without_a_topic_a_kern_is_required(qbot: BotHarness) -> None:
     await join(bot, piet, "Piet de Vries", "Handhaving")
     await bot.send(piet, "/wistjedat")
     await bot.send(piet, TEXT)
-    await bot.press(piet, "post:t:none")
+    await bot.press(piet, posts_flow.TOPIC_PICK.build("none"))
     ask_kern = bot.replies(piet)[-1]
     assert "Alle kernen" not in [label for label, _ in ask_kern.buttons]
-    await bot.press_data(piet, "post:k:all")  # forged: a post for nobody in particular
+    await bot.press_data(piet, posts_flow.KERN_PICK.build("all"))  # not offered: for nobody
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
-    await bot.press_data(piet, "post:k:99")
+    await bot.press_data(piet, posts_flow.KERN_PICK.build(99))
     await bot.press(piet, "Driehuis")
     assert "wie in <b>Driehuis</b> woont" in bot.last_text(piet)
     await bot.press(piet, "Opnieuw schrijven")
@@ -115,7 +117,7 @@ async def test_only_a_civil_servant_writes_one(qbot: BotHarness) -> None:
     await onboard(bot, anna)
     [refusal] = await bot.send(anna, "/wistjedat")
     assert "alleen een ambtenaar" in refusal.text
-    await bot.press_data(anna, "post:send")
+    await bot.press_data(anna, posts_flow.SUBMIT.build())
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     assert await services(bot).posts.submit(1, TEXT, "overlast", None) is None
     assert not await posts(bot)
@@ -130,20 +132,26 @@ async def test_a_moderator_approves_one_and_rejects_another_with_a_reason(
     await join(bot, piet, "Piet de Vries", "Handhaving")
     await write(bot, piet)
     await bot.press(piet, "Insturen")
-    await write(bot, piet, "er in Driehuis een nieuwe speeltuin komt.", "post:t:none", "Driehuis")
+    await write(
+        bot, piet, "er in Driehuis een nieuwe speeltuin komt.", "Geen bepaald onderwerp", "Driehuis"
+    )
     await bot.press(piet, "Insturen")
 
     [item] = await bot.send(mo, "/wachtrij")
     assert "2 te beoordelen" in item.text and "Wist-je-dat #1" in item.text
     assert "onderwerp: Overlast en veiligheid · kern: IJmuiden" in item.text
     assert "— Piet de Vries, Handhaving" in item.text
-    assert [data for _, data in item.buttons] == ["mod:pok:1", "mod:pno:1", "mod:pskip:1"]
-    await bot.press(mo, "mod:pok:1")
+    assert [data for _, data in item.buttons] == [
+        moderation.POST_APPROVE.build(1),
+        moderation.POST_REJECT.build(1),
+        moderation.POST_SKIP.build(1),
+    ]
+    await bot.press(mo, moderation.POST_APPROVE.build(1))
     assert "goedgekeurd" in bot.replies(mo)[-2].text
     assert "Wist-je-dat #2" in bot.last_text(mo)  # the next one at once
     assert "goedgekeurd" in bot.last_text(piet) and TEXT in bot.last_text(piet)
 
-    await bot.press(mo, "mod:pno:2")
+    await bot.press(mo, moderation.POST_REJECT.build(2))
     await bot.send(mo, "Dat is nog niet besloten door de raad.")
     assert "#2 is afgewezen" in bot.replies(mo)[-2].text
     assert "Wachtrij is leeg" in bot.last_text(mo) or "leeg" in bot.last_text(mo)
@@ -173,16 +181,20 @@ async def test_forged_and_stale_buttons_are_refused_logged_and_change_nothing(
     await bot.press(piet, "Insturen")
 
     caplog.set_level(logging.INFO, logger="handlers.common")
-    for who, data in ((anna, "mod:pok:1"), (piet, "mod:pno:1"), (mo, "mod:pok:99")):
-        await bot.press_data(who, data)
+    for who, button, number in (
+        (anna, moderation.POST_APPROVE, 1),
+        (piet, moderation.POST_REJECT, 1),
+        (mo, moderation.POST_APPROVE, 99),
+    ):
+        await bot.press_data(who, button.build(number))
         assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     assert sum("refused callback" in r.message for r in caplog.records) == 3
     assert (await posts(bot))[0].state is PostState.PENDING
     assert not await log_rows(bot)
 
-    await bot.press_data(mo, "mod:pok:1")
-    await bot.press_data(mo, "mod:pok:1")  # stale: decided already
-    await bot.press_data(mo, "mod:pno:1")
+    await bot.press_data(mo, moderation.POST_APPROVE.build(1))
+    await bot.press_data(mo, moderation.POST_APPROVE.build(1))  # stale: decided already
+    await bot.press_data(mo, moderation.POST_REJECT.build(1))
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     assert len(await log_rows(bot)) == 1
 
@@ -220,9 +232,9 @@ async def test_the_queue_shows_initiatives_first_then_posts_then_from_the_start(
 
     [first] = await bot.send(mo, "/wachtrij")
     assert "Hondenspeeltuin" in first.text and "2 te beoordelen" in first.text
-    await bot.press(mo, "mod:skip:1")
+    await bot.press(mo, moderation.SKIP.build(1))
     assert "Wist-je-dat #1" in bot.last_text(mo)
-    await bot.press(mo, "mod:pskip:1")
+    await bot.press(mo, moderation.POST_SKIP.build(1))
     assert "Hondenspeeltuin" in bot.last_text(mo)
 
 

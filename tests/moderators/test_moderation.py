@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from bot.config import TOKEN_ENV, ConfigError, ModerationConfig, load_config
 from bot.i18n import translator
+from handlers.moderators import moderation
+from handlers.residents import initiative as idee
 from models import Initiative, ModerationAction, ModerationLog, Report, Visibility
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness, Person, make_config
@@ -52,7 +54,7 @@ async def post_bot(tmp_path: Path, database_url: str) -> AsyncIterator[BotHarnes
 async def submit(bot: BotHarness, who: Person, title: str = "Hondenspeeltuin") -> int:
     """/idee to the end; returns the new initiative's number."""
     await answer_until_summary(bot, who, title)
-    await bot.press(who, "idee:save")
+    await bot.press(who, "Opslaan")
     async with bot.app.bot_data["sessions"]() as session:
         return await session.scalar(
             select(Initiative.id).where(Initiative.title == title).order_by(Initiative.id.desc())
@@ -97,13 +99,13 @@ async def test_pre_moderation_holds_an_initiative_out_of_search_until_approved(
     # Not offered as a similar initiative either.
     await answer_until_summary(bot, bob, "Hondenspeeltuin")
     before = len(bot.request.calls)
-    await bot.press(bob, "idee:save")
+    await bot.press(bob, "Opslaan")
     assert not any(c.buttons for c in bot.replies(bob, since=before))
     assert [c for c in bot.replies(bob, since=before) if "Hondenspeeltuin" in c.text]
 
     replies = await bot.send(moderator, "/wachtrij")
     assert f"#{number}" in replies[-1].text and "goedkeuring" in replies[-1].text
-    await bot.press(moderator, f"mod:ok:{number}")
+    await bot.press(moderator, moderation.APPROVE.build(number))
     assert await visibility(bot, number) is Visibility.VISIBLE
     assert "goedgekeurd" in bot.last_text(anna)
     assert f"#{number}" in await found(bot, anna, "hondenspeeltuin")
@@ -115,7 +117,7 @@ async def test_reject_sends_the_resident_the_reason(pre_bot: BotHarness) -> None
     anna, bob, moderator = await people(bot)
     number = await submit(bot, anna)
     await bot.send(moderator, "/wachtrij")
-    await bot.press(moderator, f"mod:no:{number}")
+    await bot.press(moderator, moderation.REJECT.build(number))
     await bot.send(moderator, "Dit is reclame voor een bedrijf.")
     assert await visibility(bot, number) is Visibility.REJECTED
     assert "Reden: Dit is reclame voor een bedrijf." in bot.last_text(anna)
@@ -125,7 +127,7 @@ async def test_reject_sends_the_resident_the_reason(pre_bot: BotHarness) -> None
     assert entries[0].action is ModerationAction.REJECT
     assert entries[0].detail["reason"] == "Dit is reclame voor een bedrijf."
     # A rejected initiative cannot be approved any more by a replayed button.
-    await bot.press_data(moderator, f"mod:ok:{number}")
+    await bot.press_data(moderator, moderation.APPROVE.build(number))
     assert await visibility(bot, number) is Visibility.REJECTED
 
 
@@ -134,10 +136,10 @@ async def test_a_moderator_edits_the_title_before_approving(pre_bot: BotHarness)
     anna, bob, moderator = await people(bot)
     number = await submit(bot, anna, "Hondenspeeltuin voor die stomme honden")
     await bot.send(moderator, "/wachtrij")
-    await bot.press(moderator, f"mod:edit:{number}")
+    await bot.press(moderator, moderation.EDIT.build(number))
     await bot.send(moderator, "Hondenspeeltuin Schoonenberg")
     assert "Hondenspeeltuin Schoonenberg" in bot.replies(moderator)[-2].text
-    await bot.press(moderator, f"mod:ok:{number}")
+    await bot.press(moderator, moderation.APPROVE.build(number))
     assert "Hondenspeeltuin Schoonenberg" in await found(bot, bob, "schoonenberg")
     edit = next(e for e in await services(bot).moderation.log() if e.action == "edit_title")
     assert edit.detail == {
@@ -215,7 +217,7 @@ async def test_ban_stops_a_resident_and_unban_restores(post_bot: BotHarness) -> 
     assert len(replies) == 1 and "geblokkeerd" in replies[0].text
     replies = await bot.send(anna, "/idee")
     assert len(replies) == 1 and "geblokkeerd" in replies[0].text
-    await bot.press_data(anna, "idee:save")
+    await bot.press_data(anna, idee.SAVE.build())
     assert "geblokkeerd" in bot.answers()[-1]
     # Nor can a moderator be banned, by id or otherwise.
     await bot.send(moderator, f"/ban {MODERATOR_ID}")
@@ -233,17 +235,19 @@ async def test_forged_and_stale_moderator_buttons_change_nothing(pre_bot: BotHar
     anna, bob, moderator = await people(bot)
     number = await submit(bot, anna)
     # A resident presses (forges) every moderator button.
-    for data in (f"mod:ok:{number}", f"mod:no:{number}", f"mod:edit:{number}"):
-        await bot.press_data(bob, data)
+    for button in (moderation.APPROVE, moderation.REJECT, moderation.EDIT):
+        await bot.press_data(bob, button.build(number))
         assert bot.answers()[-1] == STALE
     await bot.send(bob, "Mijn eigen reden")  # no reason is being asked of bob
     assert await visibility(bot, number) is Visibility.PENDING
     # A moderator presses a stale item: unknown, or already decided.
-    await bot.press_data(moderator, "mod:ok:9999")
+    await bot.press_data(moderator, moderation.APPROVE.build(9999))
     assert bot.answers()[-1] == STALE
-    await bot.press_data(moderator, f"mod:ok:{number}")
+    await bot.forge(moderator, "mod:ok:abc")  # garbage: no flow takes it
+    assert bot.answers()[-1] == STALE
+    await bot.press_data(moderator, moderation.APPROVE.build(number))
     assert await visibility(bot, number) is Visibility.VISIBLE
-    await bot.press_data(moderator, f"mod:no:{number}")
+    await bot.press_data(moderator, moderation.REJECT.build(number))
     assert bot.answers()[-1] == STALE
     assert await visibility(bot, number) is Visibility.VISIBLE
     assert await actions(bot) == [(ModerationAction.APPROVE, "initiative", number)]
@@ -307,7 +311,7 @@ async def test_the_initiator_sees_the_moderation_state_in_mijn(pre_bot: BotHarne
     await bot.send(anna, "/mijn")
     assert "Wacht op een moderator" in bot.last_text(anna)
     await bot.send(moderator, "/wachtrij")
-    await bot.press(moderator, f"mod:no:{number}")
+    await bot.press(moderator, moderation.REJECT.build(number))
     await bot.send(moderator, "Dubbel.")
     await bot.send(anna, "/mijn")
     assert "Afgewezen door een moderator" in bot.last_text(anna)

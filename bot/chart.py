@@ -1,8 +1,9 @@
 """The /stats chart as one PNG: initiatives over time per kern and per topic, then initiatives
-and questions per topic."""
+and questions per topic. And a poll's result (/peiling) as bars per choice."""
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from collections.abc import Callable
 from io import BytesIO
@@ -66,3 +67,35 @@ def _per_topic(axes: Axes, counts: Counter[str], name: Callable[[str], str]) -> 
     top = counts.most_common(11)[::-1]
     axes.barh([name(key) for key, _ in top], [n for _, n in top])
     axes.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+
+
+def poll_png(question: str, labels: list[str], counts: list[int], t: Translator) -> bytes:
+    """A poll's result (/peiling): one horizontal bar per choice, in the poll's order from the
+    top, each with its count and share of the answers."""
+    total = sum(counts)
+    # A "$" would start matplotlib's maths notation.
+    question, labels = question.replace("$", r"\$"), [label.replace("$", r"\$") for label in labels]
+    height = 1.6 + 0.6 * len(labels)
+    figure, axes = plt.subplots(figsize=(8, height), dpi=100, layout="constrained")
+    try:
+        positions = list(range(len(labels)))[::-1]
+        axes.barh(positions, counts, color=_COLOURS[0])
+        axes.set_yticks(positions, [textwrap.fill(label, 24) for label in labels])
+        for position, count in zip(positions, counts, strict=True):
+            share = f"{count} ({round(100 * count / total)}%)" if total else "0"
+            axes.annotate(
+                share,
+                (count, position),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+            )
+        axes.set_xlim(0, max([*counts, 1]) * 1.25)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_xlabel(t("poll.chart_axis", count=total))
+        axes.set_title(textwrap.fill(question, 70), fontsize="medium")
+        buffer = BytesIO()
+        figure.savefig(buffer, format="png")
+        return buffer.getvalue()
+    finally:
+        plt.close(figure)

@@ -21,6 +21,7 @@ from handlers.moderators import (
     status,
     triage,
 )
+from handlers.moderators import polls as poll_authors
 from handlers.persistence import persist_update
 from handlers.residents import (
     about,
@@ -35,6 +36,7 @@ from handlers.residents import (
     search,
     who,
 )
+from handlers.residents import polls as poll_answers
 
 # First groups: count every update, keep to private chats, then flood control, before any
 # work is done for it.
@@ -70,6 +72,8 @@ def register(application: BotApplication) -> None:
     dispatch.register(application)
     announce.register(application)
     scheduled.register(application)
+    poll_authors.register(application)
+    poll_answers.register(application)
     report.register(application)
     moderation.register(application)
     revoke.register(application)

@@ -18,6 +18,8 @@ from bot.services.questions import anonymise_closed_before
 from handlers.context import BotContext
 from handlers.dispatch import TICK_S as DISPATCH_TICK_S
 from handlers.dispatch import dispatch_tick
+from handlers.moderators.polls import CLOSE_TICK_S as POLL_CLOSE_TICK_S
+from handlers.moderators.polls import close_tick as close_polls
 from handlers.moderators.scheduled import TICK_S as BROADCAST_TICK_S
 from handlers.moderators.scheduled import broadcast_tick
 from handlers.residents.introductions import NOTICE_INTERVAL_S, send_match_notices
@@ -56,6 +58,8 @@ JOBS = (
     RepeatingJob("dispatch", dispatch_tick, DISPATCH_TICK_S, 5),
     # Starts (or resumes) the senders of announcements that are due; returns at once.
     RepeatingJob("broadcasts", broadcast_tick, BROADCAST_TICK_S, BROADCAST_TICK_S),
+    # Polls whose date has passed close, once; their authors get the result.
+    RepeatingJob("poll-close", close_polls, POLL_CLOSE_TICK_S, POLL_CLOSE_TICK_S),
     # Late matches for initiators, batched: at most one message a day each.
     RepeatingJob("match-notices", send_match_notices, NOTICE_INTERVAL_S, 60),
     # Initiatives and routing examples stored by another process reach this one this late.

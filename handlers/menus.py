@@ -34,7 +34,7 @@ RESIDENT_COMMANDS = (
 
 
 # What civil servants and moderators see on top of the residents' menu, in their own chat only.
-CIVIL_SERVANT_COMMANDS = ("vragen", "profiel", "afwezig", "wistjedat")
+CIVIL_SERVANT_COMMANDS = ("vragen", "profiel", "afwezig", "wistjedat", "peiling", "peilingen")
 MODERATOR_COMMANDS = (
     "mededeling",
     "gepland",
@@ -46,6 +46,8 @@ MODERATOR_COMMANDS = (
     "status",
     "intrekken",
     "geleerd",
+    "peiling",
+    "peilingen",
 )
 
 
@@ -63,7 +65,7 @@ async def set_staff_menu(bot: ExtBot[None], services: Services, user: User) -> N
     if user.role is Role.CIVIL_SERVANT:
         extra = CIVIL_SERVANT_COMMANDS
     if services.civil_servants.is_moderator(user):
-        extra = (*MODERATOR_COMMANDS, *extra)
+        extra = tuple(dict.fromkeys((*MODERATOR_COMMANDS, *extra)))  # both have /peiling
     scope = BotCommandScopeChat(user.telegram_id)
     try:
         if extra:

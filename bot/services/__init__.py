@@ -18,6 +18,7 @@ from bot.services.initiatives import InitiativeService
 from bot.services.invites import InviteService
 from bot.services.matching import MatchingService
 from bot.services.moderation import ModerationService
+from bot.services.polls import PollService
 from bot.services.posts import PostService
 from bot.services.privacy import PrivacyService
 from bot.services.questions import QuestionService
@@ -43,6 +44,7 @@ class Services:
     stats: StatsService
     posts: PostService
     staff: StaffService
+    polls: PollService
 
     @classmethod
     def create(
@@ -83,4 +85,5 @@ class Services:
                 config.municipality.kernen if config else (),
             ),
             staff=StaffService(sessions, questions),
+            polls=PollService(sessions),
         )

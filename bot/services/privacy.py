@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.matching import MatchIndex
 from bot.services.conversation_state import USER_DATA, forget_state
+from bot.services.polls import forget_answers
 from bot.services.questions import Offboarded, QuestionService
 from bot.services.users import UserService
 from bot.services.vectors import refresh_vectors, store_vector
@@ -154,6 +155,7 @@ class PrivacyService:
                 (Report, Report.reporter_id),  # a report's reason is the resident's own words
             ):
                 await session.execute(delete(model).where(column == user.id))
+            await forget_answers(session, user.id)
             await session.execute(
                 delete(Introduction).where(
                     (Introduction.requester_id == user.id) | (Introduction.initiator_id == user.id)

@@ -12,6 +12,7 @@ import contextlib
 import html
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
@@ -26,7 +27,7 @@ from handlers.common import clear_buttons, is_number, keyboard, moderator
 from handlers.context import BotApplication, BotContext
 from handlers.delivery import attempt
 from handlers.moderators.shared import announcement, deliver, describe, local_time, refuse
-from models import BroadcastState
+from models import Broadcast, BroadcastState
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,25 @@ def telegram_sender(bot: Bot, municipality: str) -> bc.Sender:
         return await attempt(deliver(bot, recipient.telegram_id, text, message.photo_file_id))
 
     return send
+
+
+# Other messages that travel as a broadcast (a poll, its result: handlers/moderators/polls.py)
+# bring their own sender: a factory given the broadcast returns its Sender, or None if it is not
+# one of theirs; the rest are announcements.
+SENDERS = "broadcast_senders"
+SenderFactory = Callable[[BotApplication, Broadcast], Awaitable[bc.Sender | None]]
+
+
+def add_sender(application: BotApplication, factory: SenderFactory) -> None:
+    application.bot_data.setdefault(SENDERS, []).append(factory)
+
+
+async def _sender(application: BotApplication, broadcast: Broadcast) -> bc.Sender:
+    for factory in application.bot_data.get(SENDERS, ()):
+        sender = await factory(application, broadcast)
+        if sender is not None:
+            return sender
+    return telegram_sender(application.bot, application.bot_data["config"].municipality.name)
 
 
 def running(application: BotApplication) -> dict[int, asyncio.Task[None]]:
@@ -108,7 +128,7 @@ async def _run(application: BotApplication, broadcast_id: int, stop: asyncio.Eve
     try:
         final = await services.broadcasts.send(
             broadcast_id,
-            telegram_sender(bot, config.municipality.name),
+            await _sender(application, broadcast),
             SenderSettings(rate=config.broadcast.rate, concurrency=CONCURRENCY),
             on_progress=on_progress,
             stop=stop,

@@ -3,13 +3,14 @@ list, a grid of buttons and the kern keyboard. Written once so each flow reads a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from telegram import InlineKeyboardMarkup, Update
 
+from bot.i18n import Translator
 from handlers.callbacks import Button
-from handlers.common import keyboard, refuse_press
+from handlers.common import clear_buttons, keyboard, refuse_press, speaker, typed_answer
 from handlers.context import BotContext
 
 
@@ -51,6 +52,52 @@ async def picked(
         await refuse_press(update, context)
         return None
     return options[index]
+
+
+async def take_text(
+    update: Update,
+    context: BotContext,
+    slot: DraftSlot[D],
+    field: str,
+    limit: int,
+    step: int,
+    after: Callable[[Update, BotContext, Translator, int], Awaitable[int]],
+    *,
+    typed: Callable[[Update, Translator, int], Awaitable[str | None]] = typed_answer,
+) -> int:
+    """A text step: the typed answer goes into the draft's `field` and the flow goes on with
+    `after(update, context, t, step)`; an answer that cannot be used (`typed` says why, in the
+    flow's own words) keeps `step` open."""
+    _, t = await speaker(update, context)
+    text = await typed(update, t, limit)
+    if text is None:
+        return step
+    draft = slot.get(context)
+    setattr(draft, field, text)
+    slot.keep(context, draft)
+    return await after(update, context, t, step)
+
+
+async def take_pick(
+    update: Update,
+    context: BotContext,
+    slot: DraftSlot[D],
+    field: str,
+    button: Button,
+    options: Sequence[str],
+) -> str | None:
+    """A press of `button` picks one of `options` (a kern, say) for the draft's `field`: stored,
+    the press answered with its name and the buttons taken off. None (after the stale-button
+    answer) when the press points at none of them."""
+    choice = await picked(update, context, button, options)
+    if choice is None:
+        return None
+    draft = slot.get(context)
+    setattr(draft, field, choice)
+    slot.keep(context, draft)
+    await update.callback_query.answer(choice)
+    await clear_buttons(update)
+    return choice
 
 
 def grid(buttons: list[tuple[str, str]], columns: int = 2) -> list[list[tuple[str, str]]]:

@@ -5,16 +5,22 @@ off and on again. The resident's own kern always counts as followed (bot/service
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.i18n import Translator
 from bot.routing import Topic
 from bot.services.following import Following
-from handlers.common import clear_buttons, is_number, keyboard, requires_resident
+from handlers.callbacks import Button
+from handlers.common import clear_buttons, keyboard, refuse_press, requires_resident
 from handlers.context import BotApplication, BotContext
+from handlers.steps import grid
 from models import FollowKind, User
 
 FOLLOWED, OWN = "✅", "📍"
+
+# Follow or unfollow a kern ("k") or a main topic ("t"), by its place in its list.
+TOGGLE = Button("volg", ("k", "t"), int)
+DONE = Button("volg:klaar")
 
 
 def main_topics(context: BotContext) -> tuple[Topic, ...]:
@@ -29,12 +35,12 @@ def follow_keyboard(
     kernen = []
     for index, kern in enumerate(context.config.municipality.kernen):
         mark = OWN if kern == user.kern else FOLLOWED if kern in following.kernen else ""
-        kernen.append((f"{mark} {kern}".strip(), f"volg:k:{index}"))
-    rows = [kernen[i : i + 2] for i in range(0, len(kernen), 2)]
+        kernen.append((f"{mark} {kern}".strip(), TOGGLE.build("k", index)))
+    rows = grid(kernen)
     for index, topic in enumerate(main_topics(context)):
         mark = FOLLOWED if topic.key in following.topics else ""
-        rows.append([(f"{mark} {topic.name(t.language)}".strip(), f"volg:t:{index}")])
-    rows.append([(t("volg.button_done"), "volg:klaar")])
+        rows.append([(f"{mark} {topic.name(t.language)}".strip(), TOGGLE.build("t", index))])
+    rows.append([(t("volg.button_done"), DONE.build())])
     return keyboard(rows)
 
 
@@ -55,20 +61,20 @@ async def follow(update: Update, context: BotContext, user: User, t: Translator)
 async def toggle(update: Update, context: BotContext, user: User, t: Translator) -> None:
     """A press on a kern or topic: follow or unfollow it, and redraw the buttons."""
     query = update.callback_query
-    _, kind, index = query.data.split(":")
+    kind, index = TOGGLE.parse(query.data)
     choices = (
         context.config.municipality.kernen if kind == "k" else [m.key for m in main_topics(context)]
     )
-    if not is_number(index) or int(index) >= len(choices):
-        await query.answer(t("common.stale_button"), show_alert=True)
+    if index >= len(choices):
+        await refuse_press(update, context)
         return
-    value = choices[int(index)]
+    value = choices[index]
     if kind == "k" and value == user.kern:
         await query.answer(t("volg.own_kern"))
         return
     follow_kind = FollowKind.KERN if kind == "k" else FollowKind.TOPIC
     now_following = await context.services.following.toggle(user.id, follow_kind, value)
-    name = value if kind == "k" else main_topics(context)[int(index)].name(t.language)
+    name = value if kind == "k" else main_topics(context)[index].name(t.language)
     await query.answer(t("volg.on" if now_following else "volg.off", name=name))
     following = await context.services.following.of(user.id)
     await query.edit_message_reply_markup(reply_markup=follow_keyboard(context, user, t, following))
@@ -101,7 +107,7 @@ def register(application: BotApplication) -> None:
         [
             CommandHandler("volgen", follow),
             CommandHandler("stil", mute),
-            CallbackQueryHandler(toggle, pattern=r"^volg:[kt]:\d+$"),
-            CallbackQueryHandler(done, pattern=r"^volg:klaar$"),
+            TOGGLE.handler(toggle),
+            DONE.handler(done),
         ]
     )

@@ -11,14 +11,9 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 
 from bot.i18n import Translator
 from bot.services.initiatives import (
@@ -30,25 +25,23 @@ from bot.services.initiatives import (
     new_draft_key,
 )
 from bot.services.intake import description_follow_up
+from bot.services.matching import SimilarInitiative
+from handlers.callbacks import Button, any_press
 from handlers.common import (
     NEW_MESSAGE,
     after_storing,
     clear_buttons,
     conversation,
-    is_number,
     keyboard,
+    refuse_press,
     requires_resident,
     speaker,
     text_step,
     typed_answer,
 )
 from handlers.context import BotApplication, BotContext
-from handlers.residents.introductions import (
-    notify_joined,
-    request_introduction,
-    similar_keyboard,
-    similar_text,
-)
+from handlers.residents.introductions import notify_joined, request_introduction
+from handlers.steps import DraftSlot, grid, kern_keyboard, take_pick, take_text
 from models import Initiative, Need, User, Visibility
 
 (
@@ -75,20 +68,28 @@ EDITABLE = {
     "intro": INTRODUCTIONS,
 }
 
+# --- the buttons ---------------------------------------------------------------------------
+
+# A topic by its place in the taxonomy, "another topic" or "don't know".
+TOPIC_PICK = Button("idee:topic", (int, "more", "none"))
+KERN_PICK = Button("idee:kern", int)  # the kern's place in the config's list
+PLACE_SKIP = Button("idee:place:skip")
+NEED = Button("idee:need", tuple(need.value for need in Need))
+NEEDS_DONE = Button("idee:needs:done")
+INTRO = Button("idee:intro", ("yes", "no"))
+SAVE = Button("idee:save")
+CHANGE = Button("idee:edit")  # from the summary: which answer to change?
+CHANGE_FIELD = Button("idee:edit", (*EDITABLE, "back"))
+CANCEL = Button("idee:cancel")
+# Others want the same (an initiative's id): join theirs, be introduced, or save one's own.
+JOIN = Button("idee:join", int)
+MEET = Button("idee:meet", int)
+DIFFERENT = Button("idee:different")
+
 # --- the draft in user_data --------------------------------------------------------------
 
-
-def _draft(context: BotContext) -> InitiativeDraft:
-    return InitiativeDraft.from_dict(context.user_data.get("draft"))
-
-
-def _keep(context: BotContext, draft: InitiativeDraft) -> None:
-    context.user_data["draft"] = draft.to_dict()
-
-
-def _forget(context: BotContext) -> None:
-    for key in ("draft", "step", "editing", "similar", "topics"):
-        context.user_data.pop(key, None)
+DRAFT = DraftSlot("draft", InitiativeDraft.from_dict, "step", "editing", "similar", "topics")
+_draft, _keep, _forget = DRAFT.get, DRAFT.keep, DRAFT.forget
 
 
 # --- the questions -----------------------------------------------------------------------
@@ -99,12 +100,12 @@ def _needs_keyboard(t: Translator, draft: InitiativeDraft) -> object:
         [
             (
                 ("✅ " if need.value in draft.needs else "") + t(f"need.{need.value}"),
-                f"idee:need:{need.value}",
+                NEED.build(need.value),
             )
         ]
         for need in Need
     ]
-    return keyboard([*rows, [(t("idee.needs_done"), "idee:needs:done")]])
+    return keyboard([*rows, [(t("idee.needs_done"), NEEDS_DONE.build())]])
 
 
 def _summary(t: Translator, draft: InitiativeDraft) -> str:
@@ -136,15 +137,11 @@ async def _ask(update: Update, context: BotContext, t: Translator, step: int) ->
         await message.reply_text(t("idee.ask_topic"), reply_markup=_topics_keyboard(context, t))
     elif step == KERN:
         kernen = context.config.municipality.kernen
-        buttons = [(name, f"idee:kern:{i}") for i, name in enumerate(kernen)]
-        await message.reply_text(
-            t("idee.ask_kern"),
-            reply_markup=keyboard([buttons[i : i + 2] for i in range(0, len(buttons), 2)]),
-        )
+        await message.reply_text(t("idee.ask_kern"), reply_markup=kern_keyboard(kernen, KERN_PICK))
     elif step == PLACE:
         await message.reply_text(
             t("idee.ask_place", kern=draft.kern),
-            reply_markup=keyboard([[(t("idee.place_skip"), "idee:place:skip")]]),
+            reply_markup=keyboard([[(t("idee.place_skip"), PLACE_SKIP.build())]]),
         )
     elif step == NEEDS:
         await message.reply_text(t("idee.ask_needs"), reply_markup=_needs_keyboard(t, draft))
@@ -154,8 +151,8 @@ async def _ask(update: Update, context: BotContext, t: Translator, step: int) ->
             reply_markup=keyboard(
                 [
                     [
-                        (t("idee.intro_button_yes"), "idee:intro:yes"),
-                        (t("idee.intro_button_no"), "idee:intro:no"),
+                        (t("idee.intro_button_yes"), INTRO.build("yes")),
+                        (t("idee.intro_button_no"), INTRO.build("no")),
                     ]
                 ]
             ),
@@ -165,20 +162,21 @@ async def _ask(update: Update, context: BotContext, t: Translator, step: int) ->
             _summary(t, draft),
             reply_markup=keyboard(
                 [
-                    [(t("idee.button_save"), "idee:save")],
+                    [(t("idee.button_save"), SAVE.build())],
                     [
-                        (t("idee.button_edit"), "idee:edit"),
-                        (t("idee.button_cancel"), "idee:cancel"),
+                        (t("idee.button_edit"), CHANGE.build()),
+                        (t("idee.button_cancel"), CANCEL.build()),
                     ],
                 ]
             ),
         )
     elif step == EDIT:
-        fields = [(t(f"idee.edit_{name}"), f"idee:edit:{name}") for name in EDITABLE]
-        rows = [fields[i : i + 2] for i in range(0, len(fields), 2)]
+        fields = [(t(f"idee.edit_{name}"), CHANGE_FIELD.build(name)) for name in EDITABLE]
         await message.reply_text(
             t("idee.edit_which"),
-            reply_markup=keyboard([*rows, [(t("idee.edit_back"), "idee:edit:back")]]),
+            reply_markup=keyboard(
+                [*grid(fields), [(t("idee.edit_back"), CHANGE_FIELD.build("back"))]]
+            ),
         )
     context.user_data["step"] = step
     return step
@@ -220,27 +218,14 @@ def _topics_keyboard(context: BotContext, t: Translator) -> object:
     every = _all_topics(context)
     offered = context.user_data.get("topics") or every
     rows = [
-        [(taxonomy[key].name(t.language), f"idee:topic:{every.index(key)}")]
+        [(taxonomy[key].name(t.language), TOPIC_PICK.build(every.index(key)))]
         for key in offered
         if key in every
     ]
     if len(offered) < len(every):
-        rows.append([(t("idee.topic_more"), "idee:topic:more")])
-    rows.append([(t("idee.topic_none"), "idee:topic:none")])
+        rows.append([(t("idee.topic_more"), TOPIC_PICK.build("more"))])
+    rows.append([(t("idee.topic_none"), TOPIC_PICK.build("none"))])
     return keyboard(rows)
-
-
-async def _take_text(update: Update, context: BotContext, field: str, limit: int, step: int) -> int:
-    """Store a typed answer in the draft's `field` and ask what comes after `step`; a text that
-    cannot be used is explained and the same step stays open."""
-    _, t = await speaker(update, context)
-    text = await typed_answer(update, t, limit)
-    if text is None:
-        return step
-    draft = _draft(context)
-    setattr(draft, field, text)
-    _keep(context, draft)
-    return await _after(update, context, t, step)
 
 
 # --- the steps ---------------------------------------------------------------------------
@@ -257,7 +242,7 @@ async def begin(update: Update, context: BotContext, user: User, t: Translator) 
 
 async def got_title(update: Update, context: BotContext) -> int:
     """Store the title; ask what the idea is."""
-    return await _take_text(update, context, "title", TITLE_MAX, TITLE)
+    return await take_text(update, context, DRAFT, "title", TITLE_MAX, TITLE, _after)
 
 
 async def got_description(update: Update, context: BotContext) -> int:
@@ -291,14 +276,14 @@ async def got_more(update: Update, context: BotContext) -> int:
 
 async def got_motivation(update: Update, context: BotContext) -> int:
     """Store why and for whom; ask where."""
-    return await _take_text(update, context, "motivation", MOTIVATION_MAX, MOTIVATION)
+    return await take_text(update, context, DRAFT, "motivation", MOTIVATION_MAX, MOTIVATION, _after)
 
 
 async def got_topic(update: Update, context: BotContext) -> int:
     """Store the picked topic (or "don't know"); "another topic" shows them all."""
     query = update.callback_query
     _, t = await speaker(update, context)
-    value = query.data.rsplit(":", 1)[1]
+    value = TOPIC_PICK.one(query.data)
     every = _all_topics(context)
     if value == "more":
         context.user_data["topics"] = every
@@ -307,12 +292,12 @@ async def got_topic(update: Update, context: BotContext) -> int:
             await query.edit_message_reply_markup(reply_markup=_topics_keyboard(context, t))
         return TOPIC
     offered = context.user_data.get("topics") or []
-    picked = every[int(value)] if is_number(value) and int(value) < len(every) else None
-    if value != "none" and picked not in offered:
-        await query.answer(t("common.stale_button"), show_alert=True)
+    chosen = every[value] if isinstance(value, int) and value < len(every) else None
+    if value != "none" and chosen not in offered:
+        await refuse_press(update, context)
         return TOPIC
     draft = _draft(context)
-    draft.topic = picked
+    draft.topic = chosen
     draft.topic_chosen = True
     _keep(context, draft)
     await query.answer()
@@ -322,18 +307,10 @@ async def got_topic(update: Update, context: BotContext) -> int:
 
 async def got_kern(update: Update, context: BotContext) -> int:
     """Store the kern from its button; ask for a place within it."""
-    query = update.callback_query
-    _, t = await speaker(update, context)
     kernen = context.config.municipality.kernen
-    index = query.data.rsplit(":", 1)[1]
-    if not is_number(index) or int(index) >= len(kernen):
-        await query.answer(t("common.stale_button"), show_alert=True)
+    if await take_pick(update, context, DRAFT, "kern", KERN_PICK, kernen) is None:
         return KERN
-    draft = _draft(context)
-    draft.kern = kernen[int(index)]
-    _keep(context, draft)
-    await query.answer(draft.kern)
-    await clear_buttons(update)
+    _, t = await speaker(update, context)
     return await _after(update, context, t, KERN)
 
 
@@ -358,12 +335,8 @@ async def toggle_need(update: Update, context: BotContext) -> int:
     """Switch one need on or off and show the buttons again with their new marks."""
     query = update.callback_query
     _, t = await speaker(update, context)
-    value = query.data.rsplit(":", 1)[1]
-    if value not in set(Need):
-        await query.answer(t("common.stale_button"), show_alert=True)
-        return NEEDS
     draft = _draft(context)
-    draft.toggle_need(Need(value))
+    draft.toggle_need(Need(NEED.one(query.data)))
     _keep(context, draft)
     await query.answer()
     await query.edit_message_reply_markup(reply_markup=_needs_keyboard(t, draft))
@@ -383,7 +356,7 @@ async def got_introductions(update: Update, context: BotContext) -> int:
     query = update.callback_query
     _, t = await speaker(update, context)
     draft = _draft(context)
-    draft.allow_introductions = query.data.endswith(":yes")
+    draft.allow_introductions = INTRO.one(query.data) == "yes"
     _keep(context, draft)
     await query.answer()
     await clear_buttons(update)
@@ -402,10 +375,10 @@ async def edit_field(update: Update, context: BotContext) -> int:
     """Ask the question of the chosen answer again; afterwards back to the summary."""
     query = update.callback_query
     _, t = await speaker(update, context)
-    name = query.data.rsplit(":", 1)[1]
+    name = CHANGE_FIELD.one(query.data)
     await query.answer()
     await clear_buttons(update)
-    if name not in EDITABLE:
+    if name == "back":
         return await _ask(update, context, t, CONFIRM)
     context.user_data["editing"] = True
     return await _ask(update, context, t, EDITABLE[name])
@@ -418,7 +391,7 @@ async def save(update: Update, context: BotContext, user: User, t: Translator) -
     draft = _draft(context)
     if not draft.complete:
         # Only a forged or replayed press can get here; ask the first question again.
-        await query.answer(t("common.stale_button"), show_alert=True)
+        await refuse_press(update, context)
         return await _ask(update, context, t, TITLE)
     await query.answer()
     await clear_buttons(update)
@@ -465,24 +438,46 @@ async def _save_draft(
     return initiative
 
 
-def _offered(update: Update, context: BotContext) -> int | None:
-    """The initiative id in the pressed button, if it was one of those offered."""
-    value = update.callback_query.data.rsplit(":", 1)[1]
-    if is_number(value) and int(value) in context.user_data.get("similar", []):
-        return int(value)
-    return None
+def similar_text(t: Translator, similar: list[SimilarInitiative]) -> str:
+    lines = [t("match.similar_intro")]
+    lines += [
+        t.plural("match.similar_item", s.people, number=n, title=s.title, kern=s.kern)
+        for n, s in enumerate(similar, 1)
+    ]
+    lines.append(t("match.similar_choose"))
+    return "\n\n".join(lines)
+
+
+def similar_keyboard(t: Translator, similar: list[SimilarInitiative]) -> InlineKeyboardMarkup:
+    rows = []
+    for n, s in enumerate(similar, 1):
+        row = [(t("match.button_join", number=n), JOIN.build(s.id))]
+        if s.allow_introductions and s.author_id is not None:
+            row.append((t("match.button_meet", number=n), MEET.build(s.id)))
+        rows.append(row)
+    rows.append([(t("match.button_different"), DIFFERENT.build())])
+    return keyboard(rows)
+
+
+async def _offered(update: Update, context: BotContext, button: Button) -> int | None:
+    """The initiative id in the pressed button, if it was one of those offered (the press
+    answered, its buttons taken off); None after the stale-button answer if not."""
+    initiative_id = button.one(update.callback_query.data)
+    if initiative_id not in context.user_data.get("similar", []):
+        await refuse_press(update, context)
+        return None
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    return initiative_id
 
 
 @requires_resident
 async def join_similar(update: Update, context: BotContext, user: User, t: Translator) -> int:
     """ "This is the same — I'll join": become a supporter; the draft is not saved."""
     query = update.callback_query
-    initiative_id = _offered(update, context)
+    initiative_id = await _offered(update, context, JOIN)
     if initiative_id is None:
-        await query.answer(t("common.stale_button"), show_alert=True)
         return SIMILAR
-    await query.answer()
-    await clear_buttons(update)
     outcome = await context.services.matching.join(user.id, initiative_id)
     _forget(context)
     async with after_storing(update, context):
@@ -497,13 +492,9 @@ async def join_similar(update: Update, context: BotContext, user: User, t: Trans
 @requires_resident
 async def meet_similar(update: Update, context: BotContext, user: User, t: Translator) -> int:
     """ "Introduce me to the initiator": save one's own idea and ask the other to meet."""
-    query = update.callback_query
-    initiative_id = _offered(update, context)
+    initiative_id = await _offered(update, context, MEET)
     if initiative_id is None:
-        await query.answer(t("common.stale_button"), show_alert=True)
         return SIMILAR
-    await query.answer()
-    await clear_buttons(update)
     initiative = await _save_draft(update, context, user, t, _draft(context))
     async with after_storing(update, context):
         await request_introduction(update, context, user, t, initiative_id, initiative.id)
@@ -547,12 +538,6 @@ async def reprompt(update: Update, context: BotContext) -> None:
     return None
 
 
-async def stale_in_conversation(update: Update, context: BotContext) -> None:
-    """A button that belongs to an earlier question, or was never offered."""
-    _, t = await speaker(update, context)
-    await update.callback_query.answer(t("common.stale_button"), show_alert=True)
-
-
 def initiative_conversation() -> ConversationHandler:
     return conversation(
         name="initiative",
@@ -563,36 +548,26 @@ def initiative_conversation() -> ConversationHandler:
             DESCRIPTION: [text_step(got_description)],
             MORE: [text_step(got_more)],
             MOTIVATION: [text_step(got_motivation)],
-            TOPIC: [CallbackQueryHandler(got_topic, pattern=r"^idee:topic:")],
-            KERN: [CallbackQueryHandler(got_kern, pattern=r"^idee:kern:")],
-            PLACE: [
-                text_step(got_place),
-                CallbackQueryHandler(got_place, pattern=r"^idee:place:skip$"),
-            ],
-            NEEDS: [
-                CallbackQueryHandler(toggle_need, pattern=r"^idee:need:"),
-                CallbackQueryHandler(needs_done, pattern=r"^idee:needs:done$"),
-            ],
-            INTRODUCTIONS: [
-                CallbackQueryHandler(got_introductions, pattern=r"^idee:intro:(yes|no)$")
-            ],
-            CONFIRM: [
-                CallbackQueryHandler(save, pattern=r"^idee:save$"),
-                CallbackQueryHandler(choose_edit, pattern=r"^idee:edit$"),
-            ],
+            TOPIC: [TOPIC_PICK.handler(got_topic)],
+            KERN: [KERN_PICK.handler(got_kern)],
+            PLACE: [text_step(got_place), PLACE_SKIP.handler(got_place)],
+            NEEDS: [NEED.handler(toggle_need), NEEDS_DONE.handler(needs_done)],
+            INTRODUCTIONS: [INTRO.handler(got_introductions)],
+            CONFIRM: [SAVE.handler(save), CHANGE.handler(choose_edit)],
             SIMILAR: [
-                CallbackQueryHandler(join_similar, pattern=r"^idee:join:"),
-                CallbackQueryHandler(meet_similar, pattern=r"^idee:meet:"),
-                CallbackQueryHandler(save_anyway, pattern=r"^idee:different$"),
+                JOIN.handler(join_similar),
+                MEET.handler(meet_similar),
+                DIFFERENT.handler(save_anyway),
             ],
-            EDIT: [CallbackQueryHandler(edit_field, pattern=r"^idee:edit:")],
+            EDIT: [CHANGE_FIELD.handler(edit_field)],
         },
         fallbacks=[
             CommandHandler("annuleer", cancel),
-            CallbackQueryHandler(cancel, pattern=r"^idee:cancel$"),
+            CANCEL.handler(cancel),
             # Only this conversation's own buttons: an introduction or a download pressed while
-            # an idea is half-written goes to its own handler.
-            CallbackQueryHandler(stale_in_conversation, pattern=r"^idee:"),
+            # an idea is half-written goes to its own handler. A button of an earlier question,
+            # or one never offered, gets the stale-button answer.
+            CallbackQueryHandler(refuse_press, pattern=any_press("idee")),
             MessageHandler(NEW_MESSAGE, reprompt),
         ],
     )

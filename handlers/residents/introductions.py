@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -21,13 +20,12 @@ from telegram.ext import (
 
 from bot.i18n import Markup, Translator, escape, translator
 from bot.services.initiatives import DESCRIPTION_MAX
-from bot.services.matching import SimilarInitiative
+from handlers.callbacks import Button
 from handlers.common import (
     NEW_MESSAGE,
     after_storing,
     clear_buttons,
     conversation,
-    is_number,
     keyboard,
     requires_resident,
     send_to,
@@ -43,29 +41,14 @@ log = logging.getLogger(__name__)
 WRITING = 0
 NOTICE_INTERVAL_S = 15 * 60
 
+# An introduction (its id): the initiator accepts or declines; either side writes the other.
+DECIDE = Button("intro", ("accept", "decline"), int)
+MESSAGE = Button("intro:msg", int)
+# A late match: the new look-alike's id and the resident's own initiative's.
+LATE_MEET = Button("late:meet", int, int)
+
 
 # --- rendering ---------------------------------------------------------------------------
-
-
-def similar_text(t: Translator, similar: list[SimilarInitiative]) -> str:
-    lines = [t("match.similar_intro")]
-    lines += [
-        t.plural("match.similar_item", s.people, number=n, title=s.title, kern=s.kern)
-        for n, s in enumerate(similar, 1)
-    ]
-    lines.append(t("match.similar_choose"))
-    return "\n\n".join(lines)
-
-
-def similar_keyboard(t: Translator, similar: list[SimilarInitiative]) -> InlineKeyboardMarkup:
-    rows = []
-    for n, s in enumerate(similar, 1):
-        row = [(t("match.button_join", number=n), f"idee:join:{s.id}")]
-        if s.allow_introductions and s.author_id is not None:
-            row.append((t("match.button_meet", number=n), f"idee:meet:{s.id}"))
-        rows.append(row)
-    rows.append([(t("match.button_different"), "idee:different")])
-    return keyboard(rows)
 
 
 def contact_of(user: User) -> Markup:
@@ -115,7 +98,7 @@ async def request_introduction(
     introduction = outcome.introduction
     await message.reply_text(
         t("match.intro_requested"),
-        reply_markup=keyboard([[(t("match.button_message"), f"intro:msg:{introduction.id}")]]),
+        reply_markup=keyboard([[(t("match.button_message"), MESSAGE.build(introduction.id))]]),
     )
     await _ask_initiator(context, introduction)
 
@@ -146,31 +129,22 @@ async def _ask_initiator(context: BotContext, introduction: Introduction) -> Non
     markup = keyboard(
         [
             [
-                (t("match.button_accept"), f"intro:accept:{introduction.id}"),
-                (t("match.button_decline"), f"intro:decline:{introduction.id}"),
+                (t("match.button_accept"), DECIDE.build("accept", introduction.id)),
+                (t("match.button_decline"), DECIDE.build("decline", introduction.id)),
             ],
-            [(t("match.button_message"), f"intro:msg:{introduction.id}")],
+            [(t("match.button_message"), MESSAGE.build(introduction.id))],
         ]
     )
     await send_to(context, initiator, text, markup)
-
-
-def _introduction_id(update: Update) -> int | None:
-    value = update.callback_query.data.rsplit(":", 1)[1]
-    return int(value) if is_number(value) else None
 
 
 @requires_resident
 async def decide(update: Update, context: BotContext, user: User, t: Translator) -> None:
     """The initiator accepts or declines; on accept both receive each other's contact."""
     query = update.callback_query
-    introduction_id = _introduction_id(update)
-    accept = query.data.startswith("intro:accept:")
-    outcome = (
-        await context.services.matching.decide(introduction_id, user.id, accept)
-        if introduction_id is not None
-        else None
-    )
+    answer, introduction_id = DECIDE.parse(query.data)
+    accept = answer == "accept"
+    outcome = await context.services.matching.decide(introduction_id, user.id, accept)
     if outcome is None or not outcome.ok:
         key = (
             "match.already_decided"
@@ -217,12 +191,8 @@ async def _exchange_contacts(
 async def start_relay(update: Update, context: BotContext, user: User, t: Translator) -> int | None:
     """ "Send a message": the next text goes to the other side without a name."""
     query = update.callback_query
-    introduction_id = _introduction_id(update)
-    partner = (
-        await context.services.matching.relay_partner(introduction_id, user.id)
-        if introduction_id is not None
-        else None
-    )
+    introduction_id = MESSAGE.one(query.data)
+    partner = await context.services.matching.relay_partner(introduction_id, user.id)
     if partner is None:
         await query.answer(t("common.stale_button"), show_alert=True)
         return ConversationHandler.END
@@ -255,7 +225,7 @@ async def relay(update: Update, context: BotContext, user: User, t: Translator) 
             context,
             partner,
             pt("match.relayed", title=summary.title if summary else "", text=text),
-            keyboard([[(pt("match.button_reply"), f"intro:msg:{introduction_id}")]]),
+            keyboard([[(pt("match.button_reply"), MESSAGE.build(introduction_id))]]),
         )
         await update.effective_message.reply_text(
             t("match.relay_sent" if delivered else "match.relay_undeliverable")
@@ -306,7 +276,7 @@ async def send_match_notices(context: BotContext) -> int:
                 [
                     (
                         t("match.button_meet", number=number),
-                        f"late:meet:{found.id}:{notice.own_initiative_id}",
+                        LATE_MEET.build(found.id, notice.own_initiative_id),
                     )
                 ]
             )
@@ -325,11 +295,7 @@ async def send_match_notices(context: BotContext) -> int:
 @requires_resident
 async def meet_late_match(update: Update, context: BotContext, user: User, t: Translator) -> None:
     query = update.callback_query
-    parts = query.data.split(":")
-    if len(parts) != 4 or not is_number(parts[2]) or not is_number(parts[3]):
-        await query.answer(t("common.stale_button"), show_alert=True)
-        return
-    new_id, own_id = int(parts[2]), int(parts[3])
+    new_id, own_id = LATE_MEET.parse(query.data)
     if not await context.services.matching.was_notified(user.id, new_id, own_id):
         await query.answer(t("common.stale_button"), show_alert=True)
         return
@@ -341,7 +307,7 @@ def relay_conversation() -> ConversationHandler:
     return conversation(
         name="relay",
         persistent=True,
-        entry_points=[CallbackQueryHandler(start_relay, pattern=r"^intro:msg:")],
+        entry_points=[MESSAGE.handler(start_relay)],
         states={WRITING: [MessageHandler(NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, relay)]},
         fallbacks=[
             CommandHandler("annuleer", relay_cancel),
@@ -354,7 +320,7 @@ def register(application: BotApplication) -> None:
     application.add_handlers(
         [
             relay_conversation(),
-            CallbackQueryHandler(decide, pattern=r"^intro:(accept|decline):"),
-            CallbackQueryHandler(meet_late_match, pattern=r"^late:meet:"),
+            DECIDE.handler(decide),
+            LATE_MEET.handler(meet_late_match),
         ]
     )

@@ -5,24 +5,24 @@ on, and everyone who joined hears of it."""
 from __future__ import annotations
 
 from telegram import Message, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.i18n import Translator, translator
 from bot.routing import Taxonomy
 from bot.services.initiatives import ALLOWED_STATUS_CHANGES
-from handlers.common import (
-    clear_buttons,
-    is_number,
-    keyboard,
-    requires_resident,
-    send_to,
-    speaker,
-)
+from handlers.callbacks import Button
+from handlers.common import clear_buttons, keyboard, requires_resident, send_to, speaker
 from handlers.context import BotApplication, BotContext
 from handlers.dispatch import question_values
 from models import Initiative, InitiativeStatus, User, Visibility
 
 SHOWN = 15  # keeps the message well under Telegram's 4,096 characters with long titles
+
+# An initiative's id: offer its next statuses; set one of them.
+STATUS = Button("mijn:status", int)
+SET_STATUS = Button("mijn:set", int, tuple(status.value for status in InitiativeStatus))
+# The check-in's quick answers (handlers/dispatch.py sends them): the initiative's id.
+CHECK_IN = Button("checkin", int, ("good", "stuck"))
 
 
 def _item(t: Translator, item: Initiative, tz: object, taxonomy: Taxonomy) -> str:
@@ -66,7 +66,7 @@ async def mine(update: Update, context: BotContext, user: User, t: Translator) -
         lines.append(t.plural("vraag.mine_header", questions.total))
         lines += [t("vraag.mine_item", **question_values(context, t, q)) for q in questions.latest]
     movable = [i for i in mine.latest if ALLOWED_STATUS_CHANGES[i.status]]
-    buttons = [(t("mijn.button_status", number=i.id), f"mijn:status:{i.id}") for i in movable]
+    buttons = [(t("mijn.button_status", number=i.id), STATUS.build(i.id)) for i in movable]
     markup = keyboard([buttons[n : n + 3] for n in range(0, len(buttons), 3)]) if buttons else None
     await update.effective_message.reply_text("\n\n".join(lines), reply_markup=markup)
 
@@ -91,7 +91,7 @@ async def offer_statuses(message: Message, t: Translator, initiative: Initiative
             status=t(f"status.{initiative.status.value}"),
         ),
         reply_markup=keyboard(
-            [[(t(f"status.{s.value}"), f"mijn:set:{initiative.id}:{s.value}")] for s in options]
+            [[(t(f"status.{s.value}"), SET_STATUS.build(initiative.id, s.value))] for s in options]
         ),
     )
 
@@ -100,8 +100,7 @@ async def choose_status(update: Update, context: BotContext) -> None:
     """Offer the statuses that may follow the current one, to the initiator or a moderator."""
     query = update.callback_query
     user, t = await speaker(update, context)
-    value = query.data.rsplit(":", 1)[1]
-    initiative = await context.services.initiatives.get(int(value)) if is_number(value) else None
+    initiative = await context.services.initiatives.get(STATUS.one(query.data))
     if not await _may_move(context, user, initiative):
         await query.answer(t("common.stale_button"), show_alert=True)
         return
@@ -114,21 +113,15 @@ async def set_status(update: Update, context: BotContext) -> None:
     made the move)."""
     query = update.callback_query
     user, t = await speaker(update, context)
-    parts = query.data.split(":")
-    valid = (
-        user is not None
-        and len(parts) == 4
-        and is_number(parts[2])
-        and parts[3] in set(InitiativeStatus)
-    )
+    initiative_id, status = SET_STATUS.parse(query.data)
     changed = (
         await context.services.initiatives.change_status(
-            int(parts[2]),
-            InitiativeStatus(parts[3]),
+            initiative_id,
+            InitiativeStatus(status),
             user.id,
             moderator=context.services.civil_servants.is_moderator(user),
         )
-        if valid
+        if user is not None
         else None
     )
     if changed is None:
@@ -160,9 +153,9 @@ async def check_in_answer(update: Update, context: BotContext, user: User, t: Tr
     municipality" opens /vraag: handlers/residents/question.py). Only the initiator's own
     check-in counts."""
     query = update.callback_query
-    _, number, answer = [*query.data.split(":"), "", ""][:3]
-    initiative = await context.services.initiatives.get(int(number)) if is_number(number) else None
-    if initiative is None or initiative.author_id != user.id or answer not in ("good", "stuck"):
+    number, answer = CHECK_IN.parse(query.data)
+    initiative = await context.services.initiatives.get(number)
+    if initiative is None or initiative.author_id != user.id:
         await query.answer(t("common.stale_button"), show_alert=True)
         return
     await query.answer()
@@ -176,8 +169,8 @@ def register(application: BotApplication) -> None:
     application.add_handlers(
         [
             CommandHandler("mijn", mine),
-            CallbackQueryHandler(choose_status, pattern=r"^mijn:status:"),
-            CallbackQueryHandler(set_status, pattern=r"^mijn:set:"),
-            CallbackQueryHandler(check_in_answer, pattern=r"^checkin:"),
+            STATUS.handler(choose_status),
+            SET_STATUS.handler(set_status),
+            CHECK_IN.handler(check_in_answer),
         ]
     )

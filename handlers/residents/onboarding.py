@@ -7,15 +7,27 @@ the buttons' callback data until the resident agrees.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.i18n import LANGUAGES, Translator, translator
 from bot.services.users import Profile
-from handlers.common import clear_buttons, is_number, keyboard, requires_resident, speaker
+from handlers.callbacks import Button
+from handlers.common import clear_buttons, keyboard, requires_resident, speaker
 from handlers.context import BotApplication, BotContext
+from handlers.steps import kern_keyboard, picked
 from models import ContactMethod, User
 
 LANGUAGE_LABELS = {"nl": "🇳🇱 Nederlands", "en": "🇬🇧 English"}
+
+# Before consent the language of the notice travels in its buttons.
+CONSENT = Button("onb:consent", LANGUAGES)
+DECLINE = Button("onb:decline", LANGUAGES)
+NOTICE_LANGUAGE = Button("onb:lang", LANGUAGES)
+CHANGE_KERN = Button("onb:changekern")
+KERN_PICK = Button("onb:kern", int)
+CONTACT = Button("onb:contact", tuple(method.value for method in ContactMethod))
+# /taal
+LANGUAGE = Button("taal", LANGUAGES)
 
 
 def _privacy_notice(context: BotContext, t: Translator) -> tuple[str, object]:
@@ -25,18 +37,16 @@ def _privacy_notice(context: BotContext, t: Translator) -> tuple[str, object]:
     other = next(lang for lang in LANGUAGES if lang != t.language)
     markup = keyboard(
         [
-            [(t("start.consent_yes"), f"onb:consent:{t.language}")],
-            [(t("start.consent_no"), f"onb:decline:{t.language}")],
-            [(LANGUAGE_LABELS[other], f"onb:lang:{other}")],
+            [(t("start.consent_yes"), CONSENT.build(t.language))],
+            [(t("start.consent_no"), DECLINE.build(t.language))],
+            [(LANGUAGE_LABELS[other], NOTICE_LANGUAGE.build(other))],
         ]
     )
     return text, markup
 
 
 def _kern_keyboard(context: BotContext) -> object:
-    kernen = context.config.municipality.kernen
-    buttons = [(name, f"onb:kern:{index}") for index, name in enumerate(kernen)]
-    return keyboard([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+    return kern_keyboard(context.config.municipality.kernen, KERN_PICK)
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -46,7 +56,7 @@ async def start(update: Update, context: BotContext) -> None:
     if user is not None and user.onboarded:
         await message.reply_text(
             "\n\n".join((t("start.welcome_back", name=user.display_name or ""), t("help.text"))),
-            reply_markup=keyboard([[(t("start.change_kern"), "onb:changekern")]]),
+            reply_markup=keyboard([[(t("start.change_kern"), CHANGE_KERN.build())]]),
         )
         return
     if user is not None and user.consent_at is not None:
@@ -63,11 +73,7 @@ async def start(update: Update, context: BotContext) -> None:
 async def switch_language(update: Update, context: BotContext) -> None:
     """Show the privacy notice in the other language; nothing is stored yet."""
     query = update.callback_query
-    language = query.data.rsplit(":", 1)[1]
-    if language not in LANGUAGES:
-        await query.answer()
-        return
-    text, markup = _privacy_notice(context, translator(language))
+    text, markup = _privacy_notice(context, translator(NOTICE_LANGUAGE.one(query.data)))
     await query.answer()
     await query.edit_message_text(text, reply_markup=markup)
 
@@ -75,8 +81,7 @@ async def switch_language(update: Update, context: BotContext) -> None:
 async def consent(update: Update, context: BotContext) -> None:
     """Store the consent with the language the notice was read in; ask for the kern."""
     query = update.callback_query
-    language = query.data.rsplit(":", 1)[1]
-    t = translator(language)
+    t = translator(CONSENT.one(query.data))
     tg_user = update.effective_user
     await context.services.users.give_consent(
         Profile(tg_user.id, tg_user.full_name, tg_user.username), t.language
@@ -92,7 +97,7 @@ async def consent(update: Update, context: BotContext) -> None:
 async def decline(update: Update, context: BotContext) -> None:
     """No consent: say so kindly; the stored Telegram id is all there is."""
     query = update.callback_query
-    t = translator(query.data.rsplit(":", 1)[1])
+    t = translator(DECLINE.one(query.data))
     await query.answer()
     await clear_buttons(update)
     await query.message.reply_text(t("start.declined"))
@@ -112,12 +117,12 @@ async def choose_kern(update: Update, context: BotContext) -> None:
     """Store the kern; ask how others may reach them, unless there is only one way."""
     query = update.callback_query
     user, t = await speaker(update, context)
-    kernen = context.config.municipality.kernen
-    index = query.data.rsplit(":", 1)[1]
-    if user is None or user.consent_at is None or not is_number(index) or int(index) >= len(kernen):
+    if user is None or user.consent_at is None:
         await query.answer(t("common.stale_button"), show_alert=True)
         return
-    kern = kernen[int(index)]
+    kern = await picked(update, context, KERN_PICK, context.config.municipality.kernen)
+    if kern is None:
+        return
     first_time = user.kern is None
     await context.services.users.update(user.telegram_id, kern=kern)
     await query.answer(kern)
@@ -131,8 +136,13 @@ async def choose_kern(update: Update, context: BotContext) -> None:
             t("start.choose_contact"),
             reply_markup=keyboard(
                 [
-                    [(t("start.contact_username", username=username), "onb:contact:username")],
-                    [(t("start.contact_link"), "onb:contact:profile_link")],
+                    [
+                        (
+                            t("start.contact_username", username=username),
+                            CONTACT.build(ContactMethod.USERNAME.value),
+                        )
+                    ],
+                    [(t("start.contact_link"), CONTACT.build(ContactMethod.PROFILE_LINK.value))],
                 ]
             ),
         )
@@ -144,8 +154,8 @@ async def choose_kern(update: Update, context: BotContext) -> None:
 async def choose_contact(update: Update, context: BotContext) -> None:
     query = update.callback_query
     user, t = await speaker(update, context)
-    method = query.data.rsplit(":", 1)[1]
-    if user is None or user.kern is None or method not in set(ContactMethod):
+    method = CONTACT.one(query.data)
+    if user is None or user.kern is None:
         await query.answer(t("common.stale_button"), show_alert=True)
         return
     await context.services.users.choose_contact(user.telegram_id, ContactMethod(method))
@@ -170,17 +180,16 @@ async def help_command(update: Update, context: BotContext) -> None:
 async def language_command(update: Update, context: BotContext, user: User, t: Translator) -> None:
     await update.effective_message.reply_text(
         t("taal.choose"),
-        reply_markup=keyboard([[(LANGUAGE_LABELS[lang], f"taal:{lang}") for lang in LANGUAGES]]),
+        reply_markup=keyboard(
+            [[(LANGUAGE_LABELS[lang], LANGUAGE.build(lang)) for lang in LANGUAGES]]
+        ),
     )
 
 
 @requires_resident
 async def set_language(update: Update, context: BotContext, user: User, t: Translator) -> None:
     query = update.callback_query
-    language = query.data.rsplit(":", 1)[1]
-    if language not in LANGUAGES:
-        await query.answer(t("common.stale_button"), show_alert=True)
-        return
+    language = LANGUAGE.one(query.data)
     await context.services.users.update(user.telegram_id, language=language)
     t = translator(language)
     await query.answer()
@@ -194,12 +203,12 @@ def register(application: BotApplication) -> None:
             CommandHandler("start", start),
             CommandHandler("help", help_command),
             CommandHandler("taal", language_command),
-            CallbackQueryHandler(switch_language, pattern=r"^onb:lang:"),
-            CallbackQueryHandler(consent, pattern=r"^onb:consent:(nl|en)$"),
-            CallbackQueryHandler(decline, pattern=r"^onb:decline:(nl|en)$"),
-            CallbackQueryHandler(change_kern, pattern=r"^onb:changekern$"),
-            CallbackQueryHandler(choose_kern, pattern=r"^onb:kern:"),
-            CallbackQueryHandler(choose_contact, pattern=r"^onb:contact:"),
-            CallbackQueryHandler(set_language, pattern=r"^taal:"),
+            NOTICE_LANGUAGE.handler(switch_language),
+            CONSENT.handler(consent),
+            DECLINE.handler(decline),
+            CHANGE_KERN.handler(change_kern),
+            KERN_PICK.handler(choose_kern),
+            CONTACT.handler(choose_contact),
+            LANGUAGE.handler(set_language),
         ]
     )

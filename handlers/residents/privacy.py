@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 
 from telegram import InputFile, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CommandHandler
 
+from handlers.callbacks import Button
 from handlers.common import clear_buttons, keyboard, speaker
 from handlers.context import BotApplication, BotContext
 from handlers.menus import set_staff_menu
 from handlers.persistence import end_conversations
 from models import Role, User
+
+EXPORT = Button("privacy:export")
+ERASE = Button("privacy:erase")
+ERASE_CONFIRM = Button("privacy:erase", ("yes", "no"))
 
 
 async def privacy(update: Update, context: BotContext) -> None:
@@ -20,8 +25,8 @@ async def privacy(update: Update, context: BotContext) -> None:
     markup = (
         keyboard(
             [
-                [(t("privacy.button_export"), "privacy:export")],
-                [(t("privacy.button_erase"), "privacy:erase")],
+                [(t("privacy.button_export"), EXPORT.build())],
+                [(t("privacy.button_erase"), ERASE.build())],
             ]
         )
         if user
@@ -68,8 +73,8 @@ async def ask_erase(update: Update, context: BotContext) -> None:
         "\n\n".join(notes),
         reply_markup=keyboard(
             [
-                [(t("privacy.button_erase_yes"), "privacy:erase:yes")],
-                [(t("privacy.button_erase_no"), "privacy:erase:no")],
+                [(t("privacy.button_erase_yes"), ERASE_CONFIRM.build("yes"))],
+                [(t("privacy.button_erase_no"), ERASE_CONFIRM.build("no"))],
             ]
         ),
     )
@@ -81,7 +86,7 @@ async def erase(update: Update, context: BotContext) -> None:
     _, t = await speaker(update, context)
     await query.answer()
     await clear_buttons(update)
-    if query.data.endswith(":no"):
+    if ERASE_CONFIRM.one(query.data) == "no":
         await query.message.reply_text(t("privacy.erase_cancelled"))
         return
     erased = await context.services.privacy.erase(update.effective_user.id)
@@ -108,9 +113,9 @@ async def erase(update: Update, context: BotContext) -> None:
 HANDLERS: list[BaseHandler[Update, BotContext, None]] = [
     CommandHandler("privacy", privacy),
     CommandHandler("vergeetmij", ask_erase),
-    CallbackQueryHandler(export, pattern=r"^privacy:export$"),
-    CallbackQueryHandler(ask_erase, pattern=r"^privacy:erase$"),
-    CallbackQueryHandler(erase, pattern=r"^privacy:erase:(yes|no)$"),
+    EXPORT.handler(export),
+    ERASE.handler(ask_erase),
+    ERASE_CONFIRM.handler(erase),
 ]
 
 

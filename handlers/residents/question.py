@@ -34,12 +34,12 @@ from bot.services.questions import (
     QUESTION_MAX,
     QuestionDraft,
 )
+from handlers.callbacks import Button
 from handlers.common import (
     NEW_MESSAGE,
     after_storing,
     clear_buttons,
     conversation,
-    is_number,
     keyboard,
     refuse_press,
     requires_resident,
@@ -49,6 +49,7 @@ from handlers.common import (
 )
 from handlers.context import BotApplication, BotContext
 from handlers.dispatch import detail_lines, question_values, send_now
+from handlers.steps import DraftSlot, kern_keyboard, picked, take_pick
 from models import ExampleSource, QuestionStatus, User
 
 # Free text in the questions flows: the one typed_answer(), in these flows' own words.
@@ -60,17 +61,28 @@ REPLY_WRITING = 10
 FEEDBACK_COMMENT = 20
 
 
-def _draft(context: BotContext) -> QuestionDraft:
-    return QuestionDraft.from_dict(context.user_data.get("vraag"))
+# --- the buttons ---------------------------------------------------------------------------
 
+# Asking: the topic among the candidates (by place) or "iets anders", a main topic (by place)
+# or "weet ik niet", the kern (by place), and the rest.
+WRONG_TOPIC = Button("vraag:wrong")
+TOPIC_PICK = Button("vraag:topic", (int, "other"))
+MAIN_PICK = Button("vraag:main", (int, "none"))
+KERN_PICK = Button("vraag:kern", int)
+SKIP = Button("vraag:skip")
+SEND = Button("vraag:send")
+CANCEL = Button("vraag:cancel")
+CORRECT = Button("vraag:correct")
+# The check-in's "ask the municipality" (handlers/dispatch.py sends it): the initiative's id.
+CHECK_IN_ASK = Button("checkin", int, ("ask",))
+# Under a request for more information, and after an answer (the question's id; a score).
+REPLY = Button("vq:reply", int)
+SCORE = Button("fb:score", int, ("1", "2", "3", "4", "5"))
+REOPEN = Button("fb:reopen", int)
+FEEDBACK_DONE = Button("fb:done")
 
-def _keep(context: BotContext, draft: QuestionDraft) -> None:
-    context.user_data["vraag"] = draft.to_dict()
-
-
-def _forget(context: BotContext) -> None:
-    for key in ("vraag", "vraag_follow"):
-        context.user_data.pop(key, None)
+DRAFT = DraftSlot("vraag", QuestionDraft.from_dict, "vraag_follow")
+_draft, _keep, _forget = DRAFT.get, DRAFT.keep, DRAFT.forget
 
 
 # --- asking ------------------------------------------------------------------------------
@@ -91,8 +103,8 @@ async def begin_about_initiative(
     """The check-in's "ask the municipality": /vraag, about the initiator's own initiative,
     which travels with the question so the civil servant knows what it is about."""
     query = update.callback_query
-    number = query.data.split(":")[1]
-    initiative = await context.services.initiatives.get(int(number)) if is_number(number) else None
+    number, _ = CHECK_IN_ASK.parse(query.data)
+    initiative = await context.services.initiatives.get(number)
     if initiative is None or initiative.author_id != user.id:
         await query.answer(t("common.stale_button"), show_alert=True)
         return None
@@ -128,7 +140,7 @@ async def got_text(update: Update, context: BotContext) -> int:
         _keep(context, draft)
         await update.effective_message.reply_text(
             t("vraag.topic_found", topic=questions.topic_name(draft.topic_key, t.language)),
-            reply_markup=keyboard([[(t("vraag.wrong_topic"), "vraag:wrong")]]),
+            reply_markup=keyboard([[(t("vraag.wrong_topic"), WRONG_TOPIC.build())]]),
         )
         return await _ask_kern(update, context, t)
     _keep(context, draft)
@@ -142,10 +154,10 @@ async def _ask_topic(update: Update, context: BotContext, t: Translator, prompt:
         return await _ask_main(update, context, t)
     questions = context.services.questions
     rows = [
-        [(questions.topic_name(key, t.language) or key, f"vraag:topic:{i}")]
+        [(questions.topic_name(key, t.language) or key, TOPIC_PICK.build(i))]
         for i, key in enumerate(draft.candidates)
     ]
-    rows.append([(t("vraag.topic_other"), "vraag:topic:other")])
+    rows.append([(t("vraag.topic_other"), TOPIC_PICK.build("other"))])
     await update.effective_message.reply_text(t(prompt), reply_markup=keyboard(rows))
     return TOPIC
 
@@ -173,16 +185,15 @@ async def wrong_topic(update: Update, context: BotContext) -> int | None:
 async def choose_topic(update: Update, context: BotContext) -> int:
     query = update.callback_query
     _, t = await speaker(update, context)
-    value = query.data.rsplit(":", 1)[1]
     draft = _draft(context)
-    if value == "other":
+    if TOPIC_PICK.one(query.data) == "other":
         await query.answer()
         await clear_buttons(update)
         return await _ask_main(update, context, t)
-    if not is_number(value) or int(value) >= len(draft.candidates):
-        await query.answer(t("common.stale_button"), show_alert=True)
+    key = await picked(update, context, TOPIC_PICK, draft.candidates)
+    if key is None:
         return TOPIC
-    draft.topic_key = draft.candidates[int(value)]
+    draft.topic_key = key
     draft.picked = draft.picked or ExampleSource.ASKED
     _keep(context, draft)
     await query.answer()
@@ -192,8 +203,8 @@ async def choose_topic(update: Update, context: BotContext) -> int:
 
 async def _ask_main(update: Update, context: BotContext, t: Translator) -> int:
     mains = context.services.questions.taxonomy.main_topics
-    rows = [[(topic.name(t.language), f"vraag:main:{i}")] for i, topic in enumerate(mains)]
-    rows.append([(t("vraag.topic_unknown"), "vraag:main:none")])
+    rows = [[(topic.name(t.language), MAIN_PICK.build(i))] for i, topic in enumerate(mains)]
+    rows.append([(t("vraag.topic_unknown"), MAIN_PICK.build("none"))])
     await update.effective_message.reply_text(t("vraag.ask_main"), reply_markup=keyboard(rows))
     return MAIN
 
@@ -201,17 +212,16 @@ async def _ask_main(update: Update, context: BotContext, t: Translator) -> int:
 async def choose_main(update: Update, context: BotContext) -> int:
     query = update.callback_query
     _, t = await speaker(update, context)
-    value = query.data.rsplit(":", 1)[1]
     mains = context.services.questions.taxonomy.main_topics
     draft = _draft(context)
-    if value == "none":
+    if MAIN_PICK.one(query.data) == "none":
         draft.topic_key = None
-    elif is_number(value) and int(value) < len(mains):
-        draft.topic_key = mains[int(value)].key
-        draft.picked = draft.picked or ExampleSource.ASKED
     else:
-        await query.answer(t("common.stale_button"), show_alert=True)
-        return MAIN
+        main = await picked(update, context, MAIN_PICK, mains)
+        if main is None:
+            return MAIN
+        draft.topic_key = main.key
+        draft.picked = draft.picked or ExampleSource.ASKED
     draft.confidence = None
     _keep(context, draft)
     await query.answer()
@@ -260,32 +270,19 @@ def _answer(fact: Fact[date] | Fact[str] | Fact[int], t: Translator) -> str:
 
 
 async def _kern_question(update: Update, context: BotContext, t: Translator) -> int:
-    draft = _draft(context)
     kernen = context.config.municipality.kernen
-    buttons = [
-        (("📍 " if name == draft.kern else "") + name, f"vraag:kern:{i}")
-        for i, name in enumerate(kernen)
-    ]
     await update.effective_message.reply_text(
         t("vraag.ask_kern"),
-        reply_markup=keyboard([buttons[i : i + 2] for i in range(0, len(buttons), 2)]),
+        reply_markup=kern_keyboard(kernen, KERN_PICK, marked=[_draft(context).kern]),
     )
     return KERN
 
 
 async def choose_kern(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    _, t = await speaker(update, context)
     kernen = context.config.municipality.kernen
-    value = query.data.rsplit(":", 1)[1]
-    if not is_number(value) or int(value) >= len(kernen):
-        await query.answer(t("common.stale_button"), show_alert=True)
+    if await take_pick(update, context, DRAFT, "kern", KERN_PICK, kernen) is None:
         return KERN
-    draft = _draft(context)
-    draft.kern = kernen[int(value)]
-    _keep(context, draft)
-    await query.answer(draft.kern)
-    await clear_buttons(update)
+    _, t = await speaker(update, context)
     context.user_data["vraag_follow"] = 0
     return await _ask_follow_up(update, context, t)
 
@@ -303,7 +300,7 @@ async def _ask_follow_up(update: Update, context: BotContext, t: Translator) -> 
     follow_up = follow_ups[index]
     await update.effective_message.reply_text(
         t("vraag.follow_up", question=follow_up.text.get(t.language, follow_up.text["nl"])),
-        reply_markup=keyboard([[(t("vraag.skip"), "vraag:skip")]]),
+        reply_markup=keyboard([[(t("vraag.skip"), SKIP.build())]]),
     )
     return FOLLOW
 
@@ -342,10 +339,10 @@ async def _summary(update: Update, context: BotContext, t: Translator) -> int:
         kern=escape(draft.kern) + from_text if _KERN in draft.prefilled else draft.kern,
         details=detail_lines(context, t, draft.topic_key, draft.details, draft.prefilled),
     )
-    rows = [[(t("vraag.button_send"), "vraag:send"), (t("vraag.button_cancel"), "vraag:cancel")]]
+    rows = [[(t("vraag.button_send"), SEND.build()), (t("vraag.button_cancel"), CANCEL.build())]]
     if draft.prefilled:
         text += "\n\n" + t("vraag.summary_from_text")
-        rows.append([(t("vraag.button_correct"), "vraag:correct")])
+        rows.append([(t("vraag.button_correct"), CORRECT.build())])
     await update.effective_message.reply_text(text, reply_markup=keyboard(rows))
     return CONFIRM
 
@@ -428,27 +425,21 @@ def question_conversation() -> ConversationHandler:
         persistent=True,
         entry_points=[
             CommandHandler("vraag", begin),
-            CallbackQueryHandler(begin_about_initiative, pattern=r"^checkin:\d+:ask$"),
+            CHECK_IN_ASK.handler(begin_about_initiative),
         ],
         states={
             TEXT: [text_step(got_text)],
-            TOPIC: [CallbackQueryHandler(choose_topic, pattern=r"^vraag:topic:")],
-            MAIN: [CallbackQueryHandler(choose_main, pattern=r"^vraag:main:")],
-            KERN: [CallbackQueryHandler(choose_kern, pattern=r"^vraag:kern:")],
-            FOLLOW: [
-                text_step(got_follow_up),
-                CallbackQueryHandler(got_follow_up, pattern=r"^vraag:skip$"),
-            ],
-            CONFIRM: [
-                CallbackQueryHandler(send, pattern=r"^vraag:send$"),
-                CallbackQueryHandler(correct, pattern=r"^vraag:correct$"),
-            ],
+            TOPIC: [TOPIC_PICK.handler(choose_topic)],
+            MAIN: [MAIN_PICK.handler(choose_main)],
+            KERN: [KERN_PICK.handler(choose_kern)],
+            FOLLOW: [text_step(got_follow_up), SKIP.handler(got_follow_up)],
+            CONFIRM: [SEND.handler(send), CORRECT.handler(correct)],
         },
         fallbacks=[
             CommandHandler("annuleer", cancel),
-            CallbackQueryHandler(cancel, pattern=r"^vraag:cancel$"),
+            CANCEL.handler(cancel),
             # In whichever step the resident is when they notice (kern, follow-ups, summary).
-            CallbackQueryHandler(wrong_topic, pattern=r"^vraag:wrong$"),
+            WRONG_TOPIC.handler(wrong_topic),
             CallbackQueryHandler(refuse_press),
             MessageHandler(NEW_MESSAGE, reprompt),
         ],
@@ -458,16 +449,10 @@ def question_conversation() -> ConversationHandler:
 # --- the resident replies to a request for more information --------------------------------
 
 
-def _question_id(data: str, position: int = 2) -> int | None:
-    parts = data.split(":")
-    return int(parts[position]) if len(parts) > position and is_number(parts[position]) else None
-
-
 @requires_resident
 async def start_reply(update: Update, context: BotContext, user: User, t: Translator) -> int:
     query = update.callback_query
-    question_id = _question_id(query.data)
-    question = await context.services.questions.get(question_id) if question_id else None
+    question = await context.services.questions.get(REPLY.one(query.data))
     if (
         question is None
         or question.resident_id != user.id
@@ -508,7 +493,7 @@ def reply_conversation() -> ConversationHandler:
     return conversation(
         name="question_reply",
         persistent=True,
-        entry_points=[CallbackQueryHandler(start_reply, pattern=r"^vq:reply:")],
+        entry_points=[REPLY.handler(start_reply)],
         states={REPLY_WRITING: [text_step(got_reply)]},
         fallbacks=[
             CommandHandler("annuleer", reply_cancel),
@@ -523,23 +508,18 @@ def reply_conversation() -> ConversationHandler:
 @requires_resident
 async def score(update: Update, context: BotContext, user: User, t: Translator) -> int:
     query = update.callback_query
-    parts = query.data.split(":")
-    valid = len(parts) == 4 and is_number(parts[2]) and parts[3] in {"1", "2", "3", "4", "5"}
-    outcome = (
-        await context.services.questions.feedback(int(parts[2]), user, score=int(parts[3]))
-        if valid
-        else None
-    )
-    if outcome is None or not outcome.ok:
+    question_id, stars = SCORE.parse(query.data)
+    outcome = await context.services.questions.feedback(question_id, user, score=int(stars))
+    if not outcome.ok:
         await query.answer(t("common.stale_button"), show_alert=True)
         return ConversationHandler.END
     await query.answer()
     await clear_buttons(update)
-    context.user_data["vraag_feedback"] = int(parts[2])
-    buttons = [[(t("vraag.feedback_done"), "fb:done")]]
+    context.user_data["vraag_feedback"] = question_id
+    buttons = [[(t("vraag.feedback_done"), FEEDBACK_DONE.build())]]
     assert outcome.question is not None
     if outcome.question.closed_at is not None:
-        buttons.insert(0, [(t("vraag.button_reopen"), f"fb:reopen:{outcome.question.id}")])
+        buttons.insert(0, [(t("vraag.button_reopen"), REOPEN.build(outcome.question.id))])
     await query.message.reply_text(t("vraag.feedback_thanks"), reply_markup=keyboard(buttons))
     return FEEDBACK_COMMENT
 
@@ -568,8 +548,7 @@ async def feedback_done(update: Update, context: BotContext) -> int:
 @requires_resident
 async def reopen(update: Update, context: BotContext, user: User, t: Translator) -> int:
     query = update.callback_query
-    question_id = _question_id(query.data)
-    outcome = await context.services.questions.reopen(question_id or 0, user)
+    outcome = await context.services.questions.reopen(REOPEN.one(query.data), user)
     context.user_data.pop("vraag_feedback", None)
     if not outcome.ok:
         key = "vraag.reopen_too_late" if outcome.reason == "too_late" else "common.stale_button"
@@ -592,17 +571,12 @@ def feedback_conversation() -> ConversationHandler:
         name="question_feedback",
         persistent=True,
         entry_points=[
-            CallbackQueryHandler(score, pattern=r"^fb:score:"),
-            CallbackQueryHandler(reopen, pattern=r"^fb:reopen:"),
+            SCORE.handler(score),
+            REOPEN.handler(reopen),
         ],
-        states={
-            FEEDBACK_COMMENT: [
-                text_step(comment),
-                CallbackQueryHandler(feedback_done, pattern=r"^fb:done$"),
-            ]
-        },
+        states={FEEDBACK_COMMENT: [text_step(comment), FEEDBACK_DONE.handler(feedback_done)]},
         fallbacks=[
-            CallbackQueryHandler(reopen, pattern=r"^fb:reopen:"),
+            REOPEN.handler(reopen),
             CommandHandler("annuleer", reply_cancel),
         ],
     )

@@ -5,21 +5,20 @@ residents hide it for review (bot/services/moderation.py); the moderators are to
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.i18n import Translator, translator
 from bot.services.moderation import REASON_MAX, ReportResult
 from bot.services.text_input import clean
-from handlers.common import (
-    clear_buttons,
-    is_number,
-    keyboard,
-    number_argument,
-    requires_resident,
-    send_to,
-)
+from handlers.callbacks import Button
+from handlers.common import clear_buttons, keyboard, number_argument, requires_resident, send_to
 from handlers.context import BotApplication, BotContext
 from models import User, Visibility
+
+# An initiative's id: ask to confirm (the button under a /zoek page, handlers/residents/search.py),
+# report it; or leave it.
+REPORT = Button("meld", ("ask", "yes"), int)
+LEAVE = Button("meld:no")
 
 
 async def _report(
@@ -48,20 +47,19 @@ async def report_command(update: Update, context: BotContext, user: User, t: Tra
 
 
 @requires_resident
+async def leave(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """ "No, leave it": nothing is reported."""
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    await update.effective_message.reply_text(t("report.not_sent"))
+
+
+@requires_resident
 async def report_button(update: Update, context: BotContext, user: User, t: Translator) -> None:
-    """`meld:ask:<n>` asks to confirm, `meld:yes:<n>` reports, `meld:no` leaves it."""
+    """ "ask" asks to confirm, "yes" reports."""
     query = update.callback_query
-    _, step, value = [*query.data.split(":"), "", ""][:3]
-    if step == "no":
-        await query.answer()
-        await clear_buttons(update)
-        await query.message.reply_text(t("report.not_sent"))
-        return
-    initiative = (
-        await context.services.initiatives.get(int(value))
-        if step in ("ask", "yes") and is_number(value)
-        else None
-    )
+    step, number = REPORT.parse(query.data)
+    initiative = await context.services.initiatives.get(number)
     if initiative is None or initiative.visibility is not Visibility.VISIBLE:
         await query.answer(t("common.stale_button"), show_alert=True)
         return
@@ -71,8 +69,8 @@ async def report_button(update: Update, context: BotContext, user: User, t: Tran
             t("report.confirm", number=initiative.id, title=initiative.title),
             reply_markup=keyboard(
                 [
-                    [(t("report.button_yes"), f"meld:yes:{initiative.id}")],
-                    [(t("report.button_no"), "meld:no")],
+                    [(t("report.button_yes"), REPORT.build("yes", initiative.id))],
+                    [(t("report.button_no"), LEAVE.build())],
                 ]
             ),
         )
@@ -85,6 +83,7 @@ def register(application: BotApplication) -> None:
     application.add_handlers(
         [
             CommandHandler("meld", report_command),
-            CallbackQueryHandler(report_button, pattern=r"^meld:"),
+            REPORT.handler(report_button),
+            LEAVE.handler(leave),
         ]
     )

@@ -7,17 +7,23 @@ import contextlib
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.i18n import Translator
 from bot.services.matching import SEARCH_PAGE, SimilarInitiative
 from bot.services.text_input import clean, excerpt
-from handlers.common import is_number, keyboard, requires_resident
+from handlers.callbacks import Button
+from handlers.common import keyboard, refuse_press, requires_resident
 from handlers.context import BotApplication, BotContext
+from handlers.residents.report import REPORT
 from models import User
 
 QUERY_MAX = 200
 LABEL_MAX = 40
+
+PAGE = Button("zoek:page", int)
+SCOPE = Button("zoek:scope", ("all", "kern"))
+REPORT_CHOICE = Button("zoek:report")  # the page's initiatives, to report one
 
 
 async def _results(
@@ -42,9 +48,9 @@ async def _page(
     search["page"] = page
     scope = t("search.scope_kern", kern=user.kern) if own_kern else t("search.scope_all")
     toggle = (
-        (t("search.button_all"), "zoek:scope:all")
+        (t("search.button_all"), SCOPE.build("all"))
         if own_kern
-        else (t("search.button_kern", kern=user.kern), "zoek:scope:kern")
+        else (t("search.button_kern", kern=user.kern), SCOPE.build("kern"))
     )
     if not found:
         return t("search.none", query=query, scope=scope), keyboard([[toggle]])
@@ -65,10 +71,10 @@ async def _page(
         lines.append(t("search.page", page=page + 1, pages=pages))
     nav = []
     if page > 0:
-        nav.append((t("search.previous"), f"zoek:page:{page - 1}"))
+        nav.append((t("search.previous"), PAGE.build(page - 1)))
     if page < pages - 1:
-        nav.append((t("search.next"), f"zoek:page:{page + 1}"))
-    report = [(t("search.button_report"), "zoek:report")]
+        nav.append((t("search.next"), PAGE.build(page + 1)))
+    report = [(t("search.button_report"), REPORT_CHOICE.build())]
     return "\n\n".join(lines), keyboard([row for row in (nav, [toggle], report) if row])
 
 
@@ -78,8 +84,8 @@ async def _report_choice(context: BotContext, user: User, t: Translator) -> obje
     title goes in as typed."""
     found, page, _ = await _results(context, user, context.user_data["search"].get("page", 0))
     shown = found[page * SEARCH_PAGE : (page + 1) * SEARCH_PAGE]
-    rows = [[(f"#{i.id} {excerpt(i.title, LABEL_MAX)}", f"meld:ask:{i.id}")] for i in shown]
-    rows.append([(t("search.report_back"), f"zoek:page:{page}")])
+    rows = [[(f"#{i.id} {excerpt(i.title, LABEL_MAX)}", REPORT.build("ask", i.id))] for i in shown]
+    rows.append([(t("search.report_back"), PAGE.build(page))])
     return keyboard(rows)
 
 
@@ -100,23 +106,13 @@ async def turn(update: Update, context: BotContext, user: User, t: Translator) -
     """A page button or the kern toggle: the same message shows the new page."""
     query = update.callback_query
     if "search" not in context.user_data:
-        await query.answer(t("common.stale_button"), show_alert=True)
+        await refuse_press(update, context)
         return
-    _, kind, value = [*query.data.split(":"), "", ""][:3]
-    if kind == "page" and is_number(value):
-        page = int(value)
-    elif kind == "scope" and value in ("all", "kern"):
-        context.user_data["search"]["own_kern"] = value == "kern"
+    page = PAGE.one(query.data)
+    if page is None:
+        scope = SCOPE.one(query.data)
+        context.user_data["search"]["own_kern"] = scope == "kern"
         page = 0
-    elif kind == "report":
-        await query.answer()
-        markup = await _report_choice(context, user, t)
-        with contextlib.suppress(BadRequest):  # a double press: the choice is there already
-            await query.edit_message_reply_markup(markup)
-        return
-    else:
-        await query.answer(t("common.stale_button"), show_alert=True)
-        return
     await query.answer()
     text, markup = await _page(context, user, t, page)
     try:
@@ -127,10 +123,25 @@ async def turn(update: Update, context: BotContext, user: User, t: Translator) -
             await query.message.reply_text(text, reply_markup=markup)
 
 
+@requires_resident
+async def report_choice(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """The report button: the page's initiatives, one button each, instead of its buttons."""
+    query = update.callback_query
+    if "search" not in context.user_data:
+        await refuse_press(update, context)
+        return
+    await query.answer()
+    markup = await _report_choice(context, user, t)
+    with contextlib.suppress(BadRequest):  # a double press: the choice is there already
+        await query.edit_message_reply_markup(markup)
+
+
 def register(application: BotApplication) -> None:
     application.add_handlers(
         [
             CommandHandler("zoek", search),
-            CallbackQueryHandler(turn, pattern=r"^zoek:"),
+            PAGE.handler(turn),
+            SCOPE.handler(turn),
+            REPORT_CHOICE.handler(report_choice),
         ]
     )

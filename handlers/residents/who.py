@@ -5,17 +5,23 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.i18n import Translator
 from bot.routing.keys import within
-from handlers.common import is_number, keyboard, requires_resident
+from handlers.callbacks import Button
+from handlers.common import keyboard, refuse_press, requires_resident
 from handlers.context import BotApplication, BotContext
 from handlers.fitting import TEXT_MAX, fits
+from handlers.steps import grid
 from models import CivilServant, User
 
 # Room for a page's people; the rest of a message's 4,096 is for "Pagina 2 van 3".
 PAGE_ROOM = TEXT_MAX - 100
+
+# A main topic ("t") or a kern ("k") by its place in its list; with a page number, ◀️/▶️.
+CHOOSE = Button("wie", ("t", "k"), int)
+PAGE = Button("wie", ("t", "k"), int, int)
 
 
 def _choices(
@@ -24,9 +30,8 @@ def _choices(
     topics = context.services.questions.taxonomy.main_topics
     kernen = context.config.municipality.kernen
     rows = [nav] if nav else []
-    rows += [[(topic.name(t.language), f"wie:t:{n}")] for n, topic in enumerate(topics)]
-    kern_buttons = [(kern, f"wie:k:{n}") for n, kern in enumerate(kernen)]
-    rows += [kern_buttons[i : i + 2] for i in range(0, len(kern_buttons), 2)]
+    rows += [[(topic.name(t.language), CHOOSE.build("t", n))] for n, topic in enumerate(topics)]
+    rows += grid([(kern, CHOOSE.build("k", n)) for n, kern in enumerate(kernen)])
     return keyboard(rows)
 
 
@@ -52,10 +57,10 @@ def _pages(t: Translator, scope: str, servants: list[CivilServant]) -> list[str]
 
 
 def _page(
-    t: Translator, scope: str, servants: list[CivilServant], page: int, data: str
+    t: Translator, scope: str, servants: list[CivilServant], page: int, chosen: tuple[str, int]
 ) -> tuple[str, list[tuple[str, str]]]:
-    """Page `page` (kept in range) of the listing and its ◀️/▶️ buttons; `data` names the
-    chosen topic or kern in the buttons."""
+    """Page `page` (kept in range) of the listing and its ◀️/▶️ buttons; `chosen` (the kind
+    and place of the topic or kern) goes in the buttons."""
     if not servants:
         return t("wie.nobody", scope=scope), []
     pages = _pages(t, scope, servants)
@@ -64,9 +69,9 @@ def _page(
         return pages[0], []
     nav = []
     if page > 0:
-        nav.append((t("wie.previous"), f"{data}:{page - 1}"))
+        nav.append((t("wie.previous"), PAGE.build(*chosen, page - 1)))
     if page < len(pages) - 1:
-        nav.append((t("wie.next"), f"{data}:{page + 1}"))
+        nav.append((t("wie.next"), PAGE.build(*chosen, page + 1)))
     return f"{pages[page]}\n\n{t('wie.page', page=page + 1, pages=len(pages))}", nav
 
 
@@ -80,23 +85,22 @@ async def who(update: Update, context: BotContext, user: User, t: Translator) ->
 async def show(update: Update, context: BotContext, user: User, t: Translator) -> None:
     """The civil servants of the chosen topic or kern (not those who left)."""
     query = update.callback_query
-    _, kind, value, page = [*query.data.split(":"), "", "", ""][:4]
+    kind, value, page = PAGE.parse(query.data) or (*CHOOSE.parse(query.data), 0)
     topics = context.services.questions.taxonomy.main_topics
     kernen = context.config.municipality.kernen
-    limit = {"t": len(topics), "k": len(kernen)}.get(kind, 0)
-    if not is_number(value) or int(value) >= limit or not (page == "" or is_number(page)):
-        await query.answer(t("common.stale_button"), show_alert=True)
+    if value >= (len(topics) if kind == "t" else len(kernen)):
+        await refuse_press(update, context)
         return
     servants = [s for s in await context.services.civil_servants.all() if s.topics or s.kernen]
     if kind == "t":
-        topic = topics[int(value)]
+        topic = topics[value]
         scope = topic.name(t.language)
         # Profiles hold main topics; a subtopic key would count for its main topic too.
         chosen = [s for s in servants if any(within(k, topic.key) for k in s.topics)]
     else:
-        scope = kernen[int(value)]
+        scope = kernen[value]
         chosen = [s for s in servants if not s.kernen or scope in s.kernen]
-    text, nav = _page(t, scope, chosen, int(page or 0), f"wie:{kind}:{value}")
+    text, nav = _page(t, scope, chosen, page, (kind, value))
     await query.answer()
     try:
         await query.edit_message_text(text, reply_markup=_choices(context, t, nav))
@@ -106,6 +110,4 @@ async def show(update: Update, context: BotContext, user: User, t: Translator) -
 
 
 def register(application: BotApplication) -> None:
-    application.add_handlers(
-        [CommandHandler("wie", who), CallbackQueryHandler(show, pattern=r"^wie:")]
-    )
+    application.add_handlers([CommandHandler("wie", who), CHOOSE.handler(show), PAGE.handler(show)])

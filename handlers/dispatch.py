@@ -94,25 +94,32 @@ def card_text(context: BotContext, t: Translator, question: Question, urgent: bo
 def _buttons(kind: str | None, t: Translator, question: Question | None) -> object:
     if question is None or kind is None:
         return None
+    # Answered by the resident's question flows, which import this module: imported here.
+    from handlers.residents.question import REOPEN, REPLY, SCORE
+
     qid = question.id
     if kind == "card":
         return card_buttons(t, qid)
     if kind == "triage":
         return keyboard([[(t("vraag.button_assign"), f"mod:assign:{qid}")]])
     if kind == "reply":
-        return keyboard([[(t("vraag.button_reply"), f"vq:reply:{qid}")]])
+        return keyboard([[(t("vraag.button_reply"), REPLY.build(qid))]])
     if kind == "feedback":
-        scores = [(str(n), f"fb:score:{qid}:{n}") for n in range(1, 6)]
-        return keyboard([scores, [(t("vraag.button_reopen"), f"fb:reopen:{qid}")]])
+        scores = [(str(n), SCORE.build(qid, str(n))) for n in range(1, 6)]
+        return keyboard([scores, [(t("vraag.button_reopen"), REOPEN.build(qid))]])
     return None
 
 
 def check_in_buttons(t: Translator, initiative_id: int) -> object:
+    # Answered by /mijn's and /vraag's flows, which import this module: imported here.
+    from handlers.residents.mine import CHECK_IN
+    from handlers.residents.question import CHECK_IN_ASK
+
     return keyboard(
         [
-            [(t("idee.check_in_good"), f"checkin:{initiative_id}:good")],
-            [(t("idee.check_in_stuck"), f"checkin:{initiative_id}:stuck")],
-            [(t("idee.check_in_ask"), f"checkin:{initiative_id}:ask")],
+            [(t("idee.check_in_good"), CHECK_IN.build(initiative_id, "good"))],
+            [(t("idee.check_in_stuck"), CHECK_IN.build(initiative_id, "stuck"))],
+            [(t("idee.check_in_ask"), CHECK_IN_ASK.build(initiative_id, "ask"))],
         ]
     )
 

@@ -28,6 +28,7 @@ from handlers.residents import (
     following,
     initiative,
     introductions,
+    meeting,
     mine,
     onboarding,
     privacy,
@@ -62,6 +63,7 @@ def register(application: BotApplication) -> None:
     # The conversation goes first: while /idee is open it answers everything, commands included.
     initiative.register(application)
     introductions.register(application)
+    meeting.register(application)
     question.register(application)
     profile.register(application)
     away.register(application)

@@ -7,7 +7,8 @@ The dispatch service decides what is due and records what happened; this module 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
@@ -32,6 +33,9 @@ TICK_S = 60
 RUN_BUDGET_S = 0.75 * TICK_S
 # Question cards listed at once by /vragen and /triage.
 CARDS_SHOWN = 10
+# The buttons under a notice about something else than a question, by its payload's "buttons":
+# each flow whose buttons they are puts its own here when it registers.
+NOTICE_BUTTONS: dict[str, Callable[[Translator, dict[str, Any]], InlineKeyboardMarkup]] = {}
 
 
 def detail_lines(
@@ -138,6 +142,8 @@ def render(context: BotContext, delivery: Delivery) -> tuple[str, object]:
         text = t(payload["key"], **payload.get("values", {}))
         if payload.get("buttons") == "check_in":
             return text, check_in_buttons(t, int(payload["initiative_id"]))
+        if payload.get("buttons") in NOTICE_BUTTONS:
+            return text, NOTICE_BUTTONS[payload["buttons"]](t, payload)
         return text, None
     if delivery.kind is WorkKind.DELIVER:
         return card_text(context, t, question, bool(payload.get("urgent"))), card_buttons(

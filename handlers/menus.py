@@ -22,6 +22,7 @@ RESIDENT_COMMANDS = (
     "wie",
     "zoek",
     "mijn",
+    "groep",
     "volgen",
     "stil",
     "taal",

@@ -13,6 +13,7 @@ from models.initiative import (
     Visibility,
 )
 from models.matching import Introduction, IntroductionStatus, MatchNotice, Supporter
+from models.meeting import MeetingNote, MeetingPost, MeetingReport
 from models.moderation import ModerationAction, ModerationLog, Report
 from models.poll import Poll, PollAnswer, PollState
 from models.post import NewsEdition, Post, PostState
@@ -44,6 +45,9 @@ __all__ = [
     "IntroductionStatus",
     "Invite",
     "MatchNotice",
+    "MeetingNote",
+    "MeetingPost",
+    "MeetingReport",
     "ModerationAction",
     "ModerationLog",
     "Need",

@@ -17,6 +17,7 @@ from bot.services.initiative_topics import InitiativeTopics
 from bot.services.initiatives import InitiativeService
 from bot.services.invites import InviteService
 from bot.services.matching import MatchingService
+from bot.services.meeting import MeetingService
 from bot.services.moderation import ModerationService
 from bot.services.polls import PollService
 from bot.services.posts import PostService
@@ -33,6 +34,7 @@ class Services:
     users: UserService
     initiatives: InitiativeService
     matching: MatchingService
+    meeting: MeetingService
     privacy: PrivacyService
     broadcasts: BroadcastService
     following: FollowingService
@@ -68,6 +70,7 @@ class Services:
                 pre_moderation=moderation_config.mode == "pre",
             ),
             matching=MatchingService(sessions, index),
+            meeting=MeetingService(sessions, moderation_config),
             privacy=PrivacyService(sessions, users, index, questions),
             broadcasts=BroadcastService(sessions, lease=broadcast_lease),
             following=FollowingService(sessions),

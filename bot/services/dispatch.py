@@ -25,6 +25,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.delivery import Outcome, Result
+from bot.services.meeting import POST_KEY, post_words
 from bot.services.posts import News, news_content
 from bot.services.question_states import move, note
 from bot.services.questions import WORDS, QuestionService
@@ -298,6 +299,8 @@ class DispatchService:
         if recipient.banned_at is not None and question is None:
             return cancel()  # e.g. the check-in on an initiative: nothing for a banned resident
         payload = await _with_words(session, row.payload)
+        if payload is not None and POST_KEY in payload:  # a post in an initiative's group
+            payload = await post_words(session, payload, recipient)
         if payload is None:
             return cancel()
         servant = await session.scalar(

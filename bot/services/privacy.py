@@ -30,6 +30,9 @@ from models import (
     Initiative,
     Introduction,
     MatchNotice,
+    MeetingNote,
+    MeetingPost,
+    MeetingReport,
     ModerationLog,
     Report,
     Role,
@@ -153,6 +156,11 @@ class PrivacyService:
                 (AnnouncementMute, AnnouncementMute.user_id),
                 (BroadcastDelivery, BroadcastDelivery.user_id),
                 (Report, Report.reporter_id),  # a report's reason is the resident's own words
+                # Their posts to initiatives' groups (what was not delivered yet stays so),
+                # notes for initiators and reports of posts.
+                (MeetingPost, MeetingPost.author_id),
+                (MeetingNote, MeetingNote.user_id),
+                (MeetingReport, MeetingReport.reporter_id),
             ):
                 await session.execute(delete(model).where(column == user.id))
             await forget_answers(session, user.id)

@@ -288,6 +288,7 @@ async def test_a_resident_who_blocked_the_bot_is_marked_as_broadcasts_do(
         assert user.active is False
         states = await session.scalars(select(BroadcastDelivery.state))
         assert sorted(states) == [DeliveryState.BLOCKED, DeliveryState.SENT]
+    assert len(polls_received(bot, anna)) == 1
 
 
 async def test_bad_input_while_composing(pbot: BotHarness) -> None:
@@ -322,3 +323,27 @@ def test_parse_closing_takes_a_date_alone_as_the_end_of_that_day() -> None:
     assert (closes.day, closes.hour, closes.minute) == (12, 23, 59)
     assert parse_closing("12-12 17:00", now).hour == 17
     assert parse_closing("31-02-2026", now) is None
+
+
+async def test_a_civil_servant_asks_and_only_they_see_the_result(pbot: BotHarness) -> None:
+    from tests.questions_support import join
+
+    bot = pbot
+    [anna] = await residents(bot, ["Velserbroek"])
+    piet = bot.person(2001, "Piet")
+    await join(bot, piet, "Piet de Vries", "Openbare ruimte")
+    confirm = await compose(bot, piet, audience="Iedereen", pick=None, share="Nee")
+    assert "Naar 1 inwoner. Versturen?" in confirm
+    await bot.press(piet, "Versturen")
+    await sent_out(bot)
+    await bot.press(anna, "Meer groen")
+    [listing] = await bot.send(piet, "/peilingen")
+    assert "1 antwoord · open tot" in listing.text
+    # A moderator is not its author: the result button is refused, and their list is empty.
+    mo = moderator(bot)
+    await bot.forge(mo, "peil:res:1")
+    assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
+    assert (await bot.send(mo, "/peilingen"))[0].text.startswith("Je hebt nog geen peilingen")
+    calls = await bot.press(piet, "Uitslag #1")
+    [chart] = [c for c in calls if c.method == "sendPhoto"]
+    assert "1 antwoord, van 1 inwoners" in chart.text

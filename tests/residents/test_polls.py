@@ -10,8 +10,8 @@ from sqlalchemy import select
 from handlers.residents import polls as answering
 from handlers.residents import privacy
 from models import PollAnswer
-from tests.moderators.test_polls import compose, moderator, pbot, residents, sent_out
 from tests.harness import BotHarness
+from tests.moderators.test_polls import compose, moderator, pbot, residents, sent_out
 
 __all__ = ["pbot"]
 

@@ -76,18 +76,29 @@ def question_values(context: BotContext, t: Translator, question: Question) -> d
 
 
 def card_buttons(t: Translator, question_id: int) -> InlineKeyboardMarkup:
+    # Answered by the civil servants' question flows, which import this module: imported here.
+    from handlers.civil_servants.questions import ANSWER, CLOSE, FORWARD, INFO
+
     return keyboard(
         [
             [
-                (t("vraag.button_answer"), f"cs:ans:{question_id}"),
-                (t("vraag.button_info"), f"cs:info:{question_id}"),
+                (t("vraag.button_answer"), ANSWER.build(question_id)),
+                (t("vraag.button_info"), INFO.build(question_id)),
             ],
             [
-                (t("vraag.button_forward"), f"cs:fwd:{question_id}"),
-                (t("vraag.button_close"), f"cs:close:{question_id}"),
+                (t("vraag.button_forward"), FORWARD.build(question_id)),
+                (t("vraag.button_close"), CLOSE.build(question_id)),
             ],
         ]
     )
+
+
+def assign_button(t: Translator, question_id: int) -> InlineKeyboardMarkup:
+    """Under a question no rule could route: a moderator assigns it (/triage)."""
+    # Answered by /triage's flow, which imports this module: imported here.
+    from handlers.moderators.triage import ASSIGN
+
+    return keyboard([[(t("vraag.button_assign"), ASSIGN.build(question_id))]])
 
 
 def card_text(context: BotContext, t: Translator, question: Question, urgent: bool) -> str:
@@ -105,7 +116,7 @@ def _buttons(kind: str | None, t: Translator, question: Question | None) -> obje
     if kind == "card":
         return card_buttons(t, qid)
     if kind == "triage":
-        return keyboard([[(t("vraag.button_assign"), f"mod:assign:{qid}")]])
+        return assign_button(t, qid)
     if kind == "reply":
         return keyboard([[(t("vraag.button_reply"), REPLY.build(qid))]])
     if kind == "feedback":

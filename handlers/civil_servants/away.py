@@ -9,8 +9,7 @@ from datetime import date
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from handlers.civil_servants.shared import servant_of
-from handlers.common import speaker
+from handlers.civil_servants.shared import serving
 from handlers.context import BotApplication, BotContext
 
 _DATE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$|^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -30,10 +29,8 @@ def parse_date(text: str) -> date | None:
 
 async def away(update: Update, context: BotContext) -> None:
     """/afwezig <datum>: away up to and including that day; /afwezig terug: back."""
-    user, t = await speaker(update, context)
-    servant = await servant_of(context, user)
+    servant, t = await serving(update, context)
     if servant is None:
-        await update.effective_message.reply_text(t("cs.only_civil_servants"))
         return
     argument = " ".join(context.args or []).strip().lower()
     if argument in ("terug", "back", "uit", "off"):

@@ -8,20 +8,14 @@ common stale-button answer."""
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.i18n import Translator
 from bot.services.questions import MESSAGE_MAX
-from handlers.civil_servants.shared import reprompt, servant_of, typed
+from handlers.callbacks import Button
+from handlers.civil_servants.shared import reprompt, serving, typed
 from handlers.common import (
     NEW_MESSAGE,
-    callback_numbers,
     conversation,
     keyboard,
     refuse_press,
@@ -33,13 +27,22 @@ from handlers.dispatch import CARDS_SHOWN, card_buttons, card_text, report_move
 
 WRITING = 120
 
+# Under a question's card (handlers/dispatch.py builds it), each with the question's id.
+ANSWER = Button("cs:ans", int)
+INFO = Button("cs:info", int)
+FORWARD = Button("cs:fwd", int)
+CLOSE = Button("cs:close", int)
+# Forwarding: to a colleague; or a main topic, then one of its subtopics (or the main topic).
+TO_COLLEAGUE = Button("cs:to", int, int)  # question, civil servant
+TOPICS = Button("cs:tt", int)  # question: the main topics
+SUBTOPICS = Button("cs:tt", int, int)  # question, main topic's place in the taxonomy
+TO_TOPIC = Button("cs:tf", int, int)  # question, topic's place in the taxonomy
+
 
 async def my_questions(update: Update, context: BotContext) -> None:
     """/vragen: the open questions with this civil servant, each with its buttons."""
-    user, t = await speaker(update, context)
-    servant = await servant_of(context, user)
+    servant, t = await serving(update, context)
     if servant is None:
-        await update.effective_message.reply_text(t("cs.only_civil_servants"))
         return
     questions = await context.services.questions.open_for(servant.id)
     await update.effective_message.reply_text(t.plural("cs.open_questions", len(questions)))
@@ -53,9 +56,9 @@ async def start_writing(update: Update, context: BotContext) -> int:
     """Answer or ask for more: check the right to, then wait for the text."""
     query = update.callback_query
     user, t = await speaker(update, context)
-    ids = callback_numbers(query.data)
-    action = query.data.split(":")[1]
-    question = await context.services.questions.get(ids[0]) if ids else None
+    answering = ANSWER.parse(query.data) is not None
+    number = (ANSWER if answering else INFO).one(query.data)
+    question = await context.services.questions.get(number)
     allowed = (
         user is not None
         and question is not None
@@ -70,8 +73,11 @@ async def start_writing(update: Update, context: BotContext) -> int:
         await query.answer(t(f"cs.refused_{reason}"), show_alert=True)
         return ConversationHandler.END
     await query.answer()
-    context.user_data["cs_write"] = {"action": action, "question": question.id}
-    key = "cs.write_answer" if action == "ans" else "cs.write_info"
+    context.user_data["cs_write"] = {
+        "action": "ans" if answering else "info",
+        "question": question.id,
+    }
+    key = "cs.write_answer" if answering else "cs.write_info"
     await query.message.reply_text(t(key, number=question.number))
     return WRITING
 
@@ -106,7 +112,7 @@ def writing_conversation() -> ConversationHandler:
     return conversation(
         name="civil_servant_writing",
         persistent=True,
-        entry_points=[CallbackQueryHandler(start_writing, pattern=r"^cs:(ans|info):\d+$")],
+        entry_points=[ANSWER.handler(start_writing), INFO.handler(start_writing)],
         states={WRITING: [text_step(got_writing)]},
         fallbacks=[
             CommandHandler("annuleer", writing_cancel),
@@ -126,85 +132,92 @@ async def _may(update: Update, context: BotContext, question_id: int) -> tuple[b
 async def choose_forward(update: Update, context: BotContext) -> None:
     """Forward: to a colleague, or to another topic."""
     query = update.callback_query
-    ids = callback_numbers(query.data)
-    if ids is None or len(ids) != 1:
-        await refuse_press(update, context)
-        return
-    ok, t = await _may(update, context, ids[0])
+    question_id = FORWARD.one(query.data)
+    ok, t = await _may(update, context, question_id)
     if not ok:
         return
-    question = await context.services.questions.get(ids[0])
+    question = await context.services.questions.get(question_id)
     assert question is not None
     colleagues = [
         s for s in await context.services.civil_servants.all() if s.id != question.assignee_id
     ]
-    rows = [[(f"{s.name} ({s.department})", f"cs:to:{ids[0]}:{s.id}")] for s in colleagues]
-    rows.append([(t("cs.forward_topic"), f"cs:tt:{ids[0]}")])
+    rows = [
+        [(f"{s.name} ({s.department})", TO_COLLEAGUE.build(question_id, s.id))] for s in colleagues
+    ]
+    rows.append([(t("cs.forward_topic"), TOPICS.build(question_id))])
     await query.answer()
     await query.message.reply_text(t("cs.forward_where"), reply_markup=keyboard(rows))
 
 
 async def forward_to_colleague(update: Update, context: BotContext) -> None:
-    ids = callback_numbers(update.callback_query.data)
-    if ids is None or len(ids) != 2:
-        await refuse_press(update, context)
-        return
+    question_id, servant_id = TO_COLLEAGUE.parse(update.callback_query.data)
     user, t = await speaker(update, context)
-    outcome = await context.services.questions.forward(ids[0], user, servant_id=ids[1])
+    outcome = await context.services.questions.forward(question_id, user, servant_id=servant_id)
     await report_move(update, context, t, outcome, "cs.forwarded")
 
 
 async def browse_topics(update: Update, context: BotContext) -> None:
-    """cs:tt:<q>: the main topics; cs:tt:<q>:<i>: a main topic and its subtopics."""
-    query = update.callback_query
-    ids = callback_numbers(query.data)
-    if ids is None or len(ids) not in (1, 2):
-        await refuse_press(update, context)
-        return
-    ok, t = await _may(update, context, ids[0])
+    """The main topics to forward the question to."""
+    question_id = TOPICS.one(update.callback_query.data)
+    ok, t = await _may(update, context, question_id)
     if not ok:
         return
     topics = context.services.questions.taxonomy.topics
-    if len(ids) == 1:
-        rows = [
-            [(topic.name(t.language), f"cs:tt:{ids[0]}:{i}")]
-            for i, topic in enumerate(topics)
-            if topic.is_main
-        ]
-    elif ids[1] < len(topics) and topics[ids[1]].is_main:
-        main = topics[ids[1]]
-        rows = [[(t("cs.topic_general", topic=main.name(t.language)), f"cs:tf:{ids[0]}:{ids[1]}")]]
-        rows += [
-            [(topic.name(t.language), f"cs:tf:{ids[0]}:{i}")]
-            for i, topic in enumerate(topics)
-            if topic.parent == main.key
-        ]
-    else:
+    rows = [
+        [(topic.name(t.language), SUBTOPICS.build(question_id, i))]
+        for i, topic in enumerate(topics)
+        if topic.is_main
+    ]
+    await update.callback_query.answer()
+    await update.effective_message.reply_text(
+        t("cs.forward_which_topic"), reply_markup=keyboard(rows)
+    )
+
+
+async def browse_subtopics(update: Update, context: BotContext) -> None:
+    """A main topic and its subtopics to forward the question to."""
+    question_id, index = SUBTOPICS.parse(update.callback_query.data)
+    ok, t = await _may(update, context, question_id)
+    if not ok:
+        return
+    topics = context.services.questions.taxonomy.topics
+    if index >= len(topics) or not topics[index].is_main:
         await refuse_press(update, context)
         return
-    await query.answer()
-    await query.message.reply_text(t("cs.forward_which_topic"), reply_markup=keyboard(rows))
+    main = topics[index]
+    general = t("cs.topic_general", topic=main.name(t.language))
+    rows = [[(general, TO_TOPIC.build(question_id, index))]]
+    rows += [
+        [(topic.name(t.language), TO_TOPIC.build(question_id, i))]
+        for i, topic in enumerate(topics)
+        if topic.parent == main.key
+    ]
+    await update.callback_query.answer()
+    await update.effective_message.reply_text(
+        t("cs.forward_which_topic"), reply_markup=keyboard(rows)
+    )
 
 
 async def forward_to_topic(update: Update, context: BotContext) -> None:
-    ids = callback_numbers(update.callback_query.data)
+    question_id, index = TO_TOPIC.parse(update.callback_query.data)
     topics = context.services.questions.taxonomy.topics
-    if ids is None or len(ids) != 2 or ids[1] >= len(topics):
+    if index >= len(topics):
         await refuse_press(update, context)
         return
     user, t = await speaker(update, context)
-    outcome = await context.services.questions.forward(ids[0], user, topic_key=topics[ids[1]].key)
+    outcome = await context.services.questions.forward(
+        question_id, user, topic_key=topics[index].key
+    )
     key = "cs.forwarded" if outcome.assignee is not None else "cs.forwarded_triage"
     await report_move(update, context, t, outcome, key)
 
 
 async def close(update: Update, context: BotContext) -> None:
-    ids = callback_numbers(update.callback_query.data)
     user, t = await speaker(update, context)
-    if ids is None or len(ids) != 1 or user is None:
+    if user is None:
         await refuse_press(update, context)
         return
-    outcome = await context.services.questions.close(ids[0], user)
+    outcome = await context.services.questions.close(CLOSE.one(update.callback_query.data), user)
     await report_move(update, context, t, outcome, "cs.closed")
 
 
@@ -213,10 +226,11 @@ def register(application: BotApplication) -> None:
         [
             writing_conversation(),
             CommandHandler("vragen", my_questions),
-            CallbackQueryHandler(choose_forward, pattern=r"^cs:fwd:"),
-            CallbackQueryHandler(forward_to_colleague, pattern=r"^cs:to:"),
-            CallbackQueryHandler(browse_topics, pattern=r"^cs:tt:"),
-            CallbackQueryHandler(forward_to_topic, pattern=r"^cs:tf:"),
-            CallbackQueryHandler(close, pattern=r"^cs:close:"),
+            FORWARD.handler(choose_forward),
+            TO_COLLEAGUE.handler(forward_to_colleague),
+            TOPICS.handler(browse_topics),
+            SUBTOPICS.handler(browse_subtopics),
+            TO_TOPIC.handler(forward_to_topic),
+            CLOSE.handler(close),
         ]
     )

@@ -7,6 +7,7 @@ from functools import partial
 
 from telegram import Update
 
+from bot.i18n import Translator
 from handlers.common import speaker, typed_answer
 from handlers.context import BotContext
 from models import CivilServant, Role, User
@@ -19,6 +20,15 @@ async def servant_of(context: BotContext, user: User | None) -> CivilServant | N
     if user is None or user.role is not Role.CIVIL_SERVANT:
         return None
     return await context.services.civil_servants.of_user(user.id)
+
+
+async def serving(update: Update, context: BotContext) -> tuple[CivilServant | None, Translator]:
+    """The civil servant behind a command, or None after telling anyone else it is theirs only."""
+    user, t = await speaker(update, context)
+    servant = await servant_of(context, user)
+    if servant is None:
+        await update.effective_message.reply_text(t("cs.only_civil_servants"))
+    return servant, t
 
 
 async def reprompt(update: Update, context: BotContext) -> None:

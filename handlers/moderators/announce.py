@@ -9,26 +9,28 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as f
 
 from bot.i18n import Translator
 from bot.services import broadcasts as bc
 from bot.services.broadcasts import Audience
+from handlers.callbacks import Button
 from handlers.common import (
     NEW_MESSAGE,
     after_storing,
     clear_buttons,
     conversation,
-    is_number,
     keyboard,
     moderator,
     speaker,
+    text_step,
 )
 from handlers.context import BotApplication, BotContext
-from handlers.moderators.scheduled import broadcast_tick
+from handlers.moderators.scheduled import STOP_BUTTON, broadcast_tick
 from handlers.moderators.shared import (
     announcement,
     audience_choices,
@@ -37,6 +39,7 @@ from handlers.moderators.shared import (
     local_time,
     refuse,
 )
+from handlers.steps import grid
 from models import Broadcast, BroadcastState, User
 from models.base import utcnow
 
@@ -50,17 +53,29 @@ TEXT_MAX, CAPTION_MAX = 3500, 850
 
 SCHEDULE_DAYS_MAX = 60
 
+# Every button of the conversation names the draft first; some say more after it.
+CHOOSE_AUDIENCE = Button("bc:aud", int, bc.AUDIENCE_KINDS)
+PICK = Button("bc:pick", int, int)  # a kern's or topic's place in audience_choices
+PICK_DONE = Button("bc:picked", int)
+SEND_NOW = Button("bc:now", int)
+SEND_LATER = Button("bc:later", int)
+OTHER_AUDIENCE = Button("bc:again", int)
+SEND = Button("bc:yes", int)
+DISCARD = Button("bc:drop", int)
 
-async def _own_draft(update: Update, context: BotContext) -> tuple[Translator, Broadcast | None]:
-    """For a button in the conversation: the moderator and their draft named in the data —
-    the one this conversation is about, still a draft, and theirs; else refused."""
+
+async def _own_draft(
+    update: Update, context: BotContext, button: Button
+) -> tuple[Translator, Broadcast | None, tuple[Any, ...]]:
+    """For a button in the conversation: the moderator, their draft named in the data — the
+    one this conversation is about, still a draft, and theirs; else refused — and the rest of
+    the data."""
     user, t = await moderator(update, context)
     if user is None:
-        return t, None
-    parts = update.callback_query.data.split(":")
-    draft_id = context.user_data.get("bc_id")
+        return t, None, ()
+    draft_id, *rest = button.parse(update.callback_query.data)
     broadcast = None
-    if len(parts) >= 3 and is_number(parts[2]) and int(parts[2]) == draft_id:
+    if draft_id == context.user_data.get("bc_id"):
         broadcast = await context.services.broadcasts.get(draft_id)
     if (
         broadcast is None
@@ -68,8 +83,20 @@ async def _own_draft(update: Update, context: BotContext) -> tuple[Translator, B
         or broadcast.state is not BroadcastState.DRAFT
     ):
         await refuse(update, t)
-        return t, None
-    return t, broadcast
+        return t, None, ()
+    return t, broadcast, tuple(rest)
+
+
+async def _next_step(
+    update: Update, context: BotContext, button: Button
+) -> tuple[Translator, Broadcast | None, tuple[Any, ...]]:
+    """A button that moves the conversation on: once the draft is checked, the press is
+    answered and the buttons go."""
+    t, draft, rest = await _own_draft(update, context, button)
+    if draft is not None:
+        await update.callback_query.answer()
+        await clear_buttons(update)
+    return t, draft, rest
 
 
 async def start(update: Update, context: BotContext) -> int | None:
@@ -127,39 +154,31 @@ async def use_buttons(update: Update, context: BotContext) -> int | None:
 
 
 def _audience_keyboard(t: Translator, draft_id: int) -> InlineKeyboardMarkup:
-    return keyboard(
-        [
-            [(t("bc.audience_everyone"), f"bc:aud:{draft_id}:{bc.EVERYONE}")],
-            [(t("bc.audience_kernen"), f"bc:aud:{draft_id}:{bc.KERNEN}")],
-            [(t("bc.audience_topics"), f"bc:aud:{draft_id}:{bc.TOPICS}")],
-            [(t("bc.audience_civil_servants"), f"bc:aud:{draft_id}:{bc.CIVIL_SERVANTS}")],
-        ]
-    )
+    choices = [
+        (t("bc.audience_everyone"), bc.EVERYONE),
+        (t("bc.audience_kernen"), bc.KERNEN),
+        (t("bc.audience_topics"), bc.TOPICS),
+        (t("bc.audience_civil_servants"), bc.CIVIL_SERVANTS),
+    ]
+    return keyboard([[(label, CHOOSE_AUDIENCE.build(draft_id, kind))] for label, kind in choices])
 
 
 def _pick_keyboard(
     context: BotContext, t: Translator, draft_id: int, kind: str, selected: list[str]
 ) -> InlineKeyboardMarkup:
     buttons = [
-        (f"✅ {label}" if value in selected else label, f"bc:pick:{draft_id}:{index}")
+        (f"✅ {label}" if value in selected else label, PICK.build(draft_id, index))
         for index, (value, label) in enumerate(audience_choices(context, kind, t))
     ]
-    width = 2 if kind == bc.KERNEN else 1
-    rows = [buttons[i : i + width] for i in range(0, len(buttons), width)]
-    rows.append([(t("bc.button_done"), f"bc:picked:{draft_id}")])
+    rows = grid(buttons, 2 if kind == bc.KERNEN else 1)
+    rows.append([(t("bc.button_done"), PICK_DONE.build(draft_id))])
     return keyboard(rows)
 
 
 async def choose_audience(update: Update, context: BotContext) -> int | None:
-    t, draft = await _own_draft(update, context)
+    t, draft, (kind,) = await _next_step(update, context, CHOOSE_AUDIENCE)
     if draft is None:
         return None
-    kind = update.callback_query.data.split(":")[3]
-    if kind not in bc.AUDIENCE_KINDS:
-        await refuse(update, t)
-        return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
     if kind in (bc.KERNEN, bc.TOPICS):
         context.user_data.update(bc_kind=kind, bc_sel=[])
         key = "bc.choose_kernen" if kind == bc.KERNEN else "bc.choose_topics"
@@ -172,16 +191,15 @@ async def choose_audience(update: Update, context: BotContext) -> int | None:
 
 async def pick(update: Update, context: BotContext) -> int | None:
     """Toggle one kern or topic of the audience."""
-    t, draft = await _own_draft(update, context)
+    t, draft, (index,) = await _own_draft(update, context, PICK)
     if draft is None:
         return None
     kind = context.user_data.get("bc_kind")
-    index = update.callback_query.data.split(":")[3]
     choices = audience_choices(context, kind, t) if kind in (bc.KERNEN, bc.TOPICS) else []
-    if not is_number(index) or int(index) >= len(choices):
+    if index >= len(choices):
         await refuse(update, t)
         return None
-    value = choices[int(index)][0]
+    value = choices[index][0]
     selected: list[str] = context.user_data.setdefault("bc_sel", [])
     if value in selected:
         selected.remove(value)
@@ -195,7 +213,7 @@ async def pick(update: Update, context: BotContext) -> int | None:
 
 
 async def picked(update: Update, context: BotContext) -> int | None:
-    t, draft = await _own_draft(update, context)
+    t, draft, _ = await _own_draft(update, context, PICK_DONE)
     if draft is None:
         return None
     kind, selected = context.user_data.get("bc_kind"), context.user_data.get("bc_sel") or []
@@ -234,11 +252,11 @@ async def _preview(
         reply_markup=keyboard(
             [
                 [
-                    (t("bc.button_now"), f"bc:now:{draft.id}"),
-                    (t("bc.button_later"), f"bc:later:{draft.id}"),
+                    (t("bc.button_now"), SEND_NOW.build(draft.id)),
+                    (t("bc.button_later"), SEND_LATER.build(draft.id)),
                 ],
-                [(t("bc.button_other_audience"), f"bc:again:{draft.id}")],
-                [(t("bc.button_discard"), f"bc:drop:{draft.id}")],
+                [(t("bc.button_other_audience"), OTHER_AUDIENCE.build(draft.id))],
+                [(t("bc.button_discard"), DISCARD.build(draft.id))],
             ]
         ),
     )
@@ -246,11 +264,9 @@ async def _preview(
 
 
 async def other_audience(update: Update, context: BotContext) -> int | None:
-    t, draft = await _own_draft(update, context)
+    t, draft, _ = await _next_step(update, context, OTHER_AUDIENCE)
     if draft is None:
         return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
     await update.effective_message.reply_text(
         t("bc.ask_audience"), reply_markup=_audience_keyboard(t, draft.id)
     )
@@ -258,21 +274,17 @@ async def other_audience(update: Update, context: BotContext) -> int | None:
 
 
 async def now(update: Update, context: BotContext) -> int | None:
-    t, draft = await _own_draft(update, context)
+    t, draft, _ = await _next_step(update, context, SEND_NOW)
     if draft is None:
         return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
     context.user_data["bc_due"] = None
     return await _confirm(update, context, t, draft)
 
 
 async def later(update: Update, context: BotContext) -> int | None:
-    t, draft = await _own_draft(update, context)
+    t, draft, _ = await _next_step(update, context, SEND_LATER)
     if draft is None:
         return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
     await update.effective_message.reply_text(
         t("bc.ask_when", example=_example(context), timezone=context.config.municipality.timezone)
     )
@@ -358,8 +370,8 @@ async def _confirm(update: Update, context: BotContext, t: Translator, draft: Br
         text,
         reply_markup=keyboard(
             [
-                [(t("bc.button_confirm", count=count), f"bc:yes:{draft.id}")],
-                [(t("bc.button_discard"), f"bc:drop:{draft.id}")],
+                [(t("bc.button_confirm", count=count), SEND.build(draft.id))],
+                [(t("bc.button_discard"), DISCARD.build(draft.id))],
             ]
         ),
     )
@@ -367,7 +379,7 @@ async def _confirm(update: Update, context: BotContext, t: Translator, draft: Br
 
 
 async def confirm(update: Update, context: BotContext) -> int | None:
-    t, draft = await _own_draft(update, context)
+    t, draft, _ = await _own_draft(update, context, SEND)
     if draft is None:
         return None
     due = context.user_data.get("bc_due")
@@ -385,7 +397,9 @@ async def confirm(update: Update, context: BotContext) -> int | None:
         else:
             await update.effective_message.reply_text(
                 t("bc.scheduled", number=draft.id, when=local_time(context, t, due_at)),
-                reply_markup=keyboard([[(t("bc.button_cancel_scheduled"), f"bc:stop:{draft.id}")]]),
+                reply_markup=keyboard(
+                    [[(t("bc.button_cancel_scheduled"), STOP_BUTTON.build(draft.id))]]
+                ),
             )
     return ConversationHandler.END
 
@@ -405,11 +419,9 @@ async def _discard_draft(context: BotContext) -> None:
 
 
 async def discard(update: Update, context: BotContext) -> int | None:
-    t, draft = await _own_draft(update, context)
+    t, draft, _ = await _next_step(update, context, DISCARD)
     if draft is None:
         return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
     await _discard_draft(context)
     await update.effective_message.reply_text(t("bc.discarded"))
     return ConversationHandler.END
@@ -423,7 +435,6 @@ async def cancel_command(update: Update, context: BotContext) -> int:
 
 
 def broadcast_conversation() -> ConversationHandler:
-    button = CallbackQueryHandler
     return conversation(
         name="broadcast",
         persistent=True,
@@ -434,21 +445,21 @@ def broadcast_conversation() -> ConversationHandler:
                 MessageHandler(NEW_MESSAGE & ~f.COMMAND, not_content),
             ],
             AUDIENCE: [
-                button(choose_audience, pattern=r"^bc:aud:\d+:\w+$"),
-                button(pick, pattern=r"^bc:pick:\d+:\d+$"),
-                button(picked, pattern=r"^bc:picked:\d+$"),
+                CHOOSE_AUDIENCE.handler(choose_audience),
+                PICK.handler(pick),
+                PICK_DONE.handler(picked),
             ],
             PREVIEW: [
-                button(now, pattern=r"^bc:now:\d+$"),
-                button(later, pattern=r"^bc:later:\d+$"),
-                button(other_audience, pattern=r"^bc:again:\d+$"),
+                SEND_NOW.handler(now),
+                SEND_LATER.handler(later),
+                OTHER_AUDIENCE.handler(other_audience),
             ],
-            WHEN: [MessageHandler(NEW_MESSAGE & f.TEXT & ~f.COMMAND, when)],
-            CONFIRM: [button(confirm, pattern=r"^bc:yes:\d+$")],
+            WHEN: [text_step(when)],
+            CONFIRM: [SEND.handler(confirm)],
         },
         fallbacks=[
             CommandHandler("annuleer", cancel_command),
-            button(discard, pattern=r"^bc:drop:\d+$"),
+            DISCARD.handler(discard),
             MessageHandler(NEW_MESSAGE & ~f.COMMAND, use_buttons),
         ],
     )

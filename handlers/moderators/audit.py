@@ -10,16 +10,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.i18n import Markup, Translator
 from bot.services.text_input import excerpt
-from handlers.common import clear_buttons, is_number, keyboard, moderator
+from handlers.callbacks import Button
+from handlers.common import clear_buttons, keyboard, moderator
 from handlers.context import BotApplication, BotContext
+from handlers.moderators.shared import page_command
 from models import ModerationAction, ModerationLog
 
 PAGE = 15
 DETAIL_MAX = 120
+
+OLDER = Button("logboek", int)  # the oldest entry shown: the page before it
 
 
 def _short(text: object) -> str:
@@ -64,24 +68,21 @@ async def _line(context: BotContext, t: Translator, entry: ModerationLog) -> str
     )
 
 
-async def _page(context: BotContext, t: Translator, before: int | None) -> tuple[str, object]:
+async def _page(
+    context: BotContext, t: Translator, before: int | None = None
+) -> tuple[str, object]:
     entries = await context.services.moderation.log(limit=PAGE + 1, before=before)
     if not entries:
         return t("audit.empty"), None
     shown = entries[:PAGE]
     lines = [t("audit.header")] + [await _line(context, t, entry) for entry in shown]
     older = len(entries) > PAGE
-    markup = keyboard([[(t("audit.older"), f"logboek:{shown[-1].id}")]]) if older else None
+    markup = keyboard([[(t("audit.older"), OLDER.build(shown[-1].id))]]) if older else None
     return "\n".join(lines), markup
 
 
-async def audit_log(update: Update, context: BotContext) -> None:
-    """/logboek: the newest page of the audit log."""
-    user, t = await moderator(update, context)
-    if user is None:
-        return
-    text, markup = await _page(context, t, None)
-    await update.effective_message.reply_text(text, reply_markup=markup)
+# /logboek: the newest page of the audit log.
+audit_log = page_command(_page)
 
 
 async def older(update: Update, context: BotContext) -> None:
@@ -90,13 +91,9 @@ async def older(update: Update, context: BotContext) -> None:
     if user is None:
         return
     query = update.callback_query
-    value = query.data.split(":")[1]
-    if not is_number(value):
-        await query.answer(t("common.stale_button"), show_alert=True)
-        return
     await query.answer()
     await clear_buttons(update)
-    text, markup = await _page(context, t, int(value))
+    text, markup = await _page(context, t, OLDER.one(query.data))
     await query.message.reply_text(text, reply_markup=markup)
 
 
@@ -104,6 +101,6 @@ def register(application: BotApplication) -> None:
     application.add_handlers(
         [
             CommandHandler("logboek", audit_log),
-            CallbackQueryHandler(older, pattern=r"^logboek:"),
+            OLDER.handler(older),
         ]
     )

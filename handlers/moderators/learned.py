@@ -8,15 +8,19 @@ it, which the audit log records.
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.i18n import Markup, Translator
 from bot.services.text_input import excerpt
-from handlers.common import is_number, keyboard, moderator
+from handlers.callbacks import Button
+from handlers.common import keyboard, moderator
 from handlers.context import BotApplication, BotContext
+from handlers.moderators.shared import page_command
 
 SHOWN = 10
 TEXT_MAX = 80
+
+FORGET = Button("geleerd:forget", int)  # the example's id
 
 
 async def _page(context: BotContext, t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -56,17 +60,12 @@ async def _page(context: BotContext, t: Translator) -> tuple[str, InlineKeyboard
                 text=excerpt(learned.text, TEXT_MAX) if learned.text else t("geleerd.no_words"),
             )
         )
-    rows = [[(t("geleerd.forget", number=e.id), f"geleerd:forget:{e.id}")] for e in recent]
+    rows = [[(t("geleerd.forget", number=e.id), FORGET.build(e.id))] for e in recent]
     return "\n".join(lines), keyboard(rows)
 
 
-async def learned(update: Update, context: BotContext) -> None:
-    """/geleerd: the examples per topic, the latest with an undo button each."""
-    user, t = await moderator(update, context)
-    if user is None:
-        return
-    text, markup = await _page(context, t)
-    await update.effective_message.reply_text(text, reply_markup=markup)
+# /geleerd: the examples per topic, the latest with an undo button each.
+learned = page_command(_page)
 
 
 async def forget(update: Update, context: BotContext) -> None:
@@ -75,12 +74,7 @@ async def forget(update: Update, context: BotContext) -> None:
     if user is None:
         return
     query = update.callback_query
-    value = query.data.rsplit(":", 1)[1]
-    gone = (
-        await context.services.questions.examples.forget(int(value), user.id)
-        if is_number(value)
-        else None
-    )
+    gone = await context.services.questions.examples.forget(FORGET.one(query.data), user.id)
     if gone is None:
         await query.answer(t("common.stale_button"), show_alert=True)
         return
@@ -93,6 +87,6 @@ def register(application: BotApplication) -> None:
     application.add_handlers(
         [
             CommandHandler("geleerd", learned),
-            CallbackQueryHandler(forget, pattern=r"^geleerd:forget:"),
+            FORGET.handler(forget),
         ]
     )

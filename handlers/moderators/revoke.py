@@ -7,15 +7,20 @@ the last one out by a slip; not a moderator from the config, which only config.t
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.i18n import Translator, translator
 from bot.services.staff import StaffMember
 from bot.services.text_input import parse_telegram_id
-from handlers.common import clear_buttons, keyboard, moderator, send_to, stale_button
+from handlers.callbacks import Button
+from handlers.common import clear_buttons, keyboard, moderator, send_to
 from handlers.context import BotApplication, BotContext
 from handlers.menus import set_staff_menu
 from models import Role, User
+
+# Under the question whether to take someone's role away, with their Telegram id.
+REVOKE = Button("revoke:yes", int)
+KEEP = Button("revoke:no", int)
 
 
 async def _target(
@@ -53,8 +58,8 @@ async def ask(update: Update, context: BotContext) -> None:
         reply_markup=keyboard(
             [
                 [
-                    (t("staff.button_revoke_yes"), f"revoke:yes:{telegram_id}"),
-                    (t("staff.button_revoke_no"), f"revoke:no:{telegram_id}"),
+                    (t("staff.button_revoke_yes"), REVOKE.build(telegram_id)),
+                    (t("staff.button_revoke_no"), KEEP.build(telegram_id)),
                 ]
             ]
         ),
@@ -68,16 +73,7 @@ async def confirm(update: Update, context: BotContext) -> None:
     user, t = await moderator(update, context)
     if user is None:
         return
-    _, answer, value = query.data.split(":")
-    telegram_id = parse_telegram_id(value)
-    if telegram_id is None:
-        await stale_button(update, context)
-        return
-    if answer == "no":
-        await query.answer()
-        await clear_buttons(update)
-        await query.message.reply_text(t("staff.revoke_cancelled"))
-        return
+    telegram_id = REVOKE.one(query.data)
     target = await _target(context, t, user, telegram_id)
     if isinstance(target, str):
         await query.answer(target, show_alert=True)
@@ -102,10 +98,21 @@ async def confirm(update: Update, context: BotContext) -> None:
     await set_staff_menu(context.bot, context.services, revoked.user)
 
 
+async def keep(update: Update, context: BotContext) -> None:
+    """No: nothing changes."""
+    user, t = await moderator(update, context)
+    if user is None:
+        return
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    await update.effective_message.reply_text(t("staff.revoke_cancelled"))
+
+
 def register(application: BotApplication) -> None:
     application.add_handlers(
         [
             CommandHandler("intrekken", ask),
-            CallbackQueryHandler(confirm, pattern=r"^revoke:(yes|no):\d+$"),
+            REVOKE.handler(confirm),
+            KEEP.handler(keep),
         ]
     )

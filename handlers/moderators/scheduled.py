@@ -16,14 +16,15 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.i18n import Translator, translator
 from bot.services import broadcasts as bc
 from bot.services.broadcasts import Audience, Progress, SenderSettings
 from bot.services.delivery import Result
 from bot.services.text_input import excerpt
-from handlers.common import clear_buttons, is_number, keyboard, moderator
+from handlers.callbacks import Button
+from handlers.common import clear_buttons, keyboard, moderator
 from handlers.context import BotApplication, BotContext
 from handlers.delivery import attempt
 from handlers.moderators.shared import announcement, deliver, describe, local_time, refuse
@@ -35,6 +36,9 @@ TICK_S = 10
 RUNNING, STOP = "broadcast_runs", "broadcast_stop"
 # Sends in flight at once: at 25/s and ~100 ms per Bot API request a few must overlap.
 CONCURRENCY = 8
+
+# Under the progress, a scheduled one's confirmation and /gepland: stop this broadcast.
+STOP_BUTTON = Button("bc:stop", int)
 
 
 def telegram_sender(bot: Bot, municipality: str) -> bc.Sender:
@@ -142,20 +146,23 @@ async def _run(application: BotApplication, broadcast_id: int, stop: asyncio.Eve
             await bot.send_message(author.telegram_id, _report_text(t, final))
 
 
+def _counts(progress: Progress) -> dict[str, int]:
+    """What the progress and the report both say."""
+    return {
+        "number": progress.broadcast_id,
+        "sent": progress.sent,
+        "blocked": progress.blocked,
+        "failed": progress.failed,
+        "total": progress.total,
+    }
+
+
 def _progress_text(t: Translator, progress: Progress) -> str:
-    return t(
-        "bc.progress",
-        number=progress.broadcast_id,
-        sent=progress.sent,
-        blocked=progress.blocked,
-        failed=progress.failed,
-        handled=progress.handled,
-        total=progress.total,
-    )
+    return t("bc.progress", handled=progress.handled, **_counts(progress))
 
 
 def _stop_button(t: Translator, progress: Progress) -> InlineKeyboardMarkup:
-    return keyboard([[(t("bc.button_stop"), f"bc:stop:{progress.broadcast_id}")]])
+    return keyboard([[(t("bc.button_stop"), STOP_BUTTON.build(progress.broadcast_id))]])
 
 
 def _duration(progress: Progress) -> str:
@@ -169,14 +176,10 @@ def _report_text(t: Translator, progress: Progress) -> str:
     key = "bc.report_done" if progress.state is BroadcastState.DONE else "bc.report_cancelled"
     return t(
         key,
-        number=progress.broadcast_id,
-        sent=progress.sent,
-        blocked=progress.blocked,
-        failed=progress.failed,
         unknown=progress.unknown,
         pending=progress.pending,
-        total=progress.total,
         duration=_duration(progress),
+        **_counts(progress),
     )
 
 
@@ -194,8 +197,7 @@ async def stop(update: Update, context: BotContext) -> None:
     user, t = await moderator(update, context)
     if user is None:
         return
-    value = update.callback_query.data.split(":")[2]
-    broadcast = await context.services.broadcasts.get(int(value)) if is_number(value) else None
+    broadcast = await context.services.broadcasts.get(STOP_BUTTON.one(update.callback_query.data))
     if broadcast is None or broadcast.state is BroadcastState.DRAFT:
         await refuse(update, t)
         return
@@ -255,7 +257,7 @@ async def upcoming(update: Update, context: BotContext) -> None:
             )
         lines.append(t(key, **values))
         buttons.append(
-            [(t("bc.button_stop_number", number=broadcast.id), f"bc:stop:{broadcast.id}")]
+            [(t("bc.button_stop_number", number=broadcast.id), STOP_BUTTON.build(broadcast.id))]
         )
     if len(found) > UPCOMING_SHOWN:
         lines.append(t("bc.upcoming_more", count=len(found) - UPCOMING_SHOWN))
@@ -266,7 +268,7 @@ def register(application: BotApplication) -> None:
     application.add_handlers(
         [
             CommandHandler("gepland", upcoming),
-            CallbackQueryHandler(stop, pattern=r"^bc:stop:\d+$"),
+            STOP_BUTTON.handler(stop),
         ]
     )
     previous = application.post_stop

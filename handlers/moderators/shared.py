@@ -1,10 +1,12 @@
-"""Shared by /mededeling (announce.py) and the sending of announcements (scheduled.py), not a
-flow itself: what residents receive, whom an audience names, and the refusal of a forged or stale
-broadcast button."""
+"""Shared by the moderators' flows, not a flow itself: for /mededeling (announce.py) and the
+sending of announcements (scheduled.py) what residents receive, whom an audience names, and the
+refusal of a forged or stale broadcast button; for /logboek and /geleerd a command that shows a
+page."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +16,7 @@ from telegram.constants import ParseMode
 from bot.i18n import Markup, Translator
 from bot.services import broadcasts as bc
 from bot.services.broadcasts import Audience
+from handlers.common import moderator
 from handlers.context import BotContext
 from handlers.residents.following import main_topics
 
@@ -63,3 +66,18 @@ def describe(context: BotContext, t: Translator, audience: Audience) -> str:
 
 def local_time(context: BotContext, t: Translator, moment: datetime) -> str:
     return t.moment(moment, context.config.municipality.tz)
+
+
+def page_command(
+    page: Callable[[BotContext, Translator], Awaitable[tuple[str, Any]]],
+) -> Callable[[Update, BotContext], Awaitable[None]]:
+    """A moderator's command that shows the first `page` (its text and buttons)."""
+
+    async def command(update: Update, context: BotContext) -> None:
+        user, t = await moderator(update, context)
+        if user is None:
+            return
+        text, markup = await page(context, t)
+        await update.effective_message.reply_text(text, reply_markup=markup)
+
+    return command

@@ -4,11 +4,15 @@ servant by hand."""
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
-from handlers.common import callback_numbers, keyboard, moderator, refuse_press
+from handlers.callbacks import Button
+from handlers.common import keyboard, moderator
 from handlers.context import BotApplication, BotContext
-from handlers.dispatch import CARDS_SHOWN, card_text, report_move
+from handlers.dispatch import CARDS_SHOWN, assign_button, card_text, report_move
+
+ASSIGN = Button("mod:assign", int)  # the question (dispatch.assign_button offers it)
+ASSIGN_TO = Button("mod:to", int, int)  # the question, the civil servant
 
 
 async def triage(update: Update, context: BotContext) -> None:
@@ -21,7 +25,7 @@ async def triage(update: Update, context: BotContext) -> None:
     for question in queue[:CARDS_SHOWN]:
         await update.effective_message.reply_text(
             card_text(context, t, question, False),
-            reply_markup=keyboard([[(t("vraag.button_assign"), f"mod:assign:{question.id}")]]),
+            reply_markup=assign_button(t, question.id),
         )
 
 
@@ -29,12 +33,9 @@ async def choose_assignee(update: Update, context: BotContext) -> None:
     user, t = await moderator(update, context)
     if user is None:
         return
-    ids = callback_numbers(update.callback_query.data)
-    if ids is None or len(ids) != 1:
-        await refuse_press(update, context)
-        return
+    question_id = ASSIGN.one(update.callback_query.data)
     servants = await context.services.civil_servants.all()
-    rows = [[(f"{s.name} ({s.department})", f"mod:to:{ids[0]}:{s.id}")] for s in servants]
+    rows = [[(f"{s.name} ({s.department})", ASSIGN_TO.build(question_id, s.id))] for s in servants]
     await update.callback_query.answer()
     await update.effective_message.reply_text(
         t("cs.assign_to_whom") if rows else t("cs.no_civil_servants"),
@@ -46,11 +47,8 @@ async def assign(update: Update, context: BotContext) -> None:
     user, t = await moderator(update, context)
     if user is None:
         return
-    ids = callback_numbers(update.callback_query.data)
-    if ids is None or len(ids) != 2:
-        await refuse_press(update, context)
-        return
-    outcome = await context.services.questions.assign_by_moderator(ids[0], user, ids[1])
+    question_id, servant_id = ASSIGN_TO.parse(update.callback_query.data)
+    outcome = await context.services.questions.assign_by_moderator(question_id, user, servant_id)
     await report_move(update, context, t, outcome, "cs.assigned")
 
 
@@ -58,7 +56,7 @@ def register(application: BotApplication) -> None:
     application.add_handlers(
         [
             CommandHandler("triage", triage),
-            CallbackQueryHandler(choose_assignee, pattern=r"^mod:assign:"),
-            CallbackQueryHandler(assign, pattern=r"^mod:to:"),
+            ASSIGN.handler(choose_assignee),
+            ASSIGN_TO.handler(assign),
         ]
     )

@@ -8,6 +8,8 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
+from handlers.civil_servants import questions as questions_flow
+from handlers.moderators import triage
 from models import EventKind, Question, QuestionEvent, QuestionStatus, ScheduledWork, WorkState
 from tests.flows import onboard
 from tests.harness import BotHarness
@@ -81,20 +83,20 @@ async def test_more_information_forward_close_feedback_and_reopen(qbot: BotHarne
         assert "ligt nu bij Klaas Bakker, Wijkbeheer" in bot.last_text(anna)
         assert bot.last_text(klaas).startswith("📨")
         # Piet no longer holds it: his old buttons are refused.
-        await bot.press_data(piet, "cs:close:1")
+        await bot.press_data(piet, questions_flow.CLOSE.build(1))
         assert bot.answers()[-1].startswith(STALE)
 
         await bot.press(klaas, "Sluiten")
         closed = bot.last_text(anna)
         assert "afgesloten" in closed and "14 dagen" in closed
-        await bot.press(anna, "fb:score:1:2")
+        await bot.press(anna, "2")
         await bot.send(anna, "Het duurde lang.")
         assert "Dank je wel voor je reactie" in bot.last_text(anna)
     question = await services(bot).questions.get(1)
     assert question.feedback_score == 2 and question.feedback_text == "Het duurde lang."
 
     with time_machine.travel(local("2026-06-05 10:00"), tick=False):
-        await bot.press_data(anna, "fb:reopen:1")
+        await bot.press(anna, "weer openen")
         assert "weer open" in bot.last_text(anna)
     await tick(bot, "2026-06-05 14:00")
     assert "V-2026-0001" in bot.last_text(klaas)
@@ -102,7 +104,7 @@ async def test_more_information_forward_close_feedback_and_reopen(qbot: BotHarne
     with time_machine.travel(local("2026-06-05 15:00"), tick=False):
         await bot.press(klaas, "Sluiten")
     with time_machine.travel(local("2026-06-05 15:00") + timedelta(days=15), tick=False):
-        await bot.press_data(anna, "fb:reopen:1")
+        await bot.press(anna, "weer openen")
     assert "te lang geleden" in bot.answers()[-1]
     async with bot.app.bot_data["sessions"]() as session:
         kinds = list(await session.scalars(select(QuestionEvent.kind).order_by(QuestionEvent.id)))
@@ -121,17 +123,24 @@ async def test_forged_presses_are_refused(qbot: BotHarness) -> None:
     with time_machine.travel(local("2026-06-01 10:00"), tick=False):
         await ask(bot, anna)
     for who, data in [
-        (anna, "cs:ans:1"),  # a resident cannot answer
-        (klaas, "cs:close:1"),  # nor another civil servant
-        (klaas, "cs:fwd:1"),
-        (klaas, "cs:tf:1:0"),
-        (bram, "fb:score:1:5"),  # nor another resident give feedback
-        (bram, "vq:reply:1"),
-        (anna, "mod:to:1:1"),  # nor anyone but a moderator assign
-        (piet, "cs:ans:99"),
-        (piet, "cs:to:1:abc"),
+        (anna, questions_flow.ANSWER.build(1)),  # a resident cannot answer
+        (klaas, questions_flow.CLOSE.build(1)),  # nor another civil servant
+        (klaas, questions_flow.FORWARD.build(1)),
+        (klaas, questions_flow.TO_TOPIC.build(1, 0)),
+        (klaas, questions_flow.SUBTOPICS.build(1, 0)),
+        (anna, triage.ASSIGN_TO.build(1, 1)),  # nor anyone but a moderator assign
+        (anna, triage.ASSIGN.build(1)),
+        (piet, questions_flow.ANSWER.build(99)),
     ]:
         await bot.press_data(who, data)
+        assert bot.answers()[-1].startswith(STALE), data
+    for who, data in [
+        (bram, "fb:score:1:5"),  # nor another resident give feedback
+        (bram, "vq:reply:1"),
+        (piet, "cs:to:1:abc"),  # garbage
+        (piet, "cs:tt:1:2:3"),
+    ]:
+        await bot.forge(who, data)
         assert bot.answers()[-1].startswith(STALE), data
     assert (await services(bot).questions.get(1)).status is QuestionStatus.SUBMITTED
 

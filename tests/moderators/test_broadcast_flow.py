@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import TOKEN_ENV, BroadcastConfig, ConfigError, QuestionsConfig, load_config
 from bot.services import Services
+from handlers.moderators import announce
 from handlers.moderators.announce import parse_when
-from handlers.moderators.scheduled import broadcast_tick, running
+from handlers.moderators.scheduled import STOP_BUTTON, broadcast_tick, running
 from models import Broadcast, BroadcastDelivery, BroadcastState, DeliveryState, User
 from models.base import utcnow
 from tests.flows import onboard
@@ -160,8 +161,8 @@ async def test_a_photo_to_two_kernen(mbot: BotHarness) -> None:
     await bot.press(mo, "Eén of meer kernen…")
     await bot.press(mo, "Driehuis")
     await bot.press(mo, "IJmuiden")
-    await bot.press(mo, "bc:pick:1:0")  # off again
-    await bot.press(mo, "bc:pick:1:0")  # and on
+    await bot.press(mo, announce.PICK.build(1, 0))  # off again
+    await bot.press(mo, announce.PICK.build(1, 0))  # and on
     _, preview, question = said(await bot.press(mo, "Klaar"))
     assert preview.method == "sendPhoto" and "Kijk wat er in het park" in preview.text
     assert "Voor kernen IJmuiden, Driehuis: nu 2 ontvangers" in question.text
@@ -260,11 +261,15 @@ async def test_residents_cannot_broadcast_and_forged_buttons_are_refused(
     await bot.press(mo, "Nu versturen")
     caplog.set_level(logging.INFO)
     # A resident forges the moderator's buttons: refused, logged, nothing sent.
-    for data in ("bc:yes:1", "bc:stop:1", "bc:aud:1:everyone"):
+    for data in (
+        announce.SEND.build(1),
+        STOP_BUTTON.build(1),
+        announce.CHOOSE_AUDIENCE.build(1, "everyone"),
+    ):
         await bot.press_data(anna, data)
     # The moderator's own client forges another draft id, or a step out of order.
-    await bot.press_data(mo, "bc:yes:2")
-    await bot.press_data(mo, "bc:now:1")
+    await bot.press_data(mo, announce.SEND.build(2))
+    await bot.press_data(mo, announce.SEND_NOW.build(1))
     stale = "Deze knop werkt niet meer. Kijk bij het laatste bericht, of begin opnieuw."
     assert bot.answers()[-5:] == [stale] * 5
     refused = [r for r in caplog.records if "refused" in r.getMessage()]
@@ -341,7 +346,7 @@ async def test_the_stop_button_stops_the_broadcast(mbot: BotHarness) -> None:
     assert "is gestopt" in report and "Niet verstuurd:" in report
     async with bot.app.bot_data["sessions"]() as session:
         assert (await session.get(Broadcast, 1)).state is BroadcastState.CANCELLED
-    await bot.press_data(mo, "bc:stop:1")
+    await bot.press_data(mo, STOP_BUTTON.build(1))
     assert bot.answers()[-1] == "Deze mededeling is al klaar of gestopt."
 
 

@@ -14,8 +14,9 @@ import time_machine
 
 from bot.config import BroadcastConfig, QuestionsConfig
 from bot.i18n import translator
-from handlers.moderators.audit import PAGE
-from handlers.moderators.scheduled import broadcast_tick, running
+from handlers.moderators import moderation
+from handlers.moderators.audit import OLDER, PAGE
+from handlers.moderators.scheduled import STOP_BUTTON, broadcast_tick, running
 from models import BroadcastState
 from tests.flows import onboard
 from tests.harness import BotHarness, Person, make_config
@@ -77,7 +78,7 @@ async def test_upcoming_lists_every_moderators_announcements_and_any_moderator_c
         # The moderator's text is shown as typed, in plain words.
         assert "Zaterdag &lt;b&gt;markt&lt;/b&gt; op het plein" in listing.text
         assert listing.text.index("#1</b>") < listing.text.index("#2</b>")
-        assert [data for _, data in listing.buttons] == ["bc:stop:1", "bc:stop:2"]
+        assert [data for _, data in listing.buttons] == [STOP_BUTTON.build(1), STOP_BUTTON.build(2)]
 
         # Mira stops Mo's first one; it no longer goes out and no longer shows.
         [cancelled] = said(await bot.press(mira, "#1 stoppen"))
@@ -101,9 +102,9 @@ async def test_upcoming_and_its_buttons_are_for_moderators_only(bot: BotHarness)
         await schedule(bot, mo, "Ophaaldag verschoven", "21-04 08:00")
         [refused] = await bot.send(anna, "/gepland")
         assert "alleen moderatoren" in refused.text
-        await bot.press_data(anna, "bc:stop:1")
+        await bot.press_data(anna, STOP_BUTTON.build(1))
         assert bot.answers()[-1] == STALE
-        await bot.press_data(mo, "bc:stop:99")  # no such broadcast
+        await bot.press_data(mo, STOP_BUTTON.build(99))  # no such broadcast
         assert bot.answers()[-1] == STALE
     broadcast = await bot.app.bot_data["services"].broadcasts.get(1)
     assert broadcast.state is BroadcastState.SCHEDULED
@@ -117,11 +118,11 @@ async def test_the_log_shows_who_did_what_with_reasons_and_changes(bot: BotHarne
     second = await submit(bot, anna, "Bankjes in het park")
     await bot.send(mo, f"/verberg {first}")
     await bot.send(mo, "/wachtrij")
-    await bot.press(mo, f"mod:no:{first}")
+    await bot.press(mo, moderation.REJECT.build(first))
     await bot.send(mo, "Reclame <script> voor een bedrijf")
     await bot.send(mira, f"/verberg {second}")
     await bot.send(mira, "/wachtrij")
-    await bot.press(mira, f"mod:edit:{second}")
+    await bot.press(mira, moderation.EDIT.build(second))
     await bot.send(mira, "Bankjes in het Park Velserbeek")
 
     [log] = await bot.send(mira, "/logboek")
@@ -159,9 +160,9 @@ async def test_the_log_pages_back_and_refuses_residents_and_forged_pages(bot: Bo
 
     [refused] = await bot.send(anna, "/logboek")
     assert "alleen moderatoren" in refused.text
-    await bot.press_data(anna, "logboek:5")
+    await bot.press_data(anna, OLDER.build(5))
     assert bot.answers()[-1] == STALE
-    await bot.press_data(mo, "logboek:abc")
+    await bot.forge(mo, "logboek:abc")
     assert bot.answers()[-1] == STALE
 
 
@@ -172,10 +173,11 @@ async def test_the_log_holds_status_moves_and_announcements_scheduled_and_stoppe
     number = await submit(bot, anna, "Hondenspeeltuin")
     with time_machine.travel(datetime(2026, 4, 20, 10, 0, tzinfo=AMS), tick=True):
         await bot.send(mo, f"/status {number}")
-        await bot.press(mo, f"mijn:set:{number}:in_gesprek")
+        await bot.press(mo, "in gesprek")
         # The initiator's own move is hers, not a moderator's: not in the log.
         await bot.send(anna, "/mijn")
-        await bot.press_data(anna, f"mijn:set:{number}:experiment")
+        await bot.press(anna, f"✏️ #{number}")
+        await bot.press(anna, "experiment")
         await schedule(bot, mo, "Ophaaldag verschoven", "21-04 08:00")
         await bot.send(mira, "/gepland")
         said(await bot.press(mira, "#1 stoppen"))

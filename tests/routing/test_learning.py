@@ -14,6 +14,8 @@ from sqlalchemy import select, update
 
 from bot import semantic
 from bot.services.questions import anonymise_closed_before
+from handlers.civil_servants import questions as questions_flow
+from handlers.moderators import learned
 from models import (
     ExampleSource,
     ModerationAction,
@@ -99,7 +101,7 @@ async def test_a_sure_topic_can_be_corrected_and_that_is_learned(qbot: BotHarnes
     offered = [label for label, _ in bot.replies(anna)[-1].buttons]
     assert "Afval, grofvuil en containers" not in offered and offered[-1] == "Iets anders"
     # Once corrected, the old button is spent.
-    await bot.press_data(anna, "vraag:wrong")
+    await bot.press(anna, "Klopt het onderwerp niet?")
     assert bot.answers()[-1].startswith(STALE)
     await bot.press(anna, "Iets anders")
     await bot.press(anna, "Overlast en veiligheid")
@@ -124,7 +126,7 @@ async def test_a_sure_topic_can_be_corrected_and_that_is_learned(qbot: BotHarnes
     assert learned == ["overlast", "overlast/geluid-stank"]
     await bot.send(bram, "/vraag")
     await bot.send(bram, FIRST)
-    await bot.press_data(bram, "vraag:wrong")
+    await bot.press(bram, "Klopt het onderwerp niet?")  # his spent one: no new one offered
     assert bot.answers()[-1].startswith(STALE)
 
 
@@ -143,9 +145,9 @@ async def test_a_forward_and_a_triage_assignment_each_teach_an_example(qbot: Bot
     assert await examples(bot) == []  # a sure topic nobody corrected teaches nothing
     topics = [t.key for t in services(bot).questions.taxonomy.topics]
     with time_machine.travel(local("2026-06-01 15:00"), tick=False):
-        await bot.press_data(piet, "cs:tt:1")
-        await bot.press_data(piet, f"cs:tt:1:{topics.index('overlast')}")
-        await bot.press_data(piet, f"cs:tf:1:{topics.index(DOGS_KEY)}")
+        await bot.press_data(piet, questions_flow.TOPICS.build(1))
+        await bot.press_data(piet, questions_flow.SUBTOPICS.build(1, topics.index("overlast")))
+        await bot.press_data(piet, questions_flow.TO_TOPIC.build(1, topics.index(DOGS_KEY)))
     (forwarded,) = await examples(bot)
     assert (forwarded.topic_key, forwarded.source, forwarded.question_id) == (
         DOGS_KEY,
@@ -177,9 +179,13 @@ async def test_a_forward_and_a_triage_assignment_each_teach_an_example(qbot: Bot
     # Forwarded again, to another topic: one question is one example, the latest label.
     await tick(bot, "2026-06-02 09:00")
     with time_machine.travel(local("2026-06-02 10:00"), tick=False):
-        await bot.press_data(klaas, "cs:tt:2")
-        await bot.press_data(klaas, f"cs:tt:2:{topics.index('openbare-ruimte')}")
-        await bot.press_data(klaas, f"cs:tf:2:{topics.index('openbare-ruimte/groen')}")
+        await bot.press_data(klaas, questions_flow.TOPICS.build(2))
+        await bot.press_data(
+            klaas, questions_flow.SUBTOPICS.build(2, topics.index("openbare-ruimte"))
+        )
+        await bot.press_data(
+            klaas, questions_flow.TO_TOPIC.build(2, topics.index("openbare-ruimte/groen"))
+        )
     assert [(e.question_id, e.topic_key) for e in await examples(bot)] == [
         (1, DOGS_KEY),
         (2, "openbare-ruimte/groen"),
@@ -198,7 +204,7 @@ async def test_a_moderator_sees_what_was_learned_and_undoes_it(qbot: BotHarness)
 
     await bot.send(bram, "/geleerd")
     assert "moderator" in bot.last_text(bram)
-    await bot.press_data(bram, "geleerd:forget:1")
+    await bot.press_data(bram, learned.FORGET.build(1))
     assert bot.answers()[-1].startswith(STALE)
     await bot.send(moderator, "/geleerd")
     listing = bot.last_text(moderator)
@@ -217,7 +223,7 @@ async def test_a_moderator_sees_what_was_learned_and_undoes_it(qbot: BotHarness)
     await bot.send(moderator, "/logboek")
     assert "routeringsvoorbeeld vergeten · voorbeeld #1" in bot.last_text(moderator)
     # Pressed again (or forged): nothing left to forget.
-    await bot.press_data(moderator, "geleerd:forget:1")
+    await bot.press_data(moderator, learned.FORGET.build(1))
     assert bot.answers()[-1].startswith(STALE)
     await bot.send(moderator, "/geleerd")
     assert "nog niets geleerd" in bot.last_text(moderator)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from bot.config import FollowUp, QuestionsConfig, RoutingRule
 from bot.services import Services
+from handlers.civil_servants import profile as prof
 from handlers.dispatch import dispatch_tick
 from models import Role
 from tests.harness import BotHarness, Person, make_config
@@ -79,10 +80,10 @@ async def join(
     await bot.send(who, name)
     await bot.send(who, department)
     await bot.press(who, topic)
-    await bot.press(who, "prof:topics:done")
-    await bot.press(who, "prof:kernen:done")
+    await bot.press(who, prof.TOPICS_DONE.build())
+    await bot.press(who, prof.KERNEN_DONE.build())
     await bot.send(who, f"Ik ben {name} en help je graag.")
-    await bot.press(who, backup or "prof:backup:none")
+    await bot.press(who, backup or prof.BACKUP.build("none"))
 
 
 async def ask(bot: BotHarness, who: Person, text: str = AFVAL, kern: str = "IJmuiden") -> str:
@@ -90,7 +91,7 @@ async def ask(bot: BotHarness, who: Person, text: str = AFVAL, kern: str = "IJmu
     await bot.send(who, "/vraag")
     await bot.send(who, text)
     await bot.press(who, kern)
-    await bot.press(who, "vraag:send")
+    await bot.press(who, "Versturen")
     return bot.last_text(who)
 
 

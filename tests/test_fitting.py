@@ -15,6 +15,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.config import ModerationConfig
+from handlers.civil_servants import profile as prof
 from handlers.fitting import TEXT_MAX, shorten, split
 from testing.fake_telegram import utf16_len
 from testing.fake_telegram.formatting import render_html
@@ -184,10 +185,10 @@ async def join_as(
     await bot.send(who, name)
     await bot.send(who, department)
     await bot.press(who, "Melding openbare ruimte")
-    await bot.press(who, "prof:topics:done")
-    await bot.press(who, "prof:kernen:done")
+    await bot.press(who, prof.TOPICS_DONE.build())
+    await bot.press(who, prof.KERNEN_DONE.build())
     await bot.send(who, introduction or f"Ik ben {name} en help je graag.")
-    await bot.press(who, "prof:backup:none")
+    await bot.press(who, prof.BACKUP.build("none"))
 
 
 async def test_wie_pages_seven_long_introductions(qbot: BotHarness) -> None:

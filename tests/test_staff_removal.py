@@ -13,6 +13,8 @@ import time_machine
 from sqlalchemy import select
 
 from bot.cli import main
+from handlers.civil_servants import profile as prof
+from handlers.moderators import revoke
 from models import BotState, CivilServant, ModerationAction, ModerationLog, Role, User
 from tests.flows import onboard
 from tests.harness import BotHarness, Person
@@ -81,7 +83,7 @@ async def test_a_civil_servant_who_erases_themselves_is_offboarded(qbot: BotHarn
     [question] = await bot.send(piet, "/vergeetmij")
     assert "ambtenaar" in question.text  # the question says what happens to the profile
     with time_machine.travel(local("2026-06-01 14:00"), tick=False):
-        await bot.press(piet, "privacy:erase:yes")
+        await bot.press(piet, "Ja, wis alles")
     done = bot.last_text(piet)
     assert "ik ben je vergeten" in done
     assert "Je profiel als ambtenaar is weg" in done and "1 open vraag" in done
@@ -107,7 +109,7 @@ async def test_a_moderator_who_erases_themselves_is_no_moderator_any_more(
     await moderator_by_invite(bot, zoe)
     [question] = await bot.send(zoe, "/vergeetmij")
     assert "moderator" in question.text
-    await bot.press(zoe, "privacy:erase:yes")
+    await bot.press(zoe, "Yes, erase everything")
     assert "You are no longer a moderator" in bot.last_text(zoe)
     async with bot.app.bot_data["sessions"]() as session:
         roles = set(await session.scalars(select(User.role)))
@@ -123,7 +125,7 @@ async def test_a_moderator_from_the_config_is_told_they_stay_one(qbot: BotHarnes
     await onboard(bot, mod)
     [question] = await bot.send(mod, "/vergeetmij")
     assert "configuratie" in question.text
-    await bot.press(mod, "privacy:erase:yes")
+    await bot.press(mod, "Ja, wis alles")
     assert "blijf je moderator" in bot.last_text(mod)
 
 
@@ -137,7 +139,7 @@ async def test_offboarding_during_a_profile_edit_writes_nothing_back(
     _, piet, bep = await staff(bot)
     piet_id = (await services(bot).civil_servants.find("afval")).id
     await bot.send(piet, "/profiel")
-    await bot.press(piet, "prof:edit:name")
+    await bot.press(piet, prof.EDIT.build("name"))
     assert [r for r in await state_rows(bot) if r.key in ("2001", "[2001, 2001]")]
 
     with time_machine.travel(local("2026-06-01 14:00"), tick=False):
@@ -170,10 +172,10 @@ async def test_the_invite_code_never_sits_in_conversation_state(qbot: BotHarness
     # The profile still joins with it.
     await bot.send(piet, "Afval en Reiniging")
     await bot.press(piet, "Melding openbare ruimte")
-    await bot.press(piet, "prof:topics:done")
-    await bot.press(piet, "prof:kernen:done")
+    await bot.press(piet, prof.TOPICS_DONE.build())
+    await bot.press(piet, prof.KERNEN_DONE.build())
     await bot.send(piet, "Ik help je graag.")
-    await bot.press(piet, "prof:backup:none")
+    await bot.press(piet, prof.BACKUP.build("none"))
     assert "Je bent aangemeld" in bot.last_text(piet)
     assert (await user_row(bot, 2001)).role is Role.CIVIL_SERVANT
 
@@ -197,7 +199,7 @@ async def test_revoke_on_the_command_line(
     assert "alleen moderatoren" in bot.last_text(zoe)
 
     await bot.send(piet, "/profiel")
-    await bot.press(piet, "prof:edit:name")
+    await bot.press(piet, prof.EDIT.build("name"))
     with time_machine.travel(local("2026-06-01 14:00"), tick=False):
         status, out, _ = await cli(bot, tmp_path, capsys, "revoke", "2001")
     assert status == 0 and "no longer a civil servant" in out and "1 open question" in out
@@ -290,5 +292,5 @@ async def test_intrekken_is_for_moderators_only(qbot: BotHarness) -> None:
     await moderator_by_invite(bot, zoe)
     await bot.send(anna, "/intrekken 3001")
     assert "alleen moderatoren" in bot.last_text(anna)
-    await bot.press_data(anna, "revoke:yes:3001")
+    await bot.press_data(anna, revoke.REVOKE.build(3001))
     assert (await user_row(bot, 3001)).role is Role.MODERATOR

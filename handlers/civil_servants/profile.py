@@ -5,21 +5,21 @@ the invite is used only when the profile is saved."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import wraps
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 
 from bot.i18n import Translator
 from bot.services.civil_servants import DEPARTMENT_MAX, INTRODUCTION_MAX, NAME_MAX, ProfileDraft
 from bot.services.users import Profile
-from handlers.civil_servants.shared import reprompt, servant_of, typed
+from handlers.callbacks import Button
+from handlers.civil_servants.shared import reprompt, servant_of, serving, typed
 from handlers.common import (
     NEW_MESSAGE,
     clear_buttons,
     conversation,
-    is_number,
     keyboard,
     refuse_press,
     speaker,
@@ -27,6 +27,7 @@ from handlers.common import (
 )
 from handlers.context import BotApplication, BotContext
 from handlers.menus import set_staff_menu
+from handlers.steps import DraftSlot, grid, kern_keyboard, picked, take_text
 from models import CivilServant, Role
 from models.base import utcnow
 
@@ -43,17 +44,20 @@ FIELDS = {
 }
 
 
+EDIT = Button("prof:edit", tuple(FIELDS))  # under /profiel: change one answer
+TOPIC = Button("prof:topic", int)  # a main topic's place in the taxonomy, on or off
+TOPICS_DONE = Button("prof:topics:done")
+KERN = Button("prof:kern", int)  # a kern's place in the config's list, on or off
+KERNEN_DONE = Button("prof:kernen:done")
+BACKUP = Button("prof:backup", (int, "none"))  # a colleague's id, or nobody
+
+# The form being filled, and with it the invite used at the end (joining) or the profile being
+# changed (an edit).
+DRAFT = DraftSlot("profiel", ProfileDraft.from_dict, "profiel_invite", "profiel_edit")
+
+
 def _draft(context: BotContext) -> ProfileDraft:
-    return ProfileDraft.from_dict(context.user_data.get("profiel"))
-
-
-def _keep(context: BotContext, draft: ProfileDraft) -> None:
-    context.user_data["profiel"] = draft.to_dict()
-
-
-def _forget(context: BotContext) -> None:
-    for key in ("profiel", "profiel_invite", "profiel_edit"):
-        context.user_data.pop(key, None)
+    return DRAFT.get(context)
 
 
 async def join(update: Update, context: BotContext) -> int:
@@ -78,9 +82,9 @@ async def join(update: Update, context: BotContext) -> int:
     if await servant_of(context, user) is not None:
         await update.effective_message.reply_text(t("cs.already"))
         return ConversationHandler.END
-    _forget(context)
+    DRAFT.forget(context)
     context.user_data["profiel_invite"] = invite.id  # not the code: state is kept in the database
-    _keep(context, ProfileDraft())
+    DRAFT.keep(context, ProfileDraft())
     await update.effective_message.reply_text(t("cs.intro"))
     return await _ask(update, context, t, P_NAME)
 
@@ -101,8 +105,8 @@ async def _ask(update: Update, context: BotContext, t: Translator, step: int) ->
         colleagues = [
             s for s in await context.services.civil_servants.all() if s.user_id != _me(context)
         ]
-        rows = [[(f"{s.name} ({s.department})", f"prof:backup:{s.id}")] for s in colleagues]
-        rows.append([(t("cs.backup_none"), "prof:backup:none")])
+        rows = [[(f"{s.name} ({s.department})", BACKUP.build(s.id))] for s in colleagues]
+        rows.append([(t("cs.backup_none"), BACKUP.build("none"))])
         await message.reply_text(t("cs.ask_backup"), reply_markup=keyboard(rows))
     return step
 
@@ -111,24 +115,24 @@ def _me(context: BotContext) -> int | None:
     return context.user_data.get("profiel_user_id")
 
 
-def _topics_keyboard(context: BotContext, t: Translator) -> object:
+def _topics_keyboard(context: BotContext, t: Translator) -> InlineKeyboardMarkup:
     draft = _draft(context)
     mains = context.services.questions.taxonomy.main_topics
     rows = [
-        [(("✅ " if m.key in draft.topics else "") + m.name(t.language), f"prof:topic:{i}")]
+        [(("✅ " if m.key in draft.topics else "") + m.name(t.language), TOPIC.build(i))]
         for i, m in enumerate(mains)
     ]
-    return keyboard([*rows, [(t("cs.done"), "prof:topics:done")]])
+    return keyboard([*rows, [(t("cs.done"), TOPICS_DONE.build())]])
 
 
-def _kernen_keyboard(context: BotContext, t: Translator) -> object:
-    draft = _draft(context)
-    kernen = context.config.municipality.kernen
-    buttons = [
-        (("✅ " if k in draft.kernen else "") + k, f"prof:kern:{i}") for i, k in enumerate(kernen)
-    ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    return keyboard([*rows, [(t("cs.done"), "prof:kernen:done")]])
+def _kernen_keyboard(context: BotContext, t: Translator) -> InlineKeyboardMarkup:
+    return kern_keyboard(
+        context.config.municipality.kernen,
+        KERN,
+        marked=_draft(context).kernen,
+        mark="✅ ",
+        last=[(t("cs.done"), KERNEN_DONE.build())],
+    )
 
 
 async def _next(update: Update, context: BotContext, t: Translator, done: int) -> int:
@@ -139,45 +143,42 @@ async def _next(update: Update, context: BotContext, t: Translator, done: int) -
 
 
 async def got_name(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    text = await typed(update, t, NAME_MAX)
-    if text is None:
-        return P_NAME
-    draft = _draft(context)
-    draft.name = text
-    _keep(context, draft)
-    return await _next(update, context, t, P_NAME)
+    return await take_text(update, context, DRAFT, "name", NAME_MAX, P_NAME, _next, typed=typed)
 
 
 async def got_department(update: Update, context: BotContext) -> int:
+    return await take_text(
+        update, context, DRAFT, "department", DEPARTMENT_MAX, P_DEPARTMENT, _next, typed=typed
+    )
+
+
+async def _toggle(
+    update: Update,
+    context: BotContext,
+    button: Button,
+    options: Sequence[str],
+    field: str,
+    markup: Callable[[BotContext, Translator], InlineKeyboardMarkup],
+) -> None:
+    """A press turns one of `options` on or off in the draft's list `field`; the keyboard
+    shows it."""
+    value = await picked(update, context, button, options)
+    if value is None:
+        return
     _, t = await speaker(update, context)
-    text = await typed(update, t, DEPARTMENT_MAX)
-    if text is None:
-        return P_DEPARTMENT
     draft = _draft(context)
-    draft.department = text
-    _keep(context, draft)
-    return await _next(update, context, t, P_DEPARTMENT)
-
-
-def _toggled(values: list[str], value: str) -> list[str]:
-    return [v for v in values if v != value] if value in values else [*values, value]
+    chosen: list[str] = getattr(draft, field)
+    setattr(
+        draft, field, [v for v in chosen if v != value] if value in chosen else [*chosen, value]
+    )
+    DRAFT.keep(context, draft)
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(reply_markup=markup(context, t))
 
 
 async def toggle_topic(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    _, t = await speaker(update, context)
     mains = context.services.questions.taxonomy.main_topics
-    value = query.data.rsplit(":", 1)[1]
-    if not is_number(value) or int(value) >= len(mains):
-        await query.answer(t("common.stale_button"), show_alert=True)
-        return P_TOPICS
-    draft = _draft(context)
-    key = mains[int(value)].key
-    draft.topics = _toggled(draft.topics, key)
-    _keep(context, draft)
-    await query.answer()
-    await query.edit_message_reply_markup(reply_markup=_topics_keyboard(context, t))
+    await _toggle(update, context, TOPIC, [m.key for m in mains], "topics", _topics_keyboard)
     return P_TOPICS
 
 
@@ -193,19 +194,8 @@ async def topics_done(update: Update, context: BotContext) -> int:
 
 
 async def toggle_kern(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    _, t = await speaker(update, context)
     kernen = context.config.municipality.kernen
-    value = query.data.rsplit(":", 1)[1]
-    if not is_number(value) or int(value) >= len(kernen):
-        await query.answer(t("common.stale_button"), show_alert=True)
-        return P_KERNEN
-    draft = _draft(context)
-    kern = kernen[int(value)]
-    draft.kernen = _toggled(draft.kernen, kern)
-    _keep(context, draft)
-    await query.answer()
-    await query.edit_message_reply_markup(reply_markup=_kernen_keyboard(context, t))
+    await _toggle(update, context, KERN, kernen, "kernen", _kernen_keyboard)
     return P_KERNEN
 
 
@@ -217,30 +207,25 @@ async def kernen_done(update: Update, context: BotContext) -> int:
 
 
 async def got_introduction(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    text = await typed(update, t, INTRODUCTION_MAX)
-    if text is None:
-        return P_INTRO
-    draft = _draft(context)
-    draft.introduction = text
-    _keep(context, draft)
-    return await _next(update, context, t, P_INTRO)
+    return await take_text(
+        update, context, DRAFT, "introduction", INTRODUCTION_MAX, P_INTRO, _next, typed=typed
+    )
 
 
 async def got_backup(update: Update, context: BotContext) -> int:
     """The last answer: save the profile (and use the invite, when joining)."""
     query = update.callback_query
     _, t = await speaker(update, context)
-    value = query.data.rsplit(":", 1)[1]
+    value = BACKUP.one(query.data)
     draft = _draft(context)
     if value == "none":
         draft.backup_id = None
-    elif is_number(value) and await context.services.civil_servants.get(int(value)):
-        draft.backup_id = int(value)
+    elif await context.services.civil_servants.get(value):
+        draft.backup_id = value
     else:
         await query.answer(t("common.stale_button"), show_alert=True)
         return P_BACKUP
-    _keep(context, draft)
+    DRAFT.keep(context, draft)
     await query.answer()
     await clear_buttons(update)
     if context.user_data.get("profiel_edit"):
@@ -252,7 +237,7 @@ async def got_backup(update: Update, context: BotContext) -> int:
         t.language,
         draft,
     )
-    _forget(context)
+    DRAFT.forget(context)
     if joined is None or joined.servant is None:
         await query.message.reply_text(t("cs.code_invalid"))
         return ConversationHandler.END
@@ -290,15 +275,12 @@ async def _profile_text(context: BotContext, t: Translator, servant: CivilServan
 
 async def profile(update: Update, context: BotContext) -> None:
     """/profiel: the profile as residents see it, with a button per answer to change."""
-    user, t = await speaker(update, context)
-    servant = await servant_of(context, user)
+    servant, t = await serving(update, context)
     if servant is None:
-        await update.effective_message.reply_text(t("cs.only_civil_servants"))
         return
-    buttons = [(t(f"cs.edit_{name}"), f"prof:edit:{name}") for name in FIELDS]
+    buttons = [(t(f"cs.edit_{name}"), EDIT.build(name)) for name in FIELDS]
     await update.effective_message.reply_text(
-        await _profile_text(context, t, servant),
-        reply_markup=keyboard([buttons[i : i + 2] for i in range(0, len(buttons), 2)]),
+        await _profile_text(context, t, servant), reply_markup=keyboard(grid(buttons))
     )
 
 
@@ -306,14 +288,14 @@ async def edit(update: Update, context: BotContext) -> int:
     query = update.callback_query
     user, t = await speaker(update, context)
     servant = await servant_of(context, user)
-    name = query.data.rsplit(":", 1)[1]
-    if servant is None or name not in FIELDS:
+    name = EDIT.one(query.data)
+    if servant is None:
         await query.answer(t("common.stale_button"), show_alert=True)
         return ConversationHandler.END
     await query.answer()
     await clear_buttons(update)
-    _forget(context)
-    _keep(context, ProfileDraft.of(servant))
+    DRAFT.forget(context)
+    DRAFT.keep(context, ProfileDraft.of(servant))
     context.user_data["profiel_edit"] = servant.id
     context.user_data["profiel_user_id"] = servant.user_id
     return await _ask(update, context, t, FIELDS[name])
@@ -322,7 +304,7 @@ async def edit(update: Update, context: BotContext) -> int:
 async def _save_edit(update: Update, context: BotContext, t: Translator) -> int:
     servant_id = context.user_data.get("profiel_edit")
     saved = await context.services.civil_servants.save_profile(servant_id or 0, _draft(context))
-    _forget(context)
+    DRAFT.forget(context)
     context.user_data.pop("profiel_user_id", None)
     if saved is None:
         await update.effective_message.reply_text(t("common.stale_button"))
@@ -335,7 +317,7 @@ async def _save_edit(update: Update, context: BotContext, t: Translator) -> int:
 
 async def profile_cancel(update: Update, context: BotContext) -> int:
     _, t = await speaker(update, context)
-    _forget(context)
+    DRAFT.forget(context)
     await update.effective_message.reply_text(t("cs.cancelled"))
     return ConversationHandler.END
 
@@ -355,7 +337,7 @@ def _still_theirs(step: Callable[[Update, BotContext], Awaitable[int]]):
         servant = await servant_of(context, user)
         if servant is not None and servant.id == editing:
             return await step(update, context)
-        _forget(context)
+        DRAFT.forget(context)
         context.user_data.pop("profiel_user_id", None)
         if update.callback_query:
             await update.callback_query.answer()
@@ -371,21 +353,21 @@ def profile_conversation() -> ConversationHandler:
         persistent=True,
         entry_points=[
             CommandHandler("aanmelden", join),
-            CallbackQueryHandler(edit, pattern=r"^prof:edit:"),
+            EDIT.handler(edit),
         ],
         states={
             P_NAME: [text_step(_still_theirs(got_name))],
             P_DEPARTMENT: [text_step(_still_theirs(got_department))],
             P_TOPICS: [
-                CallbackQueryHandler(_still_theirs(toggle_topic), pattern=r"^prof:topic:"),
-                CallbackQueryHandler(_still_theirs(topics_done), pattern=r"^prof:topics:done$"),
+                TOPIC.handler(_still_theirs(toggle_topic)),
+                TOPICS_DONE.handler(_still_theirs(topics_done)),
             ],
             P_KERNEN: [
-                CallbackQueryHandler(_still_theirs(toggle_kern), pattern=r"^prof:kern:"),
-                CallbackQueryHandler(_still_theirs(kernen_done), pattern=r"^prof:kernen:done$"),
+                KERN.handler(_still_theirs(toggle_kern)),
+                KERNEN_DONE.handler(_still_theirs(kernen_done)),
             ],
             P_INTRO: [text_step(_still_theirs(got_introduction))],
-            P_BACKUP: [CallbackQueryHandler(_still_theirs(got_backup), pattern=r"^prof:backup:")],
+            P_BACKUP: [BACKUP.handler(_still_theirs(got_backup))],
         },
         fallbacks=[
             CommandHandler("annuleer", profile_cancel),

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.config import load_config
 from bot.services.invites import InviteService, hash_code
+from handlers.civil_servants import profile as prof
 from models import CivilServant, Invite, Role
 from models.database import create_engine, create_sessionmaker
 from tests.flows import onboard
@@ -42,11 +43,11 @@ async def test_joining_with_an_invite_code_builds_the_profile(qbot: BotHarness) 
     await bot.press(piet, "Melding openbare ruimte")
     await bot.press(piet, "Overlast")
     await bot.press(piet, "Overlast")  # and off again
-    await bot.press(piet, "prof:topics:done")
+    await bot.press(piet, prof.TOPICS_DONE.build())
     await bot.press(piet, "IJmuiden")
-    await bot.press(piet, "prof:kernen:done")
+    await bot.press(piet, prof.KERNEN_DONE.build())
     await bot.send(piet, "Ik zorg dat je afval wordt opgehaald.")
-    await bot.press(piet, "prof:backup:none")
+    await bot.press(piet, prof.BACKUP.build("none"))
     welcome = bot.last_text(piet)
     assert "Je bent aangemeld" in welcome and "<b>Piet de Vries</b> · Afval en Reiniging" in welcome
     assert "Kernen: IJmuiden" in welcome
@@ -85,10 +86,10 @@ async def test_profile_edit_and_away_sends_questions_to_the_backup(qbot: BotHarn
     await join(bot, piet, "Piet de Vries", "Afval en Reiniging", handle="afval")
     await bot.send(piet, "/profiel")
     assert "Back-up: (nog) niemand" in bot.last_text(piet)
-    await bot.press(piet, "prof:edit:backup")
+    await bot.press(piet, prof.EDIT.build("backup"))
     await bot.press(piet, "Bep Jansen")
     assert "Back-up: Bep Jansen" in bot.last_text(piet)
-    await bot.press_data(piet, "prof:edit:department")
+    await bot.press_data(piet, prof.EDIT.build("department"))
     await bot.send(piet, "Reiniging")
     assert "· Reiniging" in bot.last_text(piet)
 

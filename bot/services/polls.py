@@ -365,7 +365,9 @@ def _shown(poll: Poll, answer: PollAnswer) -> str:
 
 async def forget_answers(session: AsyncSession, user_id: int) -> None:
     """For /vergeetmij: typed answers go (their own words); a choice stays without its person,
-    so the counts stay as they were and nobody can tell whose it was."""
+    so the counts stay as they were and nobody can tell whose it was. Polls the person asked
+    (as staff) stay, without an author: they close without telling anyone."""
+    await session.execute(update(Poll).where(Poll.author_id == user_id).values(author_id=None))
     await session.execute(
         delete(PollAnswer).where(PollAnswer.user_id == user_id, PollAnswer.text.is_not(None))
     )

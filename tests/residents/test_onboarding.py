@@ -152,11 +152,13 @@ async def test_command_menus_are_set_per_language(bot: BotHarness) -> None:
         "wie",
         "zoek",
         "mijn",
+        "groep",
         "volgen",
         "stil",
         "taal",
         "help",
         "privacy",
+        "over",
         "annuleer",
         "start",
     ]

@@ -133,6 +133,13 @@ async def clear_buttons(update: Update) -> None:
         await query.edit_message_reply_markup(reply_markup=None)
 
 
+async def press_done(update: Update, notice: str | None = None) -> None:
+    """A press taken: answer it (with a short `notice`, if any) and take the buttons off its
+    message."""
+    await update.callback_query.answer(notice)
+    await clear_buttons(update)
+
+
 async def stale_button(update: Update, context: BotContext) -> None:
     """A press on a button that no flow is waiting for: outdated, or forged by a client."""
     query = update.callback_query

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.i18n import Translator
 from handlers.callbacks import Button
-from handlers.common import clear_buttons, keyboard, refuse_press, speaker, typed_answer
+from handlers.common import keyboard, press_done, refuse_press, speaker, typed_answer
 from handlers.context import BotContext
 
 
@@ -95,8 +95,7 @@ async def take_pick(
     draft = slot.get(context)
     setattr(draft, field, choice)
     slot.keep(context, draft)
-    await update.callback_query.answer(choice)
-    await clear_buttons(update)
+    await press_done(update, choice)
     return choice
 
 

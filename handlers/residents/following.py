@@ -11,7 +11,7 @@ from bot.i18n import Translator
 from bot.routing import Topic
 from bot.services.following import Following
 from handlers.callbacks import Button
-from handlers.common import clear_buttons, keyboard, refuse_press, requires_resident
+from handlers.common import keyboard, press_done, refuse_press, requires_resident
 from handlers.context import BotApplication, BotContext
 from handlers.steps import grid
 from models import FollowKind, User
@@ -82,8 +82,7 @@ async def toggle(update: Update, context: BotContext, user: User, t: Translator)
 
 @requires_resident
 async def done(update: Update, context: BotContext, user: User, t: Translator) -> None:
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     following = await context.services.following.of(user.id)
     names = [user.kern or ""]
     names += [k for k in context.config.municipality.kernen if k in following.kernen]

@@ -30,9 +30,9 @@ from handlers.callbacks import Button, any_press
 from handlers.common import (
     NEW_MESSAGE,
     after_storing,
-    clear_buttons,
     conversation,
     keyboard,
+    press_done,
     refuse_press,
     requires_resident,
     speaker,
@@ -300,8 +300,7 @@ async def got_topic(update: Update, context: BotContext) -> int:
     draft.topic = chosen
     draft.topic_chosen = True
     _keep(context, draft)
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     return await _after(update, context, t, TOPIC)
 
 
@@ -319,8 +318,7 @@ async def got_place(update: Update, context: BotContext) -> int:
     _, t = await speaker(update, context)
     draft = _draft(context)
     if update.callback_query:
-        await update.callback_query.answer()
-        await clear_buttons(update)
+        await press_done(update)
         draft.place = None
     else:
         text = await typed_answer(update, t, PLACE_MAX)
@@ -346,8 +344,7 @@ async def toggle_need(update: Update, context: BotContext) -> int:
 async def needs_done(update: Update, context: BotContext) -> int:
     """The needs are chosen; ask about introductions."""
     _, t = await speaker(update, context)
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     return await _after(update, context, t, NEEDS)
 
 
@@ -358,16 +355,14 @@ async def got_introductions(update: Update, context: BotContext) -> int:
     draft = _draft(context)
     draft.allow_introductions = INTRO.one(query.data) == "yes"
     _keep(context, draft)
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     return await _after(update, context, t, INTRODUCTIONS)
 
 
 async def choose_edit(update: Update, context: BotContext) -> int:
     """From the summary: ask which answer to change."""
     _, t = await speaker(update, context)
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     return await _ask(update, context, t, EDIT)
 
 
@@ -376,8 +371,7 @@ async def edit_field(update: Update, context: BotContext) -> int:
     query = update.callback_query
     _, t = await speaker(update, context)
     name = CHANGE_FIELD.one(query.data)
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     if name == "back":
         return await _ask(update, context, t, CONFIRM)
     context.user_data["editing"] = True
@@ -387,14 +381,12 @@ async def edit_field(update: Update, context: BotContext) -> int:
 @requires_resident
 async def save(update: Update, context: BotContext, user: User, t: Translator) -> int:
     """Confirmed: show similar initiatives of others first, if there are any; else save."""
-    query = update.callback_query
     draft = _draft(context)
     if not draft.complete:
         # Only a forged or replayed press can get here; ask the first question again.
         await refuse_press(update, context)
         return await _ask(update, context, t, TITLE)
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     similar = await context.services.matching.similar_to_draft(
         user.id, draft.title, draft.kern, description=draft.description
     )
@@ -466,8 +458,7 @@ async def _offered(update: Update, context: BotContext, button: Button) -> int |
     if initiative_id not in context.user_data.get("similar", []):
         await refuse_press(update, context)
         return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     return initiative_id
 
 
@@ -504,8 +495,7 @@ async def meet_similar(update: Update, context: BotContext, user: User, t: Trans
 @requires_resident
 async def save_anyway(update: Update, context: BotContext, user: User, t: Translator) -> int:
     """ "Mine is different": save it."""
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     return await _store(update, context, user, t, _draft(context))
 
 
@@ -513,8 +503,7 @@ async def cancel(update: Update, context: BotContext) -> int:
     """/annuleer or the cancel button: drop the draft."""
     _, t = await speaker(update, context)
     if update.callback_query:
-        await update.callback_query.answer()
-        await clear_buttons(update)
+        await press_done(update)
     _forget(context)
     await update.effective_message.reply_text(t("idee.cancelled"))
     return ConversationHandler.END

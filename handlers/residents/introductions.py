@@ -24,9 +24,9 @@ from handlers.callbacks import Button
 from handlers.common import (
     NEW_MESSAGE,
     after_storing,
-    clear_buttons,
     conversation,
     keyboard,
+    press_done,
     requires_resident,
     send_to,
     speaker,
@@ -153,8 +153,7 @@ async def decide(update: Update, context: BotContext, user: User, t: Translator)
         )
         await query.answer(t(key), show_alert=True)
         return
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     if not accept:
         # Quiet and final: the requester is not told, and cannot ask again.
         await query.message.reply_text(t("match.declined_ok"))

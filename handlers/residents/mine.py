@@ -11,7 +11,7 @@ from bot.i18n import Translator, translator
 from bot.routing import Taxonomy
 from bot.services.initiatives import ALLOWED_STATUS_CHANGES
 from handlers.callbacks import Button
-from handlers.common import clear_buttons, keyboard, requires_resident, send_to, speaker
+from handlers.common import keyboard, press_done, requires_resident, send_to, speaker
 from handlers.context import BotApplication, BotContext
 from handlers.dispatch import question_values
 from models import Initiative, InitiativeStatus, User, Visibility
@@ -127,8 +127,7 @@ async def set_status(update: Update, context: BotContext) -> None:
     if changed is None:
         await query.answer(t("common.stale_button"), show_alert=True)
         return
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     status = changed.initiative.status
     await query.message.reply_text(
         t("mijn.status_changed", title=changed.initiative.title, status=t(f"status.{status.value}"))
@@ -158,8 +157,7 @@ async def check_in_answer(update: Update, context: BotContext, user: User, t: Tr
     if initiative is None or initiative.author_id != user.id:
         await query.answer(t("common.stale_button"), show_alert=True)
         return
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     await query.message.reply_text(
         t(f"idee.check_in_reply_{answer}", title=initiative.title, number=initiative.id)
     )

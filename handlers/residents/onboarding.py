@@ -12,7 +12,7 @@ from telegram.ext import CommandHandler
 from bot.i18n import LANGUAGES, Translator, translator
 from bot.services.users import Profile
 from handlers.callbacks import Button
-from handlers.common import clear_buttons, keyboard, requires_resident, speaker
+from handlers.common import keyboard, press_done, requires_resident, speaker
 from handlers.context import BotApplication, BotContext
 from handlers.steps import kern_keyboard, picked
 from models import ContactMethod, User
@@ -86,8 +86,7 @@ async def consent(update: Update, context: BotContext) -> None:
     await context.services.users.give_consent(
         Profile(tg_user.id, tg_user.full_name, tg_user.username), t.language
     )
-    await query.answer(t("start.consent_given"))
-    await clear_buttons(update)
+    await press_done(update, t("start.consent_given"))
     await query.message.reply_text(
         t("start.choose_kern", municipality=context.config.municipality.name),
         reply_markup=_kern_keyboard(context),
@@ -98,15 +97,13 @@ async def decline(update: Update, context: BotContext) -> None:
     """No consent: say so kindly; the stored Telegram id is all there is."""
     query = update.callback_query
     t = translator(DECLINE.one(query.data))
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     await query.message.reply_text(t("start.declined"))
 
 
 @requires_resident
 async def change_kern(update: Update, context: BotContext, user: User, t: Translator) -> None:
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     await update.effective_message.reply_text(
         t("start.choose_kern", municipality=context.config.municipality.name),
         reply_markup=_kern_keyboard(context),
@@ -125,8 +122,7 @@ async def choose_kern(update: Update, context: BotContext) -> None:
         return
     first_time = user.kern is None
     await context.services.users.update(user.telegram_id, kern=kern)
-    await query.answer(kern)
-    await clear_buttons(update)
+    await press_done(update, kern)
     if not first_time:
         await query.message.reply_text(t("start.kern_changed", kern=kern))
         return
@@ -159,8 +155,7 @@ async def choose_contact(update: Update, context: BotContext) -> None:
         await query.answer(t("common.stale_button"), show_alert=True)
         return
     await context.services.users.choose_contact(user.telegram_id, ContactMethod(method))
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     await query.message.reply_text(_done_text(t, user.display_name, user.kern))
 
 
@@ -192,8 +187,7 @@ async def set_language(update: Update, context: BotContext, user: User, t: Trans
     language = LANGUAGE.one(query.data)
     await context.services.users.update(user.telegram_id, language=language)
     t = translator(language)
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     await query.message.reply_text(t("taal.set"))
 
 

@@ -8,7 +8,7 @@ from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from handlers.callbacks import Button
-from handlers.common import clear_buttons, keyboard, speaker
+from handlers.common import keyboard, press_done, speaker
 from handlers.context import BotApplication, BotContext
 from handlers.menus import set_staff_menu
 from handlers.persistence import end_conversations
@@ -84,8 +84,7 @@ async def erase(update: Update, context: BotContext) -> None:
     """Confirmed: forget the person; or not, if they changed their mind."""
     query = update.callback_query
     _, t = await speaker(update, context)
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     if ERASE_CONFIRM.one(query.data) == "no":
         await query.message.reply_text(t("privacy.erase_cancelled"))
         return

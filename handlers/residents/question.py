@@ -38,9 +38,9 @@ from handlers.callbacks import Button
 from handlers.common import (
     NEW_MESSAGE,
     after_storing,
-    clear_buttons,
     conversation,
     keyboard,
+    press_done,
     refuse_press,
     requires_resident,
     speaker,
@@ -108,8 +108,7 @@ async def begin_about_initiative(
     if initiative is None or initiative.author_id != user.id:
         await query.answer(t("common.stale_button"), show_alert=True)
         return None
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     _forget(context)
     about = f"#{initiative.id} {initiative.title}"
     _keep(
@@ -171,8 +170,7 @@ async def wrong_topic(update: Update, context: BotContext) -> int | None:
     if draft.topic_key is None or draft.confidence is None or draft.picked:
         await query.answer(t("common.stale_button"), show_alert=True)
         return None
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     questions = context.services.questions
     for follow_up in questions.config.follow_ups_for(draft.topic_key):
         draft.details.pop(follow_up.key, None)  # answers to the wrong topic's questions
@@ -187,8 +185,7 @@ async def choose_topic(update: Update, context: BotContext) -> int:
     _, t = await speaker(update, context)
     draft = _draft(context)
     if TOPIC_PICK.one(query.data) == "other":
-        await query.answer()
-        await clear_buttons(update)
+        await press_done(update)
         return await _ask_main(update, context, t)
     key = await picked(update, context, TOPIC_PICK, draft.candidates)
     if key is None:
@@ -196,8 +193,7 @@ async def choose_topic(update: Update, context: BotContext) -> int:
     draft.topic_key = key
     draft.picked = draft.picked or ExampleSource.ASKED
     _keep(context, draft)
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     return await _ask_kern(update, context, t)
 
 
@@ -224,8 +220,7 @@ async def choose_main(update: Update, context: BotContext) -> int:
         draft.picked = draft.picked or ExampleSource.ASKED
     draft.confidence = None
     _keep(context, draft)
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     return await _ask_kern(update, context, t)
 
 
@@ -311,8 +306,7 @@ async def got_follow_up(update: Update, context: BotContext) -> int:
     follow_ups = context.services.questions.config.follow_ups_for(draft.topic_key)
     index = context.user_data.get("vraag_follow", 0)
     if update.callback_query:
-        await update.callback_query.answer()
-        await clear_buttons(update)
+        await press_done(update)
     else:
         text = await _typed(update, t, DETAIL_MAX)
         if text is None:
@@ -359,8 +353,7 @@ async def correct(update: Update, context: BotContext) -> int:
     if not draft.prefilled:
         await query.answer(t("common.stale_button"), show_alert=True)
         return CONFIRM
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     ask_kern = _KERN in draft.prefilled
     for key in draft.prefilled:
         draft.details.pop(key, None)
@@ -382,8 +375,7 @@ async def send(update: Update, context: BotContext, user: User, t: Translator) -
     if not draft.text:
         await query.answer(t("common.stale_button"), show_alert=True)
         return ConversationHandler.END
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     # Sent once: pressed again after a crash lost the step, it says it was sent before.
     outcome = await context.services.questions.submit(user, draft)
     _forget(context)
@@ -408,8 +400,7 @@ async def cancel(update: Update, context: BotContext) -> int:
     _, t = await speaker(update, context)
     _forget(context)
     if update.callback_query:
-        await update.callback_query.answer()
-        await clear_buttons(update)
+        await press_done(update)
     await update.effective_message.reply_text(t("vraag.cancelled"))
     return ConversationHandler.END
 
@@ -513,8 +504,7 @@ async def score(update: Update, context: BotContext, user: User, t: Translator) 
     if not outcome.ok:
         await query.answer(t("common.stale_button"), show_alert=True)
         return ConversationHandler.END
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     context.user_data["vraag_feedback"] = question_id
     buttons = [[(t("vraag.feedback_done"), FEEDBACK_DONE.build())]]
     assert outcome.question is not None
@@ -539,8 +529,7 @@ async def comment(update: Update, context: BotContext, user: User, t: Translator
 async def feedback_done(update: Update, context: BotContext) -> int:
     _, t = await speaker(update, context)
     context.user_data.pop("vraag_feedback", None)
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     await update.effective_message.reply_text(t("vraag.feedback_saved"))
     return ConversationHandler.END
 
@@ -556,8 +545,7 @@ async def reopen(update: Update, context: BotContext, user: User, t: Translator)
         return ConversationHandler.END
     assert outcome.question is not None
     async with after_storing(update, context):
-        await query.answer()
-        await clear_buttons(update)
+        await press_done(update)
         await query.message.reply_text(
             t("vraag.reopened", **question_values(context, t, outcome.question))
         )

@@ -11,7 +11,14 @@ from bot.i18n import Translator, translator
 from bot.services.moderation import REASON_MAX, ReportResult
 from bot.services.text_input import clean
 from handlers.callbacks import Button
-from handlers.common import clear_buttons, keyboard, number_argument, requires_resident, send_to
+from handlers.common import (
+    clear_buttons,
+    keyboard,
+    number_argument,
+    press_done,
+    requires_resident,
+    send_to,
+)
 from handlers.context import BotApplication, BotContext
 from models import User, Visibility
 
@@ -49,8 +56,7 @@ async def report_command(update: Update, context: BotContext, user: User, t: Tra
 @requires_resident
 async def leave(update: Update, context: BotContext, user: User, t: Translator) -> None:
     """ "No, leave it": nothing is reported."""
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     await update.effective_message.reply_text(t("report.not_sent"))
 
 

@@ -101,12 +101,19 @@ async def search(update: Update, context: BotContext, user: User, t: Translator)
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
+async def _search_kept(update: Update, context: BotContext) -> bool:
+    """True when the search a button belongs to is still kept; else the stale answer."""
+    if "search" in context.user_data:
+        return True
+    await refuse_press(update, context)
+    return False
+
+
 @requires_resident
 async def turn(update: Update, context: BotContext, user: User, t: Translator) -> None:
     """A page button or the kern toggle: the same message shows the new page."""
     query = update.callback_query
-    if "search" not in context.user_data:
-        await refuse_press(update, context)
+    if not await _search_kept(update, context):
         return
     page = PAGE.one(query.data)
     if page is None:
@@ -127,8 +134,7 @@ async def turn(update: Update, context: BotContext, user: User, t: Translator) -
 async def report_choice(update: Update, context: BotContext, user: User, t: Translator) -> None:
     """The report button: the page's initiatives, one button each, instead of its buttons."""
     query = update.callback_query
-    if "search" not in context.user_data:
-        await refuse_press(update, context)
+    if not await _search_kept(update, context):
         return
     await query.answer()
     markup = await _report_choice(context, user, t)

@@ -162,8 +162,18 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     # The sandbox has its own token and stand-in; a real token in the environment is not used.
     config = load_config(args.config, environ={TOKEN_ENV: SANDBOX_TOKEN})
     configure_logging("WARNING", [SANDBOX_TOKEN])
-    args.dir.mkdir(parents=True, exist_ok=True)
-    return asyncio.run(Sandbox(config, args.dir).run())
+    if args.demo:
+        import tempfile
+
+        from testing.demo import run_demo
+
+        # A fresh database each time, kept afterwards for the files the demo saved.
+        directory = args.dir or Path(tempfile.mkdtemp(prefix="burgerbeest-demo-"))
+        directory.mkdir(parents=True, exist_ok=True)
+        return asyncio.run(run_demo(config, directory))
+    directory = args.dir or Path(".sandbox")
+    directory.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(Sandbox(config, directory).run())
 
 
 def cmd_invite(args: argparse.Namespace) -> int:
@@ -354,7 +364,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="the municipality to try (default: ./config.example.toml)",
     )
     sandbox.add_argument(
-        "--dir", type=Path, default=Path(".sandbox"), help="where the sandbox keeps its database"
+        "--dir",
+        type=Path,
+        default=None,
+        help="where the sandbox keeps its database and the files the bot sends"
+        " (default: ./.sandbox; with --demo a new temporary directory)",
+    )
+    sandbox.add_argument(
+        "--demo",
+        action="store_true",
+        help="play a scripted story (an introduction, a question answered, an announcement)",
     )
     sandbox.set_defaults(handler=cmd_sandbox)
     add_route_parser(commands)

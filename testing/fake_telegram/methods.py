@@ -194,6 +194,10 @@ class BotApiMethods:
             if chat == chat_id
         ]
 
+    def uploaded(self, file_id: str) -> bytes | None:
+        """The bytes the bot uploaded under this file_id (any size of a photo), or None."""
+        return self._files.get(file_id)
+
     def file_content(self, path: str) -> bytes | None:
         file_id = path.rsplit("/", 1)[-1]
         return self._files.get(file_id, f"fake-telegram file {file_id}".encode())

@@ -327,6 +327,12 @@ class FakeBotApi:
         with self._cond:
             return self._methods.chat_messages(chat_id)
 
+    def uploaded(self, file_id: str) -> bytes | None:
+        """What the bot uploaded as this file (a photo, a document), or None for a file_id the
+        stand-in never received the bytes of."""
+        with self._cond:
+            return self._methods.uploaded(file_id)
+
     def mark(self) -> int:
         """A position in the call log: pass it as `since=` to only wait for later calls."""
         with self._cond:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+from babel.numbers import format_decimal
 from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
@@ -16,6 +17,15 @@ from handlers.context import BotApplication, BotContext
 # The biggest main topics whose ideas are broken down per subtopic in the text (read on a
 # phone); the export has every subtopic.
 SUBTOPIC_BREAKDOWNS = 3
+
+
+def _answer_time(t: Translator, median: float | None) -> str:
+    """The median as people say it: "half of the questions within 1.5 working days"."""
+    if median is None:
+        return t("stats.median_none")
+    days = round(median, 1)
+    shown = format_decimal(days, format="0.#", locale=t.language)
+    return t.plural("stats.median", 1 if days == 1 else 2, days=shown)
 
 
 def _topic_namer(context: BotContext, t: Translator) -> Callable[[str], str]:
@@ -84,7 +94,7 @@ async def stats(update: Update, context: BotContext) -> None:
             questions=figures.questions,
             open=figures.questions_open,
             topics=_counts(figures.questions_by_topic, topic_name),
-            median="—" if median is None else f"{median:.1f}",
+            median=Markup(_answer_time(t, median)),  # rendered by t()
             missed=figures.deadlines_missed,
         )
     )

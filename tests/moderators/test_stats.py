@@ -59,8 +59,8 @@ async def test_stats_give_figures_and_a_chart(qbot: BotHarness) -> None:
     assert "<b>Meedoen:</b> 1 keer" in text.text
     assert "<b>Vragen aan de gemeente:</b> 1, waarvan 1 open" in text.text
     # Monday 10:00 to Tuesday 11:00: 14/24 + 11/24 of a working day.
-    assert "<b>Mediane tijd tot antwoord:</b> 1.0 werkdagen" in text.text
-    assert "<b>Deadlines gemist:</b> 0" in text.text
+    assert "<b>Tijd tot antwoord:</b> de helft van de vragen binnen 1 werkdag" in text.text
+    assert "<b>Niet op tijd beantwoord:</b> 0" in text.text
     assert chart.method == "sendPhoto"
     name, content, _ = chart.files["photo"]
     assert name == "burgerbeest-stats.png" and content.startswith(b"\x89PNG")
@@ -194,7 +194,7 @@ async def test_stats_count_per_main_topic_and_break_the_biggest_down_per_subtopi
         "<b>Ideas by topic:</b> Resident initiatives and participation 4, "
         "Report about public space 1\n"
         "  ↳ Resident initiatives and participation: Greening the neighbourhood 2, "
-        "Art and culture 1, not more specific 1\n"
+        "Art and culture 1, general 1\n"
         "<b>Joining:</b>" in text.text
     )
     figures = await services(qbot).stats.compute()

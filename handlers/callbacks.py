@@ -24,7 +24,9 @@ from telegram.ext import CallbackQueryHandler
 
 # The most a button may carry (Bot API: callback_data is 1–64 bytes).
 LIMIT = 64
-_NUMBER = r"\d{1,18}"  # ids fit a signed 64-bit integer
+# At most 9 digits, as common.is_number: a number fits every id column (32-bit on PostgreSQL,
+# where a forged larger one would fail the query instead of being refused like a stale button).
+_NUMBER = r"\d{1,9}"
 _WORD = r"[A-Za-z0-9_.\-]{1,40}"
 
 Field = type | str | tuple[type | str, ...]

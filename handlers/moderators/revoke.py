@@ -13,14 +13,15 @@ from bot.i18n import Translator, translator
 from bot.services.staff import StaffMember
 from bot.services.text_input import parse_telegram_id
 from handlers.callbacks import Button
-from handlers.common import clear_buttons, keyboard, moderator, send_to
+from handlers.common import clear_buttons, keyboard, moderator, send_to, stale_button
 from handlers.context import BotApplication, BotContext
 from handlers.menus import set_staff_menu
 from models import Role, User
 
-# Under the question whether to take someone's role away, with their Telegram id.
-REVOKE = Button("revoke:yes", int)
-KEEP = Button("revoke:no", int)
+# Under the question whether to take someone's role away, with their Telegram id (a word, as it
+# may be longer than a button's `int`; read with parse_telegram_id like a typed one).
+REVOKE = Button("revoke:yes", str)
+KEEP = Button("revoke:no", str)
 
 
 async def _target(
@@ -73,7 +74,10 @@ async def confirm(update: Update, context: BotContext) -> None:
     user, t = await moderator(update, context)
     if user is None:
         return
-    telegram_id = REVOKE.one(query.data)
+    telegram_id = parse_telegram_id(REVOKE.one(query.data))
+    if telegram_id is None:
+        await stale_button(update, context)
+        return
     target = await _target(context, t, user, telegram_id)
     if isinstance(target, str):
         await query.answer(target, show_alert=True)

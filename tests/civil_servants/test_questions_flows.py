@@ -139,6 +139,7 @@ async def test_forged_presses_are_refused(qbot: BotHarness) -> None:
         (bram, "vq:reply:1"),
         (piet, "cs:to:1:abc"),  # garbage
         (piet, "cs:tt:1:2:3"),
+        (piet, "cs:close:123456789012"),  # more than an id column holds
     ]:
         await bot.forge(who, data)
         assert bot.answers()[-1].startswith(STALE), data

@@ -245,6 +245,8 @@ async def test_forged_and_stale_moderator_buttons_change_nothing(pre_bot: BotHar
     assert bot.answers()[-1] == STALE
     await bot.forge(moderator, "mod:ok:abc")  # garbage: no flow takes it
     assert bot.answers()[-1] == STALE
+    await bot.forge(moderator, "mod:ok:123456789012")  # more than an id column holds
+    assert bot.answers()[-1] == STALE
     await bot.press_data(moderator, moderation.APPROVE.build(number))
     assert await visibility(bot, number) is Visibility.VISIBLE
     await bot.press_data(moderator, moderation.REJECT.build(number))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from handlers.residents import initiative as idee
+from handlers.residents import onboarding as onb
 from tests.harness import BotHarness, Person
 
 DESCRIPTION = (
@@ -13,10 +15,10 @@ DESCRIPTION = (
 async def onboard(bot: BotHarness, who: Person, kern: str = "IJmuiden") -> None:
     await bot.send(who, "/start")
     language = "en" if str(who.payload.get("language_code", "")).startswith("en") else "nl"
-    await bot.press(who, f"onb:consent:{language}")
+    await bot.press(who, onb.CONSENT.build(language))
     await bot.press(who, kern)
     if who.payload.get("username"):
-        await bot.press(who, "onb:contact:username")
+        await bot.press(who, onb.CONTACT.build("username"))
 
 
 async def answer_until_summary(
@@ -29,10 +31,10 @@ async def answer_until_summary(
     await bot.send(who, "Voor iedereen met een hond in de wijk.")
     await bot.press(who, "IJmuiden")
     await bot.send(who, "Park Schoonenberg")
-    await bot.press(who, "idee:need:helpers")
-    await bot.press(who, "idee:need:permission")
-    await bot.press(who, "idee:needs:done")
-    await bot.press(who, "idee:intro:yes")
+    await bot.press(who, idee.NEED.build("helpers"))
+    await bot.press(who, idee.NEED.build("permission"))
+    await bot.press(who, idee.NEEDS_DONE.build())
+    await bot.press(who, idee.INTRO.build("yes"))
 
 
 async def save_idea(
@@ -42,5 +44,5 @@ async def save_idea(
     await answer_until_summary(bot, who, title, description)
     await bot.press(who, "Opslaan")
     if "vergelijkbaar idee" in bot.last_text(who):
-        await bot.press(who, "idee:different")
+        await bot.press(who, idee.DIFFERENT.build())
     assert "Opgeslagen!" in bot.last_text(who)

@@ -6,6 +6,8 @@ import pytest
 from sqlalchemy import select
 from telegram.error import Forbidden
 
+from handlers.residents import initiative as idee
+from handlers.residents import onboarding as onb
 from models import Initiative, User
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness
@@ -45,13 +47,13 @@ async def test_longest_answers_still_fit_one_summary_message(bot: BotHarness, an
     await bot.send(anna, "m" * 1000)
     # Nothing to tell the topic by: the resident is asked, and may not know either.
     assert bot.last_text(anna).startswith("Waar gaat je idee vooral over?")
-    await bot.press(anna, "idee:topic:none")
+    await bot.press(anna, idee.TOPIC_PICK.build("none"))
     await bot.press(anna, "IJmuiden")
     await bot.send(anna, "p" * 200)
     for need in ("helpers", "space", "permission", "money", "advice"):
-        await bot.press(anna, f"idee:need:{need}")
-    await bot.press(anna, "idee:needs:done")
-    await bot.press(anna, "idee:intro:yes")
+        await bot.press(anna, idee.NEED.build(need))
+    await bot.press(anna, idee.NEEDS_DONE.build())
+    await bot.press(anna, idee.INTRO.build("yes"))
     summary = bot.last_text(anna)
     assert "Klopt dit?" in summary and len(summary) <= 4096
 
@@ -107,7 +109,7 @@ async def test_plain_text_outside_a_conversation_gets_a_pointer(bot: BotHarness,
 async def test_a_stale_button_from_an_earlier_step_is_refused(bot: BotHarness, anna) -> None:
     await answer_until_summary(bot, anna)
     # The kern keyboard of step 4 is still in the chat; pressing it now changes nothing.
-    await bot.press_data(anna, "idee:kern:3")
+    await bot.press_data(anna, idee.KERN_PICK.build(3))
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     await bot.press(anna, "Opslaan")
     async with bot.app.bot_data["engine"].connect() as connection:
@@ -123,7 +125,7 @@ async def test_forged_kern_buttons_are_refused(bot: BotHarness, anna, data: str)
     await bot.send(anna, "Hondenspeeltuin")
     await bot.send(anna, "Een omheind veldje met een bankje en een prullenbak erbij.")
     await bot.send(anna, "Voor hondenbezitters.")
-    await bot.press_data(anna, data)
+    await bot.forge(anna, data)
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     # The real button still works afterwards.
     await bot.press(anna, "Driehuis")
@@ -131,13 +133,21 @@ async def test_forged_kern_buttons_are_refused(bot: BotHarness, anna, data: str)
 
 
 @pytest.mark.parametrize(
-    "data", ["idee:save", "onb:kern:2", "taal:en", "idee:need:money", "\u0000", "x" * 64]
+    "data",
+    [
+        idee.SAVE.build(),
+        onb.KERN_PICK.build(2),
+        onb.LANGUAGE.build("en"),
+        idee.NEED.build("money"),
+        "\u0000",
+        "x" * 64,
+    ],
 )
 async def test_forged_buttons_without_a_conversation_are_refused(
     bot: BotHarness, data: str
 ) -> None:
     stranger = bot.person(2002, "Stranger")
-    await bot.press_data(stranger, data)
+    await bot.forge(stranger, data)
     assert bot.answers()[-1] in (
         "Deze knop werkt niet meer. Kijk bij het laatste bericht, of begin opnieuw.",
         "Stuur eerst /start.",
@@ -153,7 +163,7 @@ async def test_a_forged_save_before_the_draft_is_complete_saves_nothing(
 ) -> None:
     await bot.send(anna, "/idee")
     await bot.send(anna, "Hondenspeeltuin")
-    await bot.press_data(anna, "idee:save")
+    await bot.press_data(anna, idee.SAVE.build())
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     async with bot.app.bot_data["engine"].connect() as connection:
         assert (await connection.scalar(select(Initiative.id))) is None

@@ -3,6 +3,18 @@
 import pytest
 
 from handlers.callbacks import LIMIT, Button, any_press
+from handlers.residents import (
+    following,
+    initiative,
+    introductions,
+    mine,
+    onboarding,
+    privacy,
+    question,
+    report,
+    search,
+    who,
+)
 
 
 def test_round_trip_of_every_field_kind() -> None:
@@ -78,3 +90,77 @@ def test_declarations_are_checked() -> None:
         Button("x:y", float)
     with pytest.raises(TypeError):
         Button("x:y", ("with space",))
+
+
+# --- the residents' buttons -------------------------------------------------------------------
+
+RESIDENT_FLOWS = [following, initiative, introductions, mine, onboarding, privacy, question]
+RESIDENT_FLOWS += [report, search, who]
+
+
+def _buttons(module: object) -> list[Button]:
+    return [value for value in vars(module).values() if isinstance(value, Button)]
+
+
+# Every residents' button once (search.py uses report.py's REPORT, for one).
+ALL_BUTTONS = list({id(b): b for module in RESIDENT_FLOWS for b in _buttons(module)}.values())
+
+
+# Data the residents' buttons carried before the codec, as old messages in chats still carry it:
+# each is answered by exactly one Button of the flow that built it, with these values.
+OLD_DATA = {
+    "idee:kern:3": (initiative.KERN_PICK, (3,)),
+    "idee:topic:more": (initiative.TOPIC_PICK, ("more",)),
+    "idee:need:helpers": (initiative.NEED, ("helpers",)),
+    "idee:edit": (initiative.CHANGE, ()),
+    "idee:edit:where": (initiative.CHANGE_FIELD, ("where",)),
+    "idee:meet:12": (initiative.MEET, (12,)),
+    "vraag:main:none": (question.MAIN_PICK, ("none",)),
+    "checkin:7:ask": (question.CHECK_IN_ASK, (7, "ask")),
+    "checkin:7:stuck": (mine.CHECK_IN, (7, "stuck")),
+    "vq:reply:5": (question.REPLY, (5,)),
+    "fb:score:5:4": (question.SCORE, (5, "4")),
+    "fb:reopen:5": (question.REOPEN, (5,)),
+    "mijn:set:1:in_gesprek": (mine.SET_STATUS, (1, "in_gesprek")),
+    "onb:consent:en": (onboarding.CONSENT, ("en",)),
+    "onb:contact:profile_link": (onboarding.CONTACT, ("profile_link",)),
+    "taal:nl": (onboarding.LANGUAGE, ("nl",)),
+    "volg:t:2": (following.TOGGLE, ("t", 2)),
+    "volg:klaar": (following.DONE, ()),
+    "intro:decline:4": (introductions.DECIDE, ("decline", 4)),
+    "late:meet:2:1": (introductions.LATE_MEET, (2, 1)),
+    "zoek:scope:kern": (search.SCOPE, ("kern",)),
+    "wie:k:1:2": (who.PAGE, ("k", 1, 2)),
+    "meld:ask:9": (report.REPORT, ("ask", 9)),
+    "privacy:erase:no": (privacy.ERASE_CONFIRM, ("no",)),
+}
+
+
+@pytest.mark.parametrize("data", sorted(OLD_DATA))
+def test_old_residents_buttons_still_mean_the_same(data: str) -> None:
+    button, values = OLD_DATA[data]
+    answering = [b for b in ALL_BUTTONS if b.parse(data) is not None]
+    assert answering == [button]
+    assert button.parse(data) == values
+    assert button.build(*values) == data
+
+
+def _widest_number() -> int:
+    probe = Button("x:y", int)
+    return max(int("9" * k) for k in range(1, 30) if probe.parse("x:y:" + "9" * k))
+
+
+def _longest(field: object) -> object:
+    alternatives = field if isinstance(field, tuple) else (field,)
+    number = _widest_number()
+    values = [number if a is int else "w" * 40 if a is str else a for a in alternatives]
+    return max(values, key=lambda v: len(str(v)))
+
+
+@pytest.mark.parametrize("module", RESIDENT_FLOWS, ids=lambda m: m.__name__.rsplit(".", 1)[1])
+def test_every_residents_button_fits_telegram_with_its_longest_values(module: object) -> None:
+    buttons = _buttons(module)
+    assert buttons
+    for button in buttons:
+        data = button.build(*(_longest(field) for field in button.fields))
+        assert len(data.encode()) <= LIMIT

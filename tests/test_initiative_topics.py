@@ -18,6 +18,7 @@ from bot.routing.keys import main_topic
 from bot.services.initiative_topics import InitiativeTopics, initiative_text
 from bot.services.initiatives import TOPICS_KEY, InitiativeDraft
 from bot.services.meta import META
+from handlers.residents import initiative as idee
 from models import BotState, Initiative, InitiativeStatus, User
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness
@@ -300,10 +301,10 @@ async def _until_topic(bot: BotHarness, who, texts: tuple[str, str, str]) -> Non
 
 async def _finish(bot: BotHarness, who) -> None:
     await bot.press(who, "IJmuiden")
-    await bot.press(who, "idee:place:skip")
-    await bot.press(who, "idee:needs:done")
-    await bot.press(who, "idee:intro:yes")
-    await bot.press(who, "idee:save")
+    await bot.press(who, idee.PLACE_SKIP.build())
+    await bot.press(who, idee.NEEDS_DONE.build())
+    await bot.press(who, idee.INTRO.build("yes"))
+    await bot.press(who, idee.SAVE.build())
 
 
 async def test_an_unclear_topic_is_asked_among_the_likeliest(bot: BotHarness) -> None:
@@ -341,8 +342,10 @@ async def test_another_topic_shows_them_all_and_dont_know_leaves_it_unknown(
     assert every[-1] == "I don't know" and len(every) == len(TOPICS.taxonomy.main_topics) + 1
     assert "Another topic" not in every and every[2] == "Resident initiatives and participation"
     # A button keeps its meaning when the keyboard is redrawn: "Care and welfare" either way.
-    assert ("Care and welfare", "idee:topic:6") in redrawn.buttons + bot.replies(emma)[-1].buttons
-    await bot.press_data(emma, "idee:topic:6")
+    assert ("Care and welfare", idee.TOPIC_PICK.build(6)) in redrawn.buttons + bot.replies(emma)[
+        -1
+    ].buttons
+    await bot.press_data(emma, idee.TOPIC_PICK.build(6))
     await _finish(bot, emma)
     await _until_topic(bot, emma, MYSTERY)
     # Nothing to go on: every topic straight away, and no "another topic".
@@ -360,14 +363,20 @@ async def test_forged_buttons_and_text_at_the_topic_question(bot: BotHarness) ->
     await onboard(bot, anna)
     await _until_topic(bot, anna, PLAYGROUND)
     # 3 is "Burgerzaken": a topic, but not one offered.
-    for data in ("idee:topic:3", "idee:topic:99", "idee:topic:-1", "idee:topic:x"):
-        [alert] = await bot.press_data(anna, data)
+    for data in (
+        idee.TOPIC_PICK.build(3),
+        "idee:topic:99",
+        "idee:topic:-1",
+        "idee:topic:x",
+    ):
+        [alert] = await bot.forge(anna, data)
         assert alert.method == "answerCallbackQuery" and "werkt niet meer" in alert.params["text"]
     [hint, again] = await bot.send(anna, "Openbare ruimte")
     assert "knoppen" in hint.text and again.text.startswith("Waar gaat je idee vooral over?")
     # The question survives a restart of the bot, and its buttons still mean what they showed.
     await bot.restart()
-    await bot.press_data(anna, "idee:topic:0")  # "Melding openbare ruimte", as shown before
+    # "Melding openbare ruimte", as shown before
+    await bot.press_data(anna, idee.TOPIC_PICK.build(0))
     await _finish(bot, anna)
     assert [r.topic for r in await _initiatives(bot)] == ["openbare-ruimte"]
 

@@ -16,6 +16,8 @@ from sqlalchemy import select, text
 from bot.logs import configure_logging
 from bot.migrate import downgrade, upgrade
 from handlers.jobs import apply_retention
+from handlers.residents import initiative as idee
+from handlers.residents import introductions
 from models import Base, MatchNotice, ScheduledWork
 from models.database import create_engine
 from tests import databases
@@ -83,8 +85,8 @@ async def test_restoring_a_hidden_initiative_that_already_made_notices(
         anna, bob, moderator = await people(bot)
         await submit(bot, anna, "Hondenspeeltuin in het park")
         await answer_until_summary(bot, bob, "Hondenspeeltuin bij het park")
-        await bot.press(bob, "idee:save")
-        await bot.press(bob, "idee:different")  # shown Anna's: saves his own
+        await bot.press(bob, idee.SAVE.build())
+        await bot.press(bob, idee.DIFFERENT.build())  # shown Anna's: saves his own
         number = 2
         async with bot.app.bot_data["sessions"]() as session:
             notices = list(await session.scalars(select(MatchNotice.new_initiative_id)))
@@ -110,8 +112,8 @@ async def test_a_name_with_bidi_overrides_reaches_others_cleaned(bot: BotHarness
     await bot.press(anna, "Opslaan")
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
-    await bot.press(bram, "idee:meet:1")
-    await bot.press(anna, "intro:accept:1")
+    await bot.press(bram, idee.MEET.build(1))
+    await bot.press(anna, introductions.DECIDE.build("accept", 1))
     to_anna = bot.last_text(anna)
     assert '<a href="tg://user?id=1002">Bramexe.txt Bram</a>' in to_anna
     assert not any(ch in c.text for c in bot.replies(anna) for ch in "\u202e\u2066\u2069\u200b")

@@ -19,6 +19,7 @@ from bot.i18n import translator
 from bot.services.posts import News, NewsChange, NewsPost
 from handlers.civil_servants.posts import news_text
 from handlers.jobs import build_news
+from handlers.residents import following as volg
 from models import Initiative, InitiativeStatus, NewsEdition, Post, PostState
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness, Person
@@ -89,9 +90,9 @@ async def test_each_follower_gets_one_message_with_their_items_in_their_language
         (gijs, "Velserbroek"),
     ):
         await onboard(bot, who, kern)
-    await follow(bot, bram, f"volg:t:{TOPIC['overlast']}")
-    await follow(bot, carla, f"volg:k:{KERN['IJmuiden']}")
-    await follow(bot, dirk, f"volg:k:{KERN['IJmuiden']}")
+    await follow(bot, bram, volg.TOGGLE.build("t", TOPIC["overlast"]))
+    await follow(bot, carla, volg.TOGGLE.build("k", KERN["IJmuiden"]))
+    await follow(bot, dirk, volg.TOGGLE.build("k", KERN["IJmuiden"]))
     await bot.send(dirk, "/stil")
     await bot.send(mo, "/ban 1005")
     await services(bot).users.update(fien.id, active=False)
@@ -153,7 +154,7 @@ async def test_each_follower_gets_one_message_with_their_items_in_their_language
     # Next week: the initiative moves on; followers of its kern and of its topic hear of it.
     hans = bot.person(1008, "Hans")
     await onboard(bot, hans, "Velserbroek")
-    await follow(bot, hans, f"volg:t:{TOPIC['initiatieven']}")
+    await follow(bot, hans, volg.TOGGLE.build("t", TOPIC["initiatieven"]))
     async with bot.app.bot_data["sessions"].begin() as session:
         # A subtopic: followers of its main topic hear of it.
         await session.execute(update(Initiative).values(topic="initiatieven/groen"))
@@ -227,7 +228,7 @@ async def test_a_post_nobody_follows_yet_waits_for_its_first_follower(qbot: BotH
         post = await session.get(Post, post_id)
     assert post.state is PostState.APPROVED  # not published to nobody
 
-    await follow(bot, anna, f"volg:t:{TOPIC['overlast']}")
+    await follow(bot, anna, volg.TOGGLE.build("t", TOPIC["overlast"]))
     await build(bot, "2026-06-12 10:00")
     [first] = news(bot, anna)
     assert OVERLAST in first
@@ -252,7 +253,7 @@ async def test_an_initiative_approved_this_week_is_news_though_shared_before(
     assert not news(bot, carla)  # not yet visible
     with time_machine.travel(local("2026-06-02 11:00"), tick=False):  # week 23
         await bot.send(mo, "/wachtrij")
-        await bot.press(mo, "mod:ok:1")
+        await bot.press(mo, "Goedkeuren")
     await build(bot, "2026-06-05 10:00")
     [carla_news] = news(bot, carla)
     assert "Hondenspeeltuin in het park" in carla_news
@@ -265,7 +266,7 @@ async def test_what_changes_between_building_and_sending_counts(qbot: BotHarness
     piet = bot.person(2001, "Piet")
     for who in (anna, carla, dirk):
         await onboard(bot, who, "IJmuiden")
-    await follow(bot, dirk, f"volg:t:{TOPIC['overlast']}")
+    await follow(bot, dirk, volg.TOGGLE.build("t", TOPIC["overlast"]))
     await join(bot, piet, "Piet de Vries", "Handhaving")
     with time_machine.travel(local("2026-06-02 11:00"), tick=False):
         await answer_until_summary(bot, anna, "Hondenspeeltuin in het park")

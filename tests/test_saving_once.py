@@ -11,6 +11,9 @@ import time_machine
 from sqlalchemy import delete, func, insert, select
 from telegram.error import TimedOut
 
+from handlers.residents import initiative as idee
+from handlers.residents import privacy
+from handlers.residents import question as vraag
 from models import BotState, Initiative, Post, Question
 from tests.civil_servants.test_posts import write
 from tests.flows import answer_until_summary, onboard
@@ -73,7 +76,7 @@ async def ask_until_summary(bot: BotHarness, who: Person) -> None:
     await bot.send(who, "/vraag")
     await bot.send(who, QUESTION)
     await bot.press(who, "IJmuiden")
-    assert "vraag:send" in [data for _, data in bot.replies(who)[-1].buttons]
+    assert vraag.SEND.build() in [data for _, data in bot.replies(who)[-1].buttons]
 
 
 async def test_a_timeout_on_saved_ends_the_idea_conversation(bot: BotHarness) -> None:
@@ -109,7 +112,7 @@ async def test_opslaan_again_after_a_crash_finds_the_saved_idea(bot: BotHarness)
     anna = bot.person(1001, "Anna")
     await onboard(bot, anna)
     await answer_until_summary(bot, anna)
-    [summary] = [c for c in bot.replies(anna) if "idee:save" in dict(c.buttons).values()][-1:]
+    [summary] = [c for c in bot.replies(anna) if idee.SAVE.build() in dict(c.buttons).values()][-1:]
     before = await stored_state(bot)
     await bot.press(anna, "Opslaan")
     assert "Opgeslagen!" in bot.last_text(anna)
@@ -118,7 +121,7 @@ async def test_opslaan_again_after_a_crash_finds_the_saved_idea(bot: BotHarness)
     survivor = type(bot)(bot.config)
     await survivor.start()
     try:
-        await survivor.press_data(anna, "idee:save", summary.result["message_id"])
+        await survivor.press_data(anna, idee.SAVE.build(), summary.result["message_id"])
         [again] = survivor.replies(anna)
         assert "Dit idee was al opgeslagen: <b>Hondenspeeltuin</b>, nummer 1" in again.text
         assert await count(survivor, Initiative) == 1
@@ -141,7 +144,7 @@ async def test_versturen_again_after_a_crash_finds_the_sent_question(bot: BotHar
     survivor = type(bot)(bot.config)
     await survivor.start()
     try:
-        await survivor.press_data(anna, "vraag:send")
+        await survivor.press_data(anna, vraag.SEND.build())
         assert "Deze vraag was al verstuurd" in survivor.last_text(anna)
         assert await count(survivor, Question) == 1
     finally:
@@ -161,7 +164,7 @@ async def test_erasure_leaves_no_draft_key_on_the_rows_that_stay(bot: BotHarness
     bram_row = await services.users.get(bram.id)
     assert (await services.matching.join(bram_row.id, 1)).ok  # so Anna's idea stays
     await bot.send(anna, "/privacy")
-    await bot.press(anna, "privacy:erase")
+    await bot.press(anna, privacy.ERASE.build())
     await bot.press(anna, "Ja, wis alles")
     async with bot.app.bot_data["engine"].connect() as connection:
         kept = (await connection.execute(select(Initiative.author_id, Initiative.draft_key))).all()
@@ -176,7 +179,7 @@ async def test_a_timeout_on_relayed_ends_the_relay(bot: BotHarness) -> None:
     await save_idea(bot, anna, "Hondenspeeltuin in het park")
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
-    await bot.press(bram, "idee:meet:1")
+    await bot.press(bram, idee.MEET.build(1))
     await bot.press(bram, "Stuur een bericht")
     time_out_once(bot, "Doorgestuurd.")
     await bot.send(bram, "Hoi! Zullen we samen naar de gemeente stappen?")

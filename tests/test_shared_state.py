@@ -17,13 +17,15 @@ from telegram import Update
 from telegram.ext import ConversationHandler
 
 from bot.config import Config
-from handlers import initiative, persistence
+from handlers import persistence
 from handlers.persistence import (
     USER_DATA,
     SharedStateApplication,
     SqlPersistence,
     conversation_slot,
 )
+from handlers.residents import initiative as idee
+from handlers.residents import question as vraag
 from models import BotState, Initiative, Question
 from tests import databases
 from tests.flows import DESCRIPTION, onboard
@@ -96,11 +98,11 @@ async def test_an_idea_answered_on_two_instances_in_turns_is_saved_once_and_whol
     await press_offered(b, b, anna, "Velsen-Noord")
     assert b.answers()[-1].startswith(STALE)
     assert "5/6" in (await b.send(anna, "Park Schoonenberg"))[-1].text
-    await press_offered(b, a, anna, "idee:need:helpers")
-    await press_offered(b, b, anna, "idee:need:permission")
-    await press_offered(b, a, anna, "idee:needs:done")
+    await press_offered(b, a, anna, idee.NEED.build("helpers"))
+    await press_offered(b, b, anna, idee.NEED.build("permission"))
+    await press_offered(b, a, anna, idee.NEEDS_DONE.build())
     assert "6/6" in a.last_text(anna)
-    await press_offered(a, b, anna, "idee:intro:yes")
+    await press_offered(a, b, anna, idee.INTRO.build("yes"))
 
     summary = b.last_text(anna)
     assert "<b>Hondenspeeltuin</b>" in summary and DESCRIPTION in summary
@@ -137,9 +139,9 @@ async def test_a_question_asked_on_two_instances_in_turns_is_sent_once(
     await a.send(anna, "/vraag")
     assert "Over welke kern" in (await b.send(anna, AFVAL)).pop().text
     await press_offered(b, a, anna, "Velsen-Zuid")
-    await press_offered(a, b, anna, "vraag:send")
+    await press_offered(a, b, anna, vraag.SEND.build())
     assert "Je vraag is verstuurd" in b.last_text(anna)
-    await press_offered(a, a, anna, "vraag:send")
+    await press_offered(a, a, anna, vraag.SEND.build())
     assert a.answers()[-1].startswith(STALE)
 
     async with a.app.bot_data["sessions"]() as session:
@@ -180,9 +182,9 @@ async def test_a_double_tap_that_reaches_both_instances_at_once_is_handled_once(
     await a.send(anna, DESCRIPTION)
     await a.send(anna, "Voor iedereen met een hond in de wijk.")
     await a.press(anna, "IJmuiden")
-    await a.press(anna, "idee:place:skip")
-    await a.press(anna, "idee:needs:done")
-    await a.press(anna, "idee:intro:no")
+    await a.press(anna, idee.PLACE_SKIP.build())
+    await a.press(anna, idee.NEEDS_DONE.build())
+    await a.press(anna, idee.INTRO.build("no"))
     await asyncio.gather(press_offered(a, a, anna, "Opslaan"), press_offered(a, b, anna, "Opslaan"))
     saved = [
         c.text
@@ -214,10 +216,10 @@ async def test_what_shared_state_relies_on_in_ptb(bot: BotHarness) -> None:
     # The same dict the Application writes back to persistence from.
     assert states is bot.app._conversation_handler_conversations["initiative"]
     assert conversation.check_update(update) is None
-    states.data[key] = initiative.TITLE
+    states.data[key] = idee.TITLE
     state, checked_key, handler, _ = conversation.check_update(update)
-    assert (state, checked_key) == (initiative.TITLE, key)
-    assert handler in conversation.states[initiative.TITLE]
+    assert (state, checked_key) == (idee.TITLE, key)
+    assert handler in conversation.states[idee.TITLE]
     assert states.pop_accessed_keys() == set()  # a reloaded state is not written back
     del states.data[key]
     # An update without a user has no key: passed by, not an error.
@@ -248,7 +250,7 @@ async def test_user_data_is_written_by_the_update_that_changed_it(
     await b.send(anna, "Hondenspeeltuin")
     stored = await stored_state(a, anna)
     assert stored[USER_DATA]["draft"]["title"] == "Hondenspeeltuin"
-    assert stored["conversation:initiative"] == initiative.DESCRIPTION
+    assert stored["conversation:initiative"] == idee.DESCRIPTION
 
 
 async def test_a_database_that_fails_before_the_handlers_is_an_error_like_any_other(

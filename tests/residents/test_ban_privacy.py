@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from handlers.residents import onboarding as onb
+from handlers.residents import privacy
 from models import BotState, ModerationAction, ModerationLog, User
 from tests.harness import BotHarness
 from tests.moderators.test_moderation import people, post_bot, submit
@@ -29,7 +31,7 @@ async def test_a_banned_resident_can_read_export_and_erase_but_stays_banned(
     # Her rights do not.
     [notice] = await bot.send(anna, "/privacy")
     assert "Je rechten" in notice.text and "geblokkeerd" in notice.text
-    await bot.press(anna, "privacy:export")
+    await bot.press(anna, privacy.EXPORT.build())
     [document] = [c for c in bot.replies(anna) if c.method == "sendDocument"]
     assert document.params.get("caption")
     await bot.send(anna, "/vergeetmij")
@@ -62,7 +64,7 @@ async def test_a_banned_resident_can_read_export_and_erase_but_stays_banned(
     await bot.send(moderator, f"/unban {anna.id}")
     replies = await bot.send(anna, "/start")
     assert "geblokkeerd" not in replies[-1].text
-    assert any(data.startswith("onb:consent") for _, data in replies[-1].buttons)
+    assert onb.CONSENT.build("nl") in [data for _, data in replies[-1].buttons]
 
 
 async def test_erasure_takes_a_residents_words_out_of_the_audit_log(post_bot: BotHarness) -> None:
@@ -71,7 +73,7 @@ async def test_erasure_takes_a_residents_words_out_of_the_audit_log(post_bot: Bo
     number = await submit(bot, anna, "Hondenspeeltuin bij Anna thuis")
     await bot.send(moderator, f"/verberg {number}")
     await bot.send(moderator, "/wachtrij")
-    await bot.press(moderator, f"mod:edit:{number}")
+    await bot.press(moderator, "Titel aanpassen")
     await bot.send(moderator, "Hondenspeeltuin in het park")
     [before] = await bot.send(moderator, "/logboek")
     assert "Anna thuis" in before.text
@@ -80,5 +82,5 @@ async def test_erasure_takes_a_residents_words_out_of_the_audit_log(post_bot: Bo
     await bot.press(anna, "Ja, wis alles")
     [after] = await bot.send(moderator, "/logboek")
     # That a moderator acted stays; what she wrote does not.
-    assert f"titel aangepast · initiatief #{number}" in after.text
+    assert f"titel aangepast · idee #{number}" in after.text
     assert "Anna thuis" not in after.text and "in het park" not in after.text

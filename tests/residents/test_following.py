@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bot.services.broadcasts import Audience
+from handlers.residents import following as volg
+from handlers.residents import onboarding as onb
 from models import User
 from tests.flows import onboard
 from tests.harness import BotHarness
@@ -22,24 +24,24 @@ async def test_volgen_shows_the_own_kern_as_always_followed_and_toggles_others(
     [menu] = await bot.send(anna, "/volgen")
     assert "Driehuis" in menu.text and "altijd" in menu.text
     labels = dict((data, label) for label, data in menu.buttons)
-    assert labels["volg:k:3"] == "📍 Driehuis"
-    assert labels["volg:k:0"] == "IJmuiden"
-    assert labels["volg:t:0"] == "Melding openbare ruimte"
-    assert labels["volg:klaar"] == "Klaar"
+    assert labels[volg.TOGGLE.build("k", 3)] == "📍 Driehuis"
+    assert labels[volg.TOGGLE.build("k", 0)] == "IJmuiden"
+    assert labels[volg.TOGGLE.build("t", 0)] == "Melding openbare ruimte"
+    assert labels[volg.DONE.build()] == "Klaar"
 
-    await bot.press(anna, "volg:k:0")
+    await bot.press(anna, volg.TOGGLE.build("k", 0))
     assert bot.answers()[-1] == "Je volgt nu IJmuiden."
     edit = bot.calls("editMessageReplyMarkup")[-1]
     redrawn = dict((data, label) for label, data in edit.buttons)
-    assert redrawn["volg:k:0"] == "✅ IJmuiden"
+    assert redrawn[volg.TOGGLE.build("k", 0)] == "✅ IJmuiden"
 
-    await bot.press_data(anna, "volg:t:2")
-    await bot.press_data(anna, "volg:k:3")  # the own kern cannot be switched off
+    await bot.press_data(anna, volg.TOGGLE.build("t", 2))
+    await bot.press_data(anna, volg.TOGGLE.build("k", 3))  # the own kern cannot be switched off
     assert bot.answers()[-1] == "Je eigen kern volg je altijd."
-    await bot.press_data(anna, "volg:k:0")  # and off again
+    await bot.press_data(anna, volg.TOGGLE.build("k", 0))  # and off again
     assert bot.answers()[-1] == "Je volgt IJmuiden niet meer."
 
-    await bot.press(anna, "volg:klaar")
+    await bot.press(anna, volg.DONE.build())
     assert bot.last_text(anna) == (
         "Je volgt: Driehuis, Bewonersinitiatieven en meedoen. Aanpassen kan altijd met /volgen."
     )
@@ -53,8 +55,8 @@ async def test_following_decides_who_is_in_an_audience(bot: BotHarness) -> None:
     await onboard(bot, anna, "Driehuis")
     await onboard(bot, bert, "Velserbroek")
     await bot.send(bert, "/volgen")
-    await bot.press(bert, "volg:k:3")  # Driehuis
-    await bot.press(bert, "volg:t:0")  # Melding openbare ruimte
+    await bot.press(bert, volg.TOGGLE.build("k", 3))  # Driehuis
+    await bot.press(bert, volg.TOGGLE.build("t", 0))  # Melding openbare ruimte
     broadcasts = bot.app.bot_data["services"].broadcasts
     assert await broadcasts.count_audience(Audience("kernen", ("Driehuis",))) == 2
     assert await broadcasts.count_audience(Audience("kernen", ("Velserbroek",))) == 1
@@ -75,9 +77,9 @@ async def test_following_decides_who_is_in_an_audience(bot: BotHarness) -> None:
 async def test_forged_follow_buttons_are_refused(bot: BotHarness) -> None:
     anna = bot.person(2001, "Anna")
     await onboard(bot, anna)
-    await bot.press_data(anna, "volg:k:99")
-    await bot.press_data(anna, "volg:t:-1")
-    await bot.press_data(anna, "volg:x:1")
+    await bot.forge(anna, "volg:k:99")
+    await bot.forge(anna, "volg:t:-1")
+    await bot.forge(anna, "volg:x:1")
     assert (
         bot.answers()[-3:]
         == [
@@ -96,17 +98,17 @@ async def test_volgen_and_stil_need_onboarding(bot: BotHarness) -> None:
     assert "/start" in reply.text
     [reply] = await bot.send(stranger, "/stil")
     assert "/start" in reply.text
-    await bot.press_data(stranger, "volg:k:0")
+    await bot.press_data(stranger, volg.TOGGLE.build("k", 0))
     assert bot.answers()[-1] == "Stuur eerst /start."
 
 
 async def test_volgen_speaks_english(bot: BotHarness) -> None:
     emma = bot.person(2003, "Emma", language_code="en")
     await bot.send(emma, "/start")
-    await bot.press(emma, "onb:consent:en")
+    await bot.press(emma, onb.CONSENT.build("en"))
     await bot.press(emma, "IJmuiden")
     [menu] = await bot.send(emma, "/volgen")
     assert "You always get announcements about your own kern, IJmuiden" in menu.text
-    assert ("Report about public space", "volg:t:0") in menu.buttons
+    assert ("Report about public space", volg.TOGGLE.build("t", 0)) in menu.buttons
     [reply] = await bot.send(emma, "/stil")
     assert reply.text.startswith("🔕 You will get no more announcements")

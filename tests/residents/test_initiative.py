@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from handlers.residents import initiative as idee
 from models import Initiative, InitiativeStatusChange
 from tests.flows import DESCRIPTION, answer_until_summary, onboard
 from tests.harness import BotHarness
@@ -28,15 +29,15 @@ async def test_a_whole_initiative_is_asked_summarised_and_saved(bot: BotHarness)
     [needs] = await bot.send(anna, "Park Schoonenberg")
     assert "5/6" in needs.text and len(needs.buttons) == 6
 
-    calls = await bot.press(anna, "idee:need:helpers")
+    calls = await bot.press(anna, idee.NEED.build("helpers"))
     [marked] = [c for c in calls if c.method == "editMessageReplyMarkup"]
     assert marked.buttons[0][0] == "✅ Mensen die meehelpen"
-    await bot.press(anna, "idee:need:money")
-    await bot.press(anna, "idee:need:money")  # pressed twice: off again
-    await bot.press(anna, "idee:need:permission")
-    await bot.press(anna, "idee:needs:done")
+    await bot.press(anna, idee.NEED.build("money"))
+    await bot.press(anna, idee.NEED.build("money"))  # pressed twice: off again
+    await bot.press(anna, idee.NEED.build("permission"))
+    await bot.press(anna, idee.NEEDS_DONE.build())
     assert "6/6" in bot.last_text(anna)
-    await bot.press(anna, "idee:intro:yes")
+    await bot.press(anna, idee.INTRO.build("yes"))
 
     summary = bot.last_text(anna)
     assert "<b>Hondenspeeltuin</b>" in summary
@@ -104,9 +105,9 @@ async def test_a_short_description_gets_one_pointed_follow_up(bot: BotHarness) -
     assert "3/6" in next_question.text
     await bot.send(anna, "Voor ouderen die even willen uitrusten.")
     await bot.press(anna, "IJmuiden")
-    await bot.press(anna, "idee:place:skip")
-    await bot.press(anna, "idee:needs:done")
-    await bot.press(anna, "idee:intro:no")
+    await bot.press(anna, idee.PLACE_SKIP.build())
+    await bot.press(anna, idee.NEEDS_DONE.build())
+    await bot.press(anna, idee.INTRO.build("no"))
     summary = bot.last_text(anna)
     assert "meer bankjes\n\nDrie bankjes langs de Kennemerlaan" in summary
     assert "nog niet bekend" in summary  # no needs chosen
@@ -127,13 +128,13 @@ async def test_editing_an_answer_returns_to_the_summary(bot: BotHarness) -> None
     await onboard(bot, anna)
     await answer_until_summary(bot, anna)
     await bot.press(anna, "Wijzigen")
-    await bot.press(anna, "idee:edit:title")
+    await bot.press(anna, idee.CHANGE_FIELD.build("title"))
     assert "1/6" in bot.last_text(anna)
     [summary] = await bot.send(anna, "Losloopveld voor honden")
     assert "<b>Losloopveld voor honden</b>" in summary.text
     # "Where" asks kern and place again, then shows the summary.
     await bot.press(anna, "Wijzigen")
-    await bot.press(anna, "idee:edit:where")
+    await bot.press(anna, idee.CHANGE_FIELD.build("where"))
     await bot.press(anna, "Velsen-Noord")
     [summary] = await bot.send(anna, "Noorderpark")
     assert "Velsen-Noord — Noorderpark" in summary.text
@@ -167,11 +168,11 @@ async def test_conversation_survives_a_clean_restart(bot: BotHarness) -> None:
     [kern_question] = await bot.send(anna, "Voor iedereen met een hond.")
     await bot.restart()
     # The kern buttons sent before the restart still work.
-    await bot.press_data(anna, "idee:kern:0", kern_question.result["message_id"])
+    await bot.press_data(anna, idee.KERN_PICK.build(0), kern_question.result["message_id"])
     assert "bepaalde plek in IJmuiden" in bot.last_text(anna)
     await bot.send(anna, "Park Schoonenberg")
-    await bot.press_data(anna, "idee:needs:done")
-    await bot.press_data(anna, "idee:intro:yes")
+    await bot.press_data(anna, idee.NEEDS_DONE.build())
+    await bot.press_data(anna, idee.INTRO.build("yes"))
     await bot.press(anna, "Opslaan")
     [row] = await saved_initiatives(bot)
     assert (row.title, row.description, row.place) == (

@@ -9,6 +9,9 @@ import time_machine
 from sqlalchemy import func, select
 
 from bot import semantic
+from handlers.residents import initiative as idee
+from handlers.residents import introductions
+from handlers.residents import mine as mijn
 from handlers.residents.introductions import send_match_notices
 from models import Initiative, Introduction, MatchNotice, Supporter
 from tests.flows import answer_until_summary, onboard, save_idea
@@ -40,7 +43,11 @@ async def test_similar_ideas_are_shown_before_saving(bot: BotHarness) -> None:
     similar = bot.replies(bram)[-1]
     assert "vergelijkbaar idee" in similar.text
     assert "1. <b>Hondenspeeltuin in het park</b> · IJmuiden · 1 persoon" in similar.text
-    assert [data for _, data in similar.buttons] == ["idee:join:1", "idee:meet:1", "idee:different"]
+    assert [data for _, data in similar.buttons] == [
+        idee.JOIN.build(1),
+        idee.MEET.build(1),
+        idee.DIFFERENT.build(),
+    ]
 
 
 async def test_own_ideas_are_not_offered_as_similar(bot: BotHarness) -> None:
@@ -65,7 +72,7 @@ async def test_both_accept_and_contacts_are_exchanged(bot: BotHarness) -> None:
     await save_idea(bot, anna, "Hondenspeeltuin in het park")
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
-    await bot.press(bram, "idee:meet:1")
+    await bot.press(bram, idee.MEET.build(1))
     assert "gevraagd of jullie kennis willen maken" in bot.last_text(bram)
     assert await count(bot, Initiative) == 2  # Bram's own idea is saved too
 
@@ -76,7 +83,7 @@ async def test_both_accept_and_contacts_are_exchanged(bot: BotHarness) -> None:
     # No contact details travel before both said yes.
     assert "Bram" not in request.text and "1002" not in request.text
 
-    await bot.press(anna, "intro:accept:1")
+    await bot.press(anna, introductions.DECIDE.build("accept", 1))
     to_anna, to_bram = bot.replies(anna)[-1].text, bot.replies(bram)[-1].text
     assert 'via <a href="tg://user?id=1002">Bram</a>' in to_anna
     assert "via @anna_ijm" in to_bram
@@ -87,20 +94,20 @@ async def test_a_decline_is_quiet_and_final(bot: BotHarness) -> None:
     await save_idea(bot, anna, "Hondenspeeltuin in het park")
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
-    await bot.press(bram, "idee:meet:1")
+    await bot.press(bram, idee.MEET.build(1))
     sent_to_bram = len(bot.replies(bram))
-    await bot.press(anna, "intro:decline:1")
+    await bot.press(anna, introductions.DECIDE.build("decline", 1))
     assert "laten we het hierbij" in bot.last_text(anna)
     # Bram is not told, and no contact details went anywhere.
     assert len(bot.replies(bram)) == sent_to_bram
     assert all("@anna_ijm" not in c.text for c in bot.replies(bram))
     # Pressing again changes nothing; asking again for the same pair is refused.
-    await bot.press_data(anna, "intro:accept:1")
+    await bot.press_data(anna, introductions.DECIDE.build("accept", 1))
     assert bot.answers()[-1] == "Je hebt hier al antwoord op gegeven."
     await answer_until_summary(bot, bram, "Hondenspeeltuin bij het park")
     await bot.press(bram, "Opslaan")
-    await bot.press(bram, "idee:meet:1")
-    assert "al eens aan elkaar voorgesteld" in bot.last_text(bram)
+    await bot.press(bram, idee.MEET.build(1))
+    assert "al eens gevraagd of jullie willen kennismaken" in bot.last_text(bram)
     assert await count(bot, Introduction) == 1
 
 
@@ -111,9 +118,9 @@ async def test_only_the_initiator_can_answer_an_introduction(bot: BotHarness) ->
     await save_idea(bot, anna, "Hondenspeeltuin in het park")
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
-    await bot.press(bram, "idee:meet:1")
+    await bot.press(bram, idee.MEET.build(1))
     for forger in (bram, cara):
-        await bot.press_data(forger, "intro:accept:1")
+        await bot.press_data(forger, introductions.DECIDE.build("accept", 1))
         assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     assert all("@anna_ijm" not in c.text for who in (bram, cara) for c in bot.replies(who))
 
@@ -125,7 +132,7 @@ async def test_joining_counts_and_tells_the_initiator(bot: BotHarness) -> None:
     await save_idea(bot, anna, "Hondenspeeltuin in het park")
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
-    await bot.press(bram, "idee:join:1")
+    await bot.press(bram, idee.JOIN.build(1))
     assert "Je doet nu mee" in bot.last_text(bram)
     assert "er doet iemand mee met je idee <b>Hondenspeeltuin in het park</b>" in bot.last_text(
         anna
@@ -144,7 +151,7 @@ async def test_a_forged_join_of_an_initiative_not_offered_is_refused(bot: BotHar
     await save_idea(bot, anna, "Moestuin bij de basisschool", GARDEN)
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
-    await bot.press_data(bram, "idee:join:2")  # exists, but was not offered
+    await bot.press_data(bram, idee.JOIN.build(2))  # exists, but was not offered
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     assert await count(bot, Supporter) == 0
 
@@ -154,7 +161,7 @@ async def test_the_relay_passes_messages_without_names(bot: BotHarness) -> None:
     await save_idea(bot, anna, "Hondenspeeltuin in het park")
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
-    await bot.press(bram, "idee:meet:1")
+    await bot.press(bram, idee.MEET.build(1))
     await bot.press(bram, "Stuur een bericht")
     assert "zonder je naam" in bot.last_text(bram)
     await bot.send(bram, "Hoi! Zullen we samen naar de gemeente stappen?")
@@ -166,8 +173,8 @@ async def test_the_relay_passes_messages_without_names(bot: BotHarness) -> None:
     await bot.send(anna, "Goed plan <b>!</b>")
     assert "Goed plan &lt;b&gt;!&lt;/b&gt;" in bot.last_text(bram)
     # After a decline the relay is closed.
-    await bot.press(anna, "intro:decline:1")
-    await bot.press_data(bram, "intro:msg:1")
+    await bot.press(anna, introductions.DECIDE.build("decline", 1))
+    await bot.press_data(bram, introductions.MESSAGE.build(1))
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
 
 
@@ -209,7 +216,7 @@ async def test_a_forged_late_match_button_is_refused(bot: BotHarness) -> None:
     anna, bram = await residents(bot)
     await save_idea(bot, anna, "Hondenspeeltuin in het park")
     await save_idea(bot, bram, "Moestuin bij de basisschool", GARDEN)
-    await bot.press_data(anna, "late:meet:2:1")
+    await bot.press_data(anna, introductions.LATE_MEET.build(2, 1))
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     assert await count(bot, Introduction) == 0
 
@@ -221,12 +228,12 @@ async def test_zoek_finds_pages_and_filters_by_kern(bot: BotHarness) -> None:
         await answer_until_summary(bot, anna, f"Speeltuin {number} voor kinderen")
         if number % 2:
             await bot.press(anna, "Wijzigen")
-            await bot.press(anna, "idee:edit:where")
+            await bot.press(anna, idee.CHANGE_FIELD.build("where"))
             await bot.press(anna, kernen[1])
-            await bot.press(anna, "idee:place:skip")
+            await bot.press(anna, idee.PLACE_SKIP.build())
         await bot.press(anna, "Opslaan")
         if "vergelijkbaar idee" in bot.last_text(anna):
-            await bot.press(anna, "idee:different")
+            await bot.press(anna, idee.DIFFERENT.build())
     await save_idea(bot, anna, "Repair café", REPAIR)
 
     [first] = await bot.send(bram, "/zoek speeltuin")
@@ -256,7 +263,7 @@ async def test_supporters_hear_of_status_changes_and_see_what_they_joined(
     await save_idea(bot, anna, "Hondenspeeltuin in het park")
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
-    await bot.press(bram, "idee:join:1")
+    await bot.press(bram, idee.JOIN.build(1))
 
     [listing] = await bot.send(bram, "/mijn")
     assert "Ideeën waar je aan meedoet" in listing.text
@@ -264,11 +271,14 @@ async def test_supporters_hear_of_status_changes_and_see_what_they_joined(
     assert listing.buttons == []  # only the initiator moves it on
 
     [own] = await bot.send(anna, "/mijn")
-    assert own.buttons == [("✏️ #1", "mijn:status:1")]
-    await bot.press(anna, "mijn:status:1")
+    assert own.buttons == [("✏️ #1", mijn.STATUS.build(1))]
+    await bot.press(anna, mijn.STATUS.build(1))
     options = bot.replies(anna)[-1]
-    assert [data for _, data in options.buttons] == ["mijn:set:1:in_gesprek", "mijn:set:1:gestopt"]
-    await bot.press(anna, "mijn:set:1:in_gesprek")
+    assert [data for _, data in options.buttons] == [
+        mijn.SET_STATUS.build(1, "in_gesprek"),
+        mijn.SET_STATUS.build(1, "gestopt"),
+    ]
+    await bot.press(anna, mijn.SET_STATUS.build(1, "in_gesprek"))
     assert "is nu in gesprek" in bot.last_text(anna)
     assert bot.last_text(bram) == (
         "Nieuws over <b>Hondenspeeltuin in het park</b>, waar je aan meedoet: "
@@ -280,13 +290,14 @@ async def test_status_changes_are_checked_on_the_server(bot: BotHarness) -> None
     anna, bram = await residents(bot)
     await save_idea(bot, anna, "Hondenspeeltuin in het park")
     for who, data in (
-        (bram, "mijn:set:1:in_gesprek"),  # not his initiative
-        (anna, "mijn:set:1:gerealiseerd"),  # idee cannot jump to gerealiseerd
-        (anna, "mijn:set:1:onzin"),
-        (bram, "mijn:status:1"),
+        (bram, mijn.SET_STATUS.build(1, "in_gesprek")),  # not his initiative
+        (anna, mijn.SET_STATUS.build(1, "gerealiseerd")),  # idee cannot jump to gerealiseerd
+        (bram, mijn.STATUS.build(1)),
     ):
         await bot.press_data(who, data)
         assert bot.answers()[-1].startswith("Deze knop werkt niet meer"), data
+    await bot.forge(anna, "mijn:set:1:onzin")  # no such status
+    assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     [listing] = await bot.send(anna, "/mijn")
     assert "Status: idee" in listing.text
 
@@ -325,11 +336,14 @@ async def test_a_moderator_moves_any_initiative_on_and_the_initiator_hears(
             update(User).where(User.telegram_id == 1002).values(role=Role.MODERATOR)
         )
     [options] = await bot.send(bram, "/status 1")
-    assert [data for _, data in options.buttons] == ["mijn:set:1:in_gesprek", "mijn:set:1:gestopt"]
-    await bot.press(bram, "mijn:set:1:in_gesprek")
+    assert [data for _, data in options.buttons] == [
+        mijn.SET_STATUS.build(1, "in_gesprek"),
+        mijn.SET_STATUS.build(1, "gestopt"),
+    ]
+    await bot.press(bram, mijn.SET_STATUS.build(1, "in_gesprek"))
     assert bot.last_text(anna) == (
-        "Een moderator heeft je idee <b>Hondenspeeltuin in het park</b> verder gezet: "
-        "de status is nu in gesprek."
+        "Een moderator heeft de status van je idee <b>Hondenspeeltuin in het park</b> veranderd. "
+        "De status is nu: in gesprek."
     )
     [usage] = await bot.send(bram, "/status nope")
     assert "/status &lt;nummer&gt;" in usage.text

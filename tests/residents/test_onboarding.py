@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from handlers.residents import onboarding as onb
+from handlers.residents import privacy
 from models import ContactMethod, User
 from tests.flows import onboard
 from tests.harness import BotHarness, make_config
@@ -23,9 +25,9 @@ async def test_newcomer_sees_what_the_bot_does_and_the_privacy_notice(bot: BotHa
     assert "Burgerbeest Velsen" in reply.text
     assert "Privacy" in reply.text
     assert [data for _, data in reply.buttons] == [
-        "onb:consent:nl",
-        "onb:decline:nl",
-        "onb:lang:en",
+        onb.CONSENT.build("nl"),
+        onb.DECLINE.build("nl"),
+        onb.NOTICE_LANGUAGE.build("en"),
     ]
     user = await stored(bot, 1001)
     # Before consent nothing but the Telegram id is kept.
@@ -51,7 +53,7 @@ async def test_consent_kern_and_contact_complete_the_onboarding(bot: BotHarness)
     await bot.press(anna, "Driehuis")
     contact = bot.replies(anna)[-1]
     assert "@anna_velsen" in contact.buttons[0][0]
-    await bot.press(anna, "onb:contact:username")
+    await bot.press(anna, onb.CONTACT.build("username"))
     done = bot.last_text(anna)
     assert "Alles staat klaar, Anna" in done and "<b>Driehuis</b>" in done and "/idee" in done
 
@@ -64,7 +66,7 @@ async def test_consent_kern_and_contact_complete_the_onboarding(bot: BotHarness)
 async def test_without_username_the_profile_link_is_the_contact(bot: BotHarness) -> None:
     bram = bot.person(1002, "Bram")
     await bot.send(bram, "/start")
-    await bot.press(bram, "onb:consent:nl")
+    await bot.press(bram, onb.CONSENT.build("nl"))
     await bot.press(bram, "Velserbroek")
     assert "Alles staat klaar, Bram" in bot.last_text(bram)
     assert (await stored(bot, 1002)).contact_method is ContactMethod.PROFILE_LINK
@@ -73,7 +75,7 @@ async def test_without_username_the_profile_link_is_the_contact(bot: BotHarness)
 async def test_declining_keeps_nothing_but_the_telegram_id(bot: BotHarness) -> None:
     cor = bot.person(1003, "Cor", username="cor")
     await bot.send(cor, "/start")
-    await bot.press(cor, "onb:decline:nl")
+    await bot.press(cor, onb.DECLINE.build("nl"))
     assert "niets behalve je Telegram-id" in bot.last_text(cor)
     user = await stored(bot, 1003)
     assert user.consent_at is None and user.display_name is None and user.username is None
@@ -85,13 +87,13 @@ async def test_declining_keeps_nothing_but_the_telegram_id(bot: BotHarness) -> N
 async def test_privacy_notice_switches_language_and_consent_keeps_it(bot: BotHarness) -> None:
     dana = bot.person(1004, "Dana", language_code="nl")
     await bot.send(dana, "/start")
-    calls = await bot.press(dana, "onb:lang:en")
+    calls = await bot.press(dana, onb.NOTICE_LANGUAGE.build("en"))
     [edit] = [c for c in calls if c.method == "editMessageText"]
     assert "Do you agree?" in edit.text
-    assert ("🇳🇱 Nederlands", "onb:lang:nl") in edit.buttons
+    assert ("🇳🇱 Nederlands", onb.NOTICE_LANGUAGE.build("nl")) in edit.buttons
     # Switching the language of the notice stores nothing.
     assert (await stored(bot, 1004)).language is None
-    await bot.press_data(dana, "onb:consent:en", edit.params["message_id"])
+    await bot.press_data(dana, onb.CONSENT.build("en"), edit.params["message_id"])
     assert "Which kern (neighbourhood) of Velsen" in bot.last_text(dana)
     assert (await stored(bot, 1004)).language == "en"
 
@@ -100,7 +102,7 @@ async def test_english_telegram_client_gets_english(bot: BotHarness) -> None:
     emma = bot.person(1005, "Emma", language_code="en-GB")
     [reply] = await bot.send(emma, "/start")
     assert "Welcome to <b>Burgerbeest Velsen</b>" in reply.text
-    assert reply.buttons[0][1] == "onb:consent:en"
+    assert reply.buttons[0][1] == onb.CONSENT.build("en")
 
 
 async def test_other_telegram_languages_get_dutch(bot: BotHarness) -> None:
@@ -124,7 +126,10 @@ async def test_taal_switches_every_later_message(bot: BotHarness) -> None:
     anna = bot.person(1001, "Anna")
     await onboard(bot, anna)
     [choice] = await bot.send(anna, "/taal")
-    assert [data for _, data in choice.buttons] == ["taal:nl", "taal:en"]
+    assert [data for _, data in choice.buttons] == [
+        onb.LANGUAGE.build("nl"),
+        onb.LANGUAGE.build("en"),
+    ]
     await bot.press(anna, "English")
     assert bot.last_text(anna) == "From now on I'll talk to you in English."
     [help_text] = await bot.send(anna, "/help")
@@ -197,7 +202,7 @@ async def test_in_a_group_the_bot_only_points_to_the_private_chat(bot: BotHarnes
     [pointer] = bot.calls(since=before)
     assert pointer.method == "sendMessage" and pointer.chat_id == -100123
     assert "alleen in een privégesprek" in pointer.text and "@burgerbeest_test_bot" in pointer.text
-    pressed = bot.updates.press(anna.payload, "privacy:export", message_id=7)
+    pressed = bot.updates.press(anna.payload, privacy.EXPORT.build(), message_id=7)
     pressed["callback_query"]["message"]["chat"] = group
     await bot.feed(pressed)
     assert [c.method for c in bot.calls(since=before + 1)] == ["answerCallbackQuery"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from bot.services.privacy import personal_tables
+from handlers.residents import initiative as idee
+from handlers.residents import privacy
 from tests.flows import answer_until_summary, onboard
 from tests.harness import BotHarness
 
@@ -19,8 +21,8 @@ async def test_privacy_says_what_is_kept_in_both_languages(bot: BotHarness) -> N
     [reply] = await bot.send(emma, "/privacy")
     assert "What I keep." in reply.text
     assert reply.buttons == [
-        ("📦 Download my data", "privacy:export"),
-        ("🗑 Forget me", "privacy:erase"),
+        ("📦 Download my data", privacy.EXPORT.build()),
+        ("🗑 Forget me", privacy.ERASE.build()),
     ]
 
 
@@ -36,7 +38,7 @@ async def test_the_export_holds_everything_about_the_resident(bot: BotHarness) -
     await bot.send(anna, "/privacy")
     await bot.send(anna, "/idee")
     await bot.send(anna, "Nog een half idee")  # a conversation in progress is data too
-    calls = await bot.press(anna, "privacy:export")
+    calls = await bot.press(anna, privacy.EXPORT.build())
     [document] = [c for c in calls if c.method == "sendDocument"]
     name, content, _ = document.files["document"]
     assert name == "burgerbeest-gegevens.json"
@@ -51,7 +53,7 @@ async def test_the_export_holds_everything_about_the_resident(bot: BotHarness) -
 
 async def test_a_stranger_gets_no_export(bot: BotHarness) -> None:
     stranger = bot.person(2002, "Stranger")
-    await bot.press_data(stranger, "privacy:export")
+    await bot.press_data(stranger, privacy.EXPORT.build())
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     assert bot.calls("sendDocument") == []
 
@@ -73,14 +75,14 @@ async def test_vergeetmij_forgets_the_resident_but_not_what_others_joined(
     await bot.press(anna, "Opslaan")
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
-    await bot.press(bram, "idee:join:1")  # Bram joins Anna's first idea
+    await bot.press(bram, idee.JOIN.build(1))  # Bram joins Anna's first idea
 
     [question] = await bot.send(anna, "/vergeetmij")
     assert "Weet je het zeker?" in question.text
     await bot.press(anna, "Nee, toch niet")
     assert bot.last_text(anna) == "Prima, er is niets gewist."
     await bot.send(anna, "/privacy")
-    await bot.press(anna, "privacy:erase")
+    await bot.press(anna, privacy.ERASE.build())
     await bot.press(anna, "Ja, wis alles")
     assert "ik ben je vergeten" in bot.last_text(anna)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time_machine
 
+from handlers.residents import question as vraag
 from tests.flows import onboard
 from tests.harness import BotHarness, Person
 from tests.questions_support import local, qbot, services, texts
@@ -24,10 +25,10 @@ async def ask_about_an_event(bot: BotHarness, who: Person, text: str) -> int:
     await bot.send(who, "/vraag")
     before = len(bot.request.calls)
     await bot.send(who, text)
-    if "vraag:topic:other" in [data for _, data in bot.replies(who)[-1].buttons]:
-        await bot.press(who, "vraag:topic:other")
+    if vraag.TOPIC_PICK.build("other") in [data for _, data in bot.replies(who)[-1].buttons]:
+        await bot.press(who, vraag.TOPIC_PICK.build("other"))
         mains = [topic.key for topic in services(bot).questions.taxonomy.main_topics]
-        await bot.press(who, f"vraag:main:{mains.index('evenementen')}")
+        await bot.press(who, vraag.MAIN_PICK.build(mains.index("evenementen")))
     return before
 
 
@@ -79,7 +80,7 @@ async def test_not_right_asks_what_was_read_after_all(qbot: BotHarness) -> None:
         assert FROM_TEXT not in summary and "Kern: Velsen-Zuid" in summary
         assert "Klopt niet" not in [label for label, _ in bot.replies(anna)[-1].buttons]
         # The old summary's button no longer corrects anything.
-        await bot.press_data(anna, "vraag:correct")
+        await bot.press_data(anna, vraag.CORRECT.build())
         assert bot.answers()[-1].startswith(STALE)
         await bot.press(anna, "Versturen")
     question = await services(bot).questions.get(1)
@@ -114,7 +115,7 @@ async def test_a_partly_read_question_asks_the_rest_and_keeps_the_kern_when_corr
         assert bot.last_text(bram) == "Where exactly?"
         await bot.send(bram, "Dudokplein, the north side")
         assert "Kern: Velserbroek" in bot.last_text(bram)
-        await bot.press(bram, "vraag:send")
+        await bot.press(bram, vraag.SEND.build())
     question = await services(bot).questions.get(1)
     assert question.kern == "Velserbroek"
     assert question.details == {
@@ -129,14 +130,14 @@ async def test_a_forged_correction_is_refused(qbot: BotHarness) -> None:
     anna = bot.person(1001, "Anna")
     await onboard(bot, anna)
     await bot.send(anna, "/vraag")
-    await bot.press_data(anna, "vraag:correct")  # nothing to correct yet
+    await bot.press_data(anna, vraag.CORRECT.build())  # nothing to correct yet
     assert bot.answers()[-1].startswith(STALE)
     await bot.send(anna, "Het grofvuil naast de container is niet opgehaald.")
-    await bot.press_data(anna, "vraag:correct")  # at the kern question
+    await bot.press_data(anna, vraag.CORRECT.build())  # at the kern question
     assert bot.answers()[-1].startswith(STALE)
     await bot.press(anna, "IJmuiden")
     assert "Klopt dit?" in bot.last_text(anna) and FROM_TEXT not in bot.last_text(anna)
-    await bot.press_data(anna, "vraag:correct")  # a summary with nothing read
+    await bot.press_data(anna, vraag.CORRECT.build())  # a summary with nothing read
     assert bot.answers()[-1].startswith(STALE)
     await bot.press(anna, "Versturen")
     assert (await services(bot).questions.get(1)).kern == "IJmuiden"

@@ -65,7 +65,7 @@ async def test_reminder_before_the_deadline_and_escalation_after_it_skip_hemelva
     escalated = bot.last_text(bep)
     assert "deadline van vraag V-2026-0001 is verstreken" in escalated
     assert "Piet de Vries" in escalated
-    assert "V-2026-0001" in bot.last_text(moderator) and "over de deadline" in bot.last_text(
+    assert "V-2026-0001" in bot.last_text(moderator) and "niet op tijd beantwoord" in bot.last_text(
         moderator
     )
     escalations = len(bot.replies(bep))
@@ -184,7 +184,7 @@ async def test_nobody_left_goes_to_the_moderators_who_assign_by_hand(qbot: BotHa
         await ask(bot, anna)
     bot.request.block(piet.id)
     await tick(bot, "2026-06-01 14:00")
-    assert "V-2026-0001 past bij geen routeringsregel" in bot.last_text(moderator)
+    assert "Voor vraag V-2026-0001 is nog niemand gevonden" in bot.last_text(moderator)
     assert (await services(bot).questions.get(1)).status is QuestionStatus.TRIAGE
 
     # Piet unblocks; the moderator gives it to him, and he gets it at once.

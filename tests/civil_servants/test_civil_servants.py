@@ -85,10 +85,10 @@ async def test_profile_edit_and_away_sends_questions_to_the_backup(qbot: BotHarn
     await join(bot, bep, "Bep Jansen", "Afval en Reiniging")
     await join(bot, piet, "Piet de Vries", "Afval en Reiniging", handle="afval")
     await bot.send(piet, "/profiel")
-    assert "Back-up: (nog) niemand" in bot.last_text(piet)
+    assert "Vervanger: (nog) niemand" in bot.last_text(piet)
     await bot.press(piet, prof.EDIT.build("backup"))
     await bot.press(piet, "Bep Jansen")
-    assert "Back-up: Bep Jansen" in bot.last_text(piet)
+    assert "Vervanger: Bep Jansen" in bot.last_text(piet)
     await bot.press_data(piet, prof.EDIT.build("department"))
     await bot.send(piet, "Reiniging")
     assert "· Reiniging" in bot.last_text(piet)
@@ -138,7 +138,7 @@ async def test_moderators_make_invites_and_see_the_triage_queue(qbot: BotHarness
         await bot.press(anna, "IJmuiden")
         await bot.press(anna, "Versturen")
     await bot.send(zoe, "/triage")
-    assert "1 vraag wacht op toewijzing" in bot.replies(zoe)[-2].text
+    assert "1 vraag heeft nog geen ambtenaar" in bot.replies(zoe)[-2].text
     assert "Ik heb een vraag" in bot.last_text(zoe)
     assert (await services(bot).questions.get(1)).topic_key is None
 

@@ -176,7 +176,7 @@ async def test_reports_hide_an_initiative_until_a_moderator_restores_it(
     assert await visibility(bot, number) is Visibility.HIDDEN
     assert f"#{number}" not in await found(bot, bob)
     await bot.send(bob, "/meld 9999")
-    assert "geen initiatief" in bot.last_text(bob)
+    assert "geen idee" in bot.last_text(bob)
 
     replies = await bot.send(moderator, "/wachtrij")
     assert "2 meldingen" in replies[-1].text and "scheldwoorden" in replies[-1].text

@@ -128,18 +128,18 @@ async def test_the_log_shows_who_did_what_with_reasons_and_changes(bot: BotHarne
     [log] = await bot.send(mira, "/logboek")
     lines = log.text.split("\n")
     assert "Logboek van moderatie" in lines[0]
-    assert "Mira · titel aangepast · initiatief #2" in lines[1]
+    assert "Mira · titel aangepast · idee #2" in lines[1]
     assert "„Bankjes in het park” → „Bankjes in het Park Velserbeek”" in lines[1]
-    assert "Mira · verborgen · initiatief #2" in lines[2]
-    assert "Mo · afgewezen · initiatief #1 — reden: <i>Reclame &lt;script&gt;" in lines[3]
-    assert "Mo · verborgen · initiatief #1" in lines[4]
+    assert "Mira · verborgen · idee #2" in lines[2]
+    assert "Mo · afgewezen · idee #1 — reden: <i>Reclame &lt;script&gt;" in lines[3]
+    assert "Mo · verborgen · idee #1" in lines[4]
     assert not log.buttons
 
     # In English for a moderator who reads English.
     await bot.send(mo, "/taal")
     await bot.press(mo, "English")
     [english] = await bot.send(mo, "/logboek")
-    assert "Moderation log" in english.text and "Mo · rejected · initiative #1" in english.text
+    assert "Moderation log" in english.text and "Mo · rejected · idea #1" in english.text
 
 
 async def test_the_log_pages_back_and_refuses_residents_and_forged_pages(bot: BotHarness) -> None:
@@ -188,9 +188,9 @@ async def test_the_log_holds_status_moves_and_announcements_scheduled_and_stoppe
     assert "Mira · mededeling gestopt · mededeling #1" in lines[0]
     scheduled = "Mo · mededeling ingepland · mededeling #1 — gaat uit op 21 april 2026, 08:00"
     assert scheduled in lines[1]
-    assert f"Mo · status gewijzigd · initiatief #{number} — „idee” → „in gesprek”" in lines[2]
+    assert f"Mo · status gewijzigd · idee #{number} — „idee” → „in gesprek”" in lines[2]
 
     await bot.send(mo, "/taal")
     await bot.press(mo, "English")
     [english] = await bot.send(mo, "/logboek")
-    assert "Mo · status changed · initiative #1 — “idea” → “in talks”" in english.text
+    assert "Mo · status changed · idea #1 — “idea” → “in talks”" in english.text

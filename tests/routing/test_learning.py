@@ -221,7 +221,7 @@ async def test_a_moderator_sees_what_was_learned_and_undoes_it(qbot: BotHarness)
     assert logged.action is ModerationAction.FORGET_EXAMPLE and logged.target_id == 1
     assert logged.detail == {"topic": DOGS_KEY, "source": "asked"}
     await bot.send(moderator, "/logboek")
-    assert "routeringsvoorbeeld vergeten · voorbeeld #1" in bot.last_text(moderator)
+    assert "voorbeeld voor onderwerpen vergeten · voorbeeld #1" in bot.last_text(moderator)
     # Pressed again (or forged): nothing left to forget.
     await bot.press_data(moderator, learned.FORGET.build(1))
     assert bot.answers()[-1].startswith(STALE)

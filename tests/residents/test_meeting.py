@@ -142,7 +142,7 @@ async def test_leaving_is_confirmed_and_ends_the_posts(bot: BotHarness) -> None:
     assert relayed(bot, cara, since) == []
     # Cara is out: her group is gone, and so is the button she still has.
     await bot.send(cara, "/groep")
-    assert "Je doet nog niet mee met een initiatief" in bot.last_text(cara)
+    assert "Je doet nog niet mee met een idee" in bot.last_text(cara)
     await bot.press_data(cara, WRITE.build(1))
     assert bot.answers()[-1] == STALE
 
@@ -170,7 +170,7 @@ async def test_the_initiator_sees_who_is_in_with_their_notes(bot: BotHarness) ->
     await bot.send(bram, "/groep")
     await bot.press(bram, "Stel je voor")
     await bot.send(bram, "Ik kan op zaterdag helpen met het hek.")
-    assert bot.last_text(bram) == "Dank je! De initiatiefnemer ziet dit bij je naam."
+    assert bot.last_text(bram) == "Dank je! Wie het idee begon, ziet dit bij je naam."
 
     await bot.send(anna, "/groep")
     assert "Groep van je idee <b>Hondenspeeltuin in het park</b>" in bot.last_text(anna)
@@ -272,7 +272,7 @@ async def test_presses_on_someone_elses_group_are_refused(bot: BotHarness) -> No
     dora = bot.person(1004, "Dora")
     await onboard(bot, dora)
     await bot.send(dora, "/groep 1")
-    assert bot.last_text(dora).startswith("Je doet niet mee met initiatief #1.")
+    assert bot.last_text(dora).startswith("Je doet niet mee met idee #1.")
     await write(bot, bram, "Hallo!")
 
     for data in (WRITE.build(1), NOTE.build(1), MEMBERS.build(1), REPORT.build(1, "ask")):

@@ -111,14 +111,18 @@ async def test_a_post_reaches_the_others_by_name_and_without_contact_details(
 
 
 async def test_posts_are_at_most_1000_characters_and_text_only(bot: BotHarness) -> None:
-    _, bram, _ = await group_of_three(bot)
+    anna, bram, _ = await group_of_three(bot)
     await write(bot, bram, "x" * 1001)
     assert "Je bericht is 1001 tekens. Dat is te lang: hoogstens 1000." in bot.last_text(bram)
     await bot.send_sticker(bram)
     assert bot.last_text(bram) == "Stuur alleen tekst, of stop met /annuleer."
-    await bot.send(bram, "y" * 1000)  # still writing: the shorter one goes
+    since = len(bot.request.calls)
+    await bot.send(bram, "<b>Ja</b> " + "y" * 990)  # still writing: 1,000 characters go
     assert bot.last_text(bram) == "Je bericht gaat naar 2 mensen in de groep."
     assert await count(bot, MeetingPost) == 1
+    # What a member typed is shown as typed, never as markup.
+    [text] = relayed(bot, anna, since)
+    assert text.endswith("\n\n&lt;b&gt;Ja&lt;/b&gt; " + "y" * 990)
 
 
 async def test_leaving_is_confirmed_and_ends_the_posts(bot: BotHarness) -> None:

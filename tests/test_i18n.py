@@ -157,7 +157,16 @@ def test_dutch_says_je_not_u() -> None:
 
 # The catalogs reviewed for one word per role (issue #14 item 8); about.po names the
 # municipality's own "platform voor inspraak en initiatieven", which is another thing.
-REVIEWED = ("core", "initiatives", "matching", "moderation", "posts", "report", "questions")
+REVIEWED = (
+    "core",
+    "initiatives",
+    "matching",
+    "meeting",
+    "moderation",
+    "posts",
+    "report",
+    "questions",
+)
 
 
 def test_one_word_for_an_idea() -> None:

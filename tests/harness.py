@@ -141,7 +141,7 @@ class BotHarness:
         raise AssertionError(f"no button {label_or_data!r} was offered; offered: {offered}")
 
     async def press_data(self, who: Person, data: str, message_id: int = 1) -> list[Call]:
-        """Press a button with data built by its `Button` (handlers/callbacks.py), offered or not."""
+        """Press with data built by a `Button` (handlers/callbacks.py), offered or not."""
         before = len(self.request.calls)
         await self.feed(self.updates.press(who.payload, data, message_id=message_id))
         return self.calls(since=before)

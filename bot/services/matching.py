@@ -207,13 +207,20 @@ class MatchingService:
         return [f for f in found if kern is None or f.kern == kern]
 
     async def join(self, user_id: int, initiative_id: int) -> Outcome:
-        """Join someone else's initiative as a supporter; joining twice or one's own is refused."""
+        """Join someone else's initiative as a supporter. Refused (`reason`): gone, own, hidden
+        (not visible to others: waiting for or stopped by a moderator), closed (realised or
+        stopped), already (joined before). A note for the initiator is kept with the
+        membership (MeetingService.set_note), which the meeting place shows them."""
         async with self._sessions.begin() as session:
             initiative = await session.get(Initiative, initiative_id)
             if initiative is None:
                 return Outcome(False, "gone")
             if initiative.author_id == user_id:
                 return Outcome(False, "own")
+            if initiative.visibility is not Visibility.VISIBLE:
+                return Outcome(False, "hidden")
+            if not initiative.status.is_open:
+                return Outcome(False, "closed")
             exists = await session.scalar(
                 select(Supporter.id).where(
                     Supporter.initiative_id == initiative_id, Supporter.user_id == user_id
@@ -223,6 +230,33 @@ class MatchingService:
                 return Outcome(False, "already")
             session.add(Supporter(initiative_id=initiative_id, user_id=user_id))
         return Outcome(True)
+
+    async def newest(
+        self, *, kern: str | None = None, limit: int = SEARCH_LIMIT
+    ) -> list[SimilarInitiative]:
+        """The newest public initiatives (in `kern`, if given), newest first: /zoek without
+        words browses them."""
+        async with self._sessions() as session:
+            query = select(Initiative.id).where(Initiative.visibility == Visibility.VISIBLE)
+            if kern is not None:
+                query = query.where(Initiative.kern == kern)
+            ids = await session.scalars(
+                query.order_by(Initiative.created_at.desc(), Initiative.id.desc()).limit(limit)
+            )
+            return await self._describe(session, [Match(i, 1.0) for i in ids])
+
+    async def joined_counts(self, initiative_ids: Sequence[int]) -> dict[int, int]:
+        """How many joined each initiative (its initiator not counted); 0 when nobody did."""
+        if not initiative_ids:
+            return {}
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Supporter.initiative_id, func.count())
+                .where(Supporter.initiative_id.in_(list(initiative_ids)))
+                .group_by(Supporter.initiative_id)
+            )
+            counts = dict(rows.all())
+        return {i: counts.get(i, 0) for i in initiative_ids}
 
     async def supporters(self, initiative_id: int) -> list[User]:
         async with self._sessions() as session:
@@ -243,6 +277,8 @@ class MatchingService:
                 return Outcome(False, "gone")
             if initiative.author_id == requester_id:
                 return Outcome(False, "own")
+            if initiative.visibility is not Visibility.VISIBLE:
+                return Outcome(False, "hidden")
             if not initiative.allow_introductions:
                 return Outcome(False, "closed")
             pair = select(Introduction).where(

@@ -40,7 +40,7 @@ from handlers.common import (
     typed_answer,
 )
 from handlers.context import BotApplication, BotContext
-from handlers.residents.introductions import notify_joined, request_introduction
+from handlers.residents.introductions import join, note_handlers, request_introduction
 from handlers.steps import DraftSlot, grid, kern_keyboard, take_pick, take_text
 from models import Initiative, Need, User, Visibility
 
@@ -58,6 +58,9 @@ from models import Initiative, Need, User, Visibility
     SIMILAR,
     TOPIC,  # last, so the numbers of conversations stored before it still mean the same
 ) = range(12)
+# After joining a look-alike: a few words for its initiator (introductions.note_handlers). A
+# name, not a number: it stands apart from the idea's numbered steps.
+JOIN_NOTE = "join_note"
 TEXT_STEPS = {TITLE, DESCRIPTION, MORE, MOTIVATION, PLACE}
 EDITABLE = {
     "title": TITLE,
@@ -463,20 +466,16 @@ async def _offered(update: Update, context: BotContext, button: Button) -> int |
 
 
 @requires_resident
-async def join_similar(update: Update, context: BotContext, user: User, t: Translator) -> int:
-    """ "This is the same — I'll join": become a supporter; the draft is not saved."""
-    query = update.callback_query
+async def join_similar(update: Update, context: BotContext, user: User, t: Translator) -> object:
+    """ "This is the same — I'll join": become a supporter (the draft is not saved), then a
+    few words for the initiator, who hears of the join with them."""
     initiative_id = await _offered(update, context, JOIN)
     if initiative_id is None:
         return SIMILAR
-    outcome = await context.services.matching.join(user.id, initiative_id)
     _forget(context)
     async with after_storing(update, context):
-        if outcome.ok:
-            await query.message.reply_text(t("match.joined"))
-            await notify_joined(context, initiative_id)
-        else:
-            await query.message.reply_text(t(f"match.join_{outcome.reason}"))
+        if await join(update, context, user, t, initiative_id, "match.joined"):
+            return JOIN_NOTE
     return ConversationHandler.END
 
 
@@ -549,6 +548,8 @@ def initiative_conversation() -> ConversationHandler:
                 DIFFERENT.handler(save_anyway),
             ],
             EDIT: [CHANGE_FIELD.handler(edit_field)],
+            # The idea is gone once joined; the note for its initiator is a text of its own.
+            JOIN_NOTE: note_handlers(),
         },
         fallbacks=[
             CommandHandler("annuleer", cancel),

@@ -12,6 +12,7 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
+    BaseHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -20,6 +21,7 @@ from telegram.ext import (
 
 from bot.i18n import Markup, Translator, escape, translator
 from bot.services.initiatives import DESCRIPTION_MAX
+from bot.services.meeting import NOTE_MAX
 from handlers.callbacks import Button
 from handlers.common import (
     NEW_MESSAGE,
@@ -27,9 +29,11 @@ from handlers.common import (
     conversation,
     keyboard,
     press_done,
+    refuse_press,
     requires_resident,
     send_to,
     speaker,
+    text_step,
     typed_answer,
 )
 from handlers.context import BotApplication, BotContext
@@ -46,6 +50,10 @@ DECIDE = Button("intro", ("accept", "decline"), int)
 MESSAGE = Button("intro:msg", int)
 # A late match: the new look-alike's id and the resident's own initiative's.
 LATE_MEET = Button("late:meet", int, int)
+# After joining (the initiative's id): no note for the initiator.
+NOTE_SKIP = Button("join:skip", int)
+# user_data: the initiative just joined, whose initiator waits for the joiner's note.
+NOTE_KEY = "join_note"
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -62,8 +70,95 @@ def contact_of(user: User) -> Markup:
 # --- joining -----------------------------------------------------------------------------
 
 
-async def notify_joined(context: BotContext, initiative_id: int) -> None:
-    """Tell the initiator that someone joined, and how many people are behind it now."""
+async def join(
+    update: Update, context: BotContext, user: User, t: Translator, initiative_id: int, done: str
+) -> bool:
+    """Join `initiative_id` (from /idee's look-alikes or a /zoek result): say so with the
+    catalog key `done`, then ask for a few words for the initiator. True when that question is
+    open: the flow's next step is then `note_handlers()`; the initiator hears of the join with
+    the note, or without one when it is skipped. A refused join (one's own, hidden, closed,
+    joined before) is said in plain words."""
+    outcome = await context.services.matching.join(user.id, initiative_id)
+    message = update.effective_message
+    if not outcome.ok:
+        await message.reply_text(t(f"match.join_{outcome.reason}"))
+        return False
+    await message.reply_text(t(done))
+    summary = await context.services.matching.summary(initiative_id)
+    if summary is None or summary.author_id is None:
+        return False  # nobody to write to (an imported idea, or its initiator left)
+    context.user_data[NOTE_KEY] = initiative_id
+    await message.reply_text(
+        t("match.note_ask", title=summary.title, limit=NOTE_MAX),
+        reply_markup=keyboard([[(t("match.note_skip"), NOTE_SKIP.build(initiative_id))]]),
+    )
+    return True
+
+
+@requires_resident
+async def note_typed(update: Update, context: BotContext, user: User, t: Translator) -> int | None:
+    """The joiner's few words: kept with the membership (the meeting place shows them to the
+    initiator, /groep) and sent to the initiator with the join notice."""
+    text = await typed_answer(update, t, NOTE_MAX, too_long="match.note_too_long")
+    if text is None:
+        return None
+    initiative_id = context.user_data.pop(NOTE_KEY, None)
+    if initiative_id is None:
+        await update.effective_message.reply_text(t("match.note_closed"))
+        return ConversationHandler.END
+    saved = await context.services.meeting.set_note(user.id, initiative_id, text)
+    async with after_storing(update, context):
+        await notify_joined(context, initiative_id, text if saved else None)
+        await update.effective_message.reply_text(
+            t("match.note_sent" if saved else "match.note_closed")
+        )
+    return ConversationHandler.END
+
+
+async def note_skipped(update: Update, context: BotContext) -> int | None:
+    """ "Overslaan" (or /annuleer): the initiator hears of the join without a note."""
+    _, t = await speaker(update, context)
+    initiative_id = context.user_data.get(NOTE_KEY)
+    if update.callback_query:
+        if NOTE_SKIP.one(update.callback_query.data) != initiative_id:
+            await refuse_press(update, context)
+            return None
+        await press_done(update)
+    context.user_data.pop(NOTE_KEY, None)
+    async with after_storing(update, context):
+        if initiative_id is not None:
+            await notify_joined(context, initiative_id)
+        await update.effective_message.reply_text(t("match.note_skipped"))
+    return ConversationHandler.END
+
+
+async def note_reprompt(update: Update, context: BotContext) -> int | None:
+    """Anything else while the note is asked: what is expected, with the skip button again."""
+    _, t = await speaker(update, context)
+    initiative_id = context.user_data.get(NOTE_KEY)
+    markup = (
+        keyboard([[(t("match.note_skip"), NOTE_SKIP.build(initiative_id))]])
+        if isinstance(initiative_id, int)
+        else None
+    )
+    await update.effective_message.reply_text(t("match.note_expected"), reply_markup=markup)
+    return None
+
+
+def note_handlers() -> list[BaseHandler]:
+    """The note step after a join, as a state of the flow that joined (/idee, /zoek): a typed
+    note, "Overslaan" or /annuleer; anything else asks again."""
+    return [
+        text_step(note_typed),
+        NOTE_SKIP.handler(note_skipped),
+        CommandHandler("annuleer", note_skipped),
+        MessageHandler(NEW_MESSAGE, note_reprompt),
+    ]
+
+
+async def notify_joined(context: BotContext, initiative_id: int, note: str | None = None) -> None:
+    """Tell the initiator that someone joined, how many people are behind it now, and what the
+    joiner wrote for them, if anything."""
     summary = await context.services.matching.summary(initiative_id)
     if summary is None or summary.author_id is None:
         return
@@ -71,9 +166,10 @@ async def notify_joined(context: BotContext, initiative_id: int) -> None:
     if initiator is None:
         return
     t = translator(initiator.language)
-    await send_to(
-        context, initiator, t.plural("match.someone_joined", summary.people, title=summary.title)
-    )
+    text = t.plural("match.someone_joined", summary.people, title=summary.title)
+    if note:
+        text = "\n\n".join((text, t("match.joined_note", note=note)))
+    await send_to(context, initiator, text)
 
 
 # --- introductions -----------------------------------------------------------------------

@@ -9,11 +9,12 @@ import time_machine
 from sqlalchemy import func, select
 
 from bot import semantic
+from bot.services.meeting import NOTE_MAX
 from handlers.residents import initiative as idee
 from handlers.residents import introductions
 from handlers.residents import mine as mijn
 from handlers.residents.introductions import send_match_notices
-from models import Initiative, Introduction, MatchNotice, Supporter
+from models import Initiative, Introduction, MatchNotice, MeetingNote, Supporter
 from tests.flows import answer_until_summary, onboard, save_idea
 from tests.harness import BotHarness, Person
 
@@ -132,17 +133,66 @@ async def test_joining_counts_and_tells_the_initiator(bot: BotHarness) -> None:
     await save_idea(bot, anna, "Hondenspeeltuin in het park")
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
+    told_anna = len(bot.replies(anna))
     await bot.press(bram, idee.JOIN.build(1))
-    assert "Je doet nu mee" in bot.last_text(bram)
-    assert "er doet iemand mee met je idee <b>Hondenspeeltuin in het park</b>" in bot.last_text(
-        anna
-    )
-    assert "nu 2 mensen" in bot.last_text(anna)
+    joined, ask = bot.replies(bram)[-2:]
+    assert "Je doet nu mee" in joined.text
+    assert "Wil je iets zeggen tegen wie <b>Hondenspeeltuin in het park</b> bedacht?" in ask.text
+    assert ask.buttons == [("Overslaan", introductions.NOTE_SKIP.build(1))]
     assert await count(bot, Initiative) == 1 and await count(bot, Supporter) == 1
+    # The initiator hears of the join together with the joiner's own words.
+    assert len(bot.replies(anna)) == told_anna
+    [sent] = await bot.send(bram, "Ik kan op zaterdag helpen <b>!</b>")
+    assert "Verstuurd" in sent.text
+    [notice] = bot.replies(anna)[told_anna:]
+    assert "er doet iemand mee met je idee <b>Hondenspeeltuin in het park</b>" in notice.text
+    assert "nu 2 mensen" in notice.text
+    assert "Ik kan op zaterdag helpen &lt;b&gt;!&lt;/b&gt;" in notice.text
+    # Kept with the membership: the meeting place shows it to the initiator.
+    assert await count(bot, MeetingNote) == 1
+    await bot.send(anna, "/groep")
+    await bot.press(anna, "Wie doet mee")
+    assert "Ik kan op zaterdag helpen" in bot.last_text(anna)
     # The next resident sees two people behind it.
     await answer_until_summary(bot, cara, "Hondenspeeltuin")
     await bot.press(cara, "Opslaan")
     assert "· IJmuiden · 2 mensen" in bot.last_text(cara)
+
+
+async def test_the_note_after_joining_may_be_skipped(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, idee.JOIN.build(1))
+    told_anna = len(bot.replies(anna))
+    # Something else than words: asked again, the skip button with it.
+    [again] = await bot.send_sticker(bram)
+    assert "Typ een paar woorden" in again.text and again.buttons
+    [too_long] = await bot.send(bram, "x" * (NOTE_MAX + 1))
+    assert "te lang" in too_long.text
+    assert len(bot.replies(anna)) == told_anna
+    await bot.press(bram, "Overslaan")
+    assert "weten dat je meedoet" in bot.last_text(bram)
+    [notice] = bot.replies(anna)[told_anna:]
+    assert "er doet iemand mee" in notice.text and "schreef erbij" not in notice.text
+    assert await count(bot, MeetingNote) == 0
+    # The step is over: the skip button and a typed line mean nothing more.
+    await bot.press_data(bram, introductions.NOTE_SKIP.build(1))
+    assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
+    await bot.send(bram, "hallo")
+    assert len(bot.replies(anna)) == told_anna + 1
+
+
+async def test_annuleer_after_joining_still_tells_the_initiator(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, idee.JOIN.build(1))
+    await bot.send(bram, "/annuleer")
+    assert "weten dat je meedoet" in bot.last_text(bram)
+    assert "er doet iemand mee" in bot.last_text(anna)
 
 
 async def test_a_forged_join_of_an_initiative_not_offered_is_refused(bot: BotHarness) -> None:
@@ -264,6 +314,7 @@ async def test_supporters_hear_of_status_changes_and_see_what_they_joined(
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
     await bot.press(bram, idee.JOIN.build(1))
+    await bot.press(bram, "Overslaan")
 
     [listing] = await bot.send(bram, "/mijn")
     assert "Ideeën waar je aan meedoet" in listing.text

@@ -1,5 +1,9 @@
-"""/zoek <tekst>: fuzzy search over initiatives, page by page, in all kernen or one's own; a
-button under the page to report one of them (handlers/residents/report.py)."""
+"""/zoek <woorden> (/search): ideas of others like the words, page by page, in all kernen or
+one's own; /zoek alone browses the newest ideas in one's own kern. Under each idea of someone
+else that is still going: join it ("Doe mee", then a few words for its initiator) or ask its
+initiator to meet ("Stel me voor"), through the same services and steps as /idee's look-alikes
+(handlers/residents/introductions.py). A button under the page reports one of them
+(handlers/residents/report.py); another asks for words, and the next typed line is the search."""
 
 from __future__ import annotations
 
@@ -7,14 +11,23 @@ import contextlib
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import CommandHandler
+from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.i18n import Translator
 from bot.services.matching import SEARCH_PAGE, SimilarInitiative
 from bot.services.text_input import clean, excerpt
 from handlers.callbacks import Button
-from handlers.common import keyboard, refuse_press, requires_resident
+from handlers.common import (
+    NEW_MESSAGE,
+    conversation,
+    keyboard,
+    refuse_press,
+    requires_resident,
+    speaker,
+    text_step,
+)
 from handlers.context import BotApplication, BotContext
+from handlers.residents.introductions import join, note_handlers, request_introduction
 from handlers.residents.report import REPORT
 from models import User
 
@@ -24,18 +37,37 @@ LABEL_MAX = 40
 PAGE = Button("zoek:page", int)
 SCOPE = Button("zoek:scope", ("all", "kern"))
 REPORT_CHOICE = Button("zoek:report")  # the page's initiatives, to report one
+WORDS_ASK = Button("zoek:ask")  # "search by words": the next typed line is the search
+# A found idea's id: join it, or ask its initiator to meet.
+JOIN = Button("zoek:join", int)
+MEET = Button("zoek:meet", int)
+
+# The conversation: the words asked for; after a join, the note for the initiator.
+WORDS, NOTE = range(2)
 
 
 async def _results(
     context: BotContext, user: User, page: int
 ) -> tuple[list[SimilarInitiative], int, int]:
-    """The stored search run again: everything found, the page (kept in range) and the count
-    of pages."""
+    """The stored search run again (no words: the newest ideas): everything found, the page
+    (kept in range) and the count of pages."""
     search = context.user_data.get("search") or {}
     query, own_kern = search.get("q", ""), bool(search.get("own_kern"))
-    found = await context.services.matching.search(query, kern=user.kern if own_kern else None)
+    kern = user.kern if own_kern else None
+    matching = context.services.matching
+    found = await (matching.search(query, kern=kern) if query else matching.newest(kern=kern))
     pages = max((len(found) + SEARCH_PAGE - 1) // SEARCH_PAGE, 1)
     return found, min(max(page, 0), pages - 1), pages
+
+
+def _actions(t: Translator, user: User, item: SimilarInitiative) -> list[tuple[str, str]]:
+    """The buttons under an idea: none for one's own or one that is over."""
+    if item.author_id == user.id or not item.status.is_open:
+        return []
+    row = [(t("search.button_join", number=item.id), JOIN.build(item.id))]
+    if item.allow_introductions and item.author_id is not None:
+        row.append((t("search.button_meet", number=item.id), MEET.build(item.id)))
+    return row
 
 
 async def _page(
@@ -52,10 +84,19 @@ async def _page(
         if own_kern
         else (t("search.button_kern", kern=user.kern), SCOPE.build("kern"))
     )
+    words = [(t("search.button_words"), WORDS_ASK.build())]
     if not found:
-        return t("search.none", query=query, scope=scope), keyboard([[toggle]])
+        text = (
+            t("search.none", query=query, scope=scope)
+            if query
+            else "\n\n".join((t("search.newest_none", scope=scope), t("search.words_hint")))
+        )
+        return text, keyboard([[toggle], words])
     shown = found[page * SEARCH_PAGE : (page + 1) * SEARCH_PAGE]
-    lines = [t.plural("search.header", len(found), query=query, scope=scope)]
+    if query:
+        lines = [t.plural("search.header", len(found), query=query, scope=scope)]
+    else:
+        lines = [t("search.newest_header", scope=scope)]
     lines += [
         t.plural(
             "search.item",
@@ -69,13 +110,17 @@ async def _page(
     ]
     if pages > 1:
         lines.append(t("search.page", page=page + 1, pages=pages))
+    if not query:
+        lines.append(t("search.words_hint"))
     nav = []
     if page > 0:
         nav.append((t("search.previous"), PAGE.build(page - 1)))
     if page < pages - 1:
         nav.append((t("search.next"), PAGE.build(page + 1)))
+    actions = [_actions(t, user, item) for item in shown]
     report = [(t("search.button_report"), REPORT_CHOICE.build())]
-    return "\n\n".join(lines), keyboard([row for row in (nav, [toggle], report) if row])
+    rows = [*actions, nav, [toggle], words, report]
+    return "\n\n".join(lines), keyboard([row for row in rows if row])
 
 
 async def _report_choice(context: BotContext, user: User, t: Translator) -> object:
@@ -89,16 +134,64 @@ async def _report_choice(context: BotContext, user: User, t: Translator) -> obje
     return keyboard(rows)
 
 
-@requires_resident
-async def search(update: Update, context: BotContext, user: User, t: Translator) -> None:
-    """/zoek <tekst>: the first page of initiatives like the text."""
-    query = clean(" ".join(context.args or []))[:QUERY_MAX]
-    if not query:
-        await update.effective_message.reply_text(t("search.usage"))
-        return
-    context.user_data["search"] = {"q": query, "own_kern": False}
+async def _show(update: Update, context: BotContext, user: User, t: Translator, query: str) -> int:
+    """The first page for `query`; no words: the newest ideas in the resident's own kern."""
+    context.user_data["search"] = {"q": query, "own_kern": not query}
     text, markup = await _page(context, user, t, 0)
     await update.effective_message.reply_text(text, reply_markup=markup)
+    return ConversationHandler.END
+
+
+@requires_resident
+async def search(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    """/zoek <woorden>: the first page of ideas like the words; /zoek alone: the newest."""
+    return await _show(update, context, user, t, clean(" ".join(context.args or []))[:QUERY_MAX])
+
+
+@requires_resident
+async def ask_words(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    """ "Zoek op woorden": the next typed line is the search."""
+    await update.callback_query.answer()
+    await update.effective_message.reply_text(t("search.usage"))
+    return WORDS
+
+
+@requires_resident
+async def got_words(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    query = clean(update.effective_message.text or "")[:QUERY_MAX]
+    if not query:
+        await update.effective_message.reply_text(t("search.usage"))
+        return WORDS
+    return await _show(update, context, user, t, query)
+
+
+async def words_expected(update: Update, context: BotContext) -> None:
+    """Not words (a photo, a sticker) while the search words are asked for."""
+    _, t = await speaker(update, context)
+    await update.effective_message.reply_text(t("search.words_expected"))
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    _, t = await speaker(update, context)
+    await update.effective_message.reply_text(t("search.cancelled"))
+    return ConversationHandler.END
+
+
+@requires_resident
+async def join_found(update: Update, context: BotContext, user: User, t: Translator) -> int:
+    """ "Doe mee" under a found idea: join it as /idee's look-alikes do, then the note."""
+    await update.callback_query.answer()
+    initiative_id = JOIN.one(update.callback_query.data)
+    if await join(update, context, user, t, initiative_id, "match.joined_found"):
+        return NOTE
+    return ConversationHandler.END
+
+
+@requires_resident
+async def meet_found(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """ "Stel me voor" under a found idea: ask its initiator to meet, as /idee does."""
+    await update.callback_query.answer()
+    await request_introduction(update, context, user, t, MEET.one(update.callback_query.data), None)
 
 
 async def _search_kept(update: Update, context: BotContext) -> bool:
@@ -142,10 +235,29 @@ async def report_choice(update: Update, context: BotContext, user: User, t: Tran
         await query.edit_message_reply_markup(markup)
 
 
+def search_conversation() -> ConversationHandler:
+    return conversation(
+        name="search",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[
+            CommandHandler(["zoek", "search"], search),
+            WORDS_ASK.handler(ask_words),
+            JOIN.handler(join_found),
+        ],
+        states={WORDS: [text_step(got_words)], NOTE: note_handlers()},
+        fallbacks=[
+            CommandHandler("annuleer", cancel),
+            MessageHandler(NEW_MESSAGE & ~filters.COMMAND, words_expected),
+        ],
+    )
+
+
 def register(application: BotApplication) -> None:
     application.add_handlers(
         [
-            CommandHandler("zoek", search),
+            search_conversation(),
+            MEET.handler(meet_found),
             PAGE.handler(turn),
             SCOPE.handler(turn),
             REPORT_CHOICE.handler(report_choice),

@@ -199,7 +199,7 @@ async def test_a_timeout_on_scheduled_ends_the_announcement(mbot: BotHarness) ->
         await bot.press(mo, "Later")
         await bot.send(mo, "21-04 9:30")
         time_out_once(bot, "ingepland")
-        await bot.press(mo, "Ja, naar 1 ontvangers")
+        await bot.press(mo, "Ja, naar 1 ontvanger")
         assert [type(e) for e in bot.errors] == [TimedOut]
         bot.errors.clear()
         [answer] = said(await bot.send(mo, "Hallo"))

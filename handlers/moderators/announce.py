@@ -370,7 +370,7 @@ async def _confirm(update: Update, context: BotContext, t: Translator, draft: Br
         text,
         reply_markup=keyboard(
             [
-                [(t("bc.button_confirm", count=count), SEND.build(draft.id))],
+                [(t.plural("bc.button_confirm_count", count), SEND.build(draft.id))],
                 [(t("bc.button_discard"), DISCARD.build(draft.id))],
             ]
         ),

@@ -190,7 +190,7 @@ async def test_a_scheduled_announcement_waits_for_its_time(mbot: BotHarness) -> 
         assert "voorbij" in past.text
         [confirm] = await bot.send(mo, "21-04 9:30")
         assert "op 21 april 2026, 09:30" in confirm.text
-        [scheduled] = said(await bot.press(mo, "Ja, naar 1 ontvangers"))
+        [scheduled] = said(await bot.press(mo, "Ja, naar 1 ontvanger"))
         assert "ingepland voor 21 april 2026, 09:30" in scheduled.text
         assert await broadcast_tick(bot.context()) == []
     with time_machine.travel(start + timedelta(hours=23, minutes=29), tick=True):
@@ -401,7 +401,7 @@ async def test_an_inactive_or_muted_resident_is_not_in_the_audience(mbot: BotHar
     await compose_to_preview(bot, mo)
     assert "nu 1 ontvanger." in bot.last_text(mo)
     await bot.press(mo, "Nu versturen")
-    await bot.press(mo, "Ja, naar 1 ontvangers")
+    await bot.press(mo, "Ja, naar 1 ontvanger")
     await sent_out(bot)
     assert set(announcements(bot.calls())) == {anna.id, mo.id}
     async with bot.app.bot_data["sessions"]() as session:

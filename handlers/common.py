@@ -159,13 +159,6 @@ async def refuse_press(update: Update, context: BotContext) -> None:
     await update.callback_query.answer(t("common.stale_button"), show_alert=True)
 
 
-def callback_numbers(data: str) -> list[int] | None:
-    """The numbers after a button's prefix and action ("cs:to:12:3" → [12, 3]); None if there
-    are none or one is not a number."""
-    parts = data.split(":")[2:]
-    return [int(p) for p in parts] if parts and all(is_number(p) for p in parts) else None
-
-
 async def unknown_command(update: Update, context: BotContext) -> None:
     _, t = await speaker(update, context)
     await update.effective_message.reply_text(t("common.unknown_command"))

@@ -118,7 +118,7 @@ async def test_a_stale_button_from_an_earlier_step_is_refused(bot: BotHarness, a
 
 @pytest.mark.parametrize(
     "data",
-    ["idee:kern:99", "idee:kern:-1", "idee:kern:x", "idee:kern:", "idee:kern:0:extra"],
+    [idee.KERN_PICK.build(99), "idee:kern:-1", "idee:kern:x", "idee:kern:", "idee:kern:0:extra"],
 )
 async def test_forged_kern_buttons_are_refused(bot: BotHarness, anna, data: str) -> None:
     await bot.send(anna, "/idee")

@@ -365,7 +365,7 @@ async def test_forged_buttons_and_text_at_the_topic_question(bot: BotHarness) ->
     # 3 is "Burgerzaken": a topic, but not one offered.
     for data in (
         idee.TOPIC_PICK.build(3),
-        "idee:topic:99",
+        idee.TOPIC_PICK.build(99),
         "idee:topic:-1",
         "idee:topic:x",
     ):

@@ -297,6 +297,6 @@ async def test_intrekken_is_for_moderators_only(qbot: BotHarness) -> None:
     # A moderator's forged press: no Telegram id in it.
     mo = bot.person(MODERATOR_ID, "Mo")
     await bot.send(mo, "/start")
-    await bot.forge(mo, "revoke:yes:x.1")
+    await bot.press_data(mo, revoke.REVOKE.build("x.1"))
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     assert (await user_row(bot, 3001)).role is Role.MODERATOR

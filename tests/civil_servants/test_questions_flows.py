@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from handlers.civil_servants import questions as questions_flow
 from handlers.moderators import triage
+from handlers.residents import question as asking
 from models import EventKind, Question, QuestionEvent, QuestionStatus, ScheduledWork, WorkState
 from tests.flows import onboard
 from tests.harness import BotHarness
@@ -135,8 +136,8 @@ async def test_forged_presses_are_refused(qbot: BotHarness) -> None:
         await bot.press_data(who, data)
         assert bot.answers()[-1].startswith(STALE), data
     for who, data in [
-        (bram, "fb:score:1:5"),  # nor another resident give feedback
-        (bram, "vq:reply:1"),
+        (bram, asking.SCORE.build(1, "5")),  # nor another resident give feedback
+        (bram, asking.REPLY.build(1)),
         (piet, "cs:to:1:abc"),  # garbage
         (piet, "cs:tt:1:2:3"),
         (piet, "cs:close:123456789012"),  # more than an id column holds

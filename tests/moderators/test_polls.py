@@ -16,7 +16,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from bot.config import BroadcastConfig, QuestionsConfig
-from handlers.moderators.polls import close_tick, parse_closing
+from handlers.moderators.polls import RESULT, close_tick, parse_closing
 from handlers.moderators.scheduled import broadcast_tick, running
 from handlers.residents import polls as answering
 from models import BroadcastDelivery, DeliveryState, FollowKind, Poll, PollState, User
@@ -247,7 +247,7 @@ async def test_only_staff_make_polls_and_only_the_author_sees_the_result(
     await compose(bot, mo)
     await bot.press(mo, "Versturen")
     await sent_out(bot)
-    await bot.forge(anna, "peil:res:1")
+    await bot.press_data(anna, RESULT.build(1))
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     assert not [c for c in bot.replies(anna) if c.method == "sendPhoto"]
 
@@ -341,7 +341,7 @@ async def test_a_civil_servant_asks_and_only_they_see_the_result(pbot: BotHarnes
     assert "1 antwoord · open tot" in listing.text
     # A moderator is not its author: the result button is refused, and their list is empty.
     mo = moderator(bot)
-    await bot.forge(mo, "peil:res:1")
+    await bot.press_data(mo, RESULT.build(1))
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     assert (await bot.send(mo, "/peilingen"))[0].text.startswith("Je hebt nog geen peilingen")
     calls = await bot.press(piet, "Uitslag #1")

@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from bot.cli import main
 from bot.services.stats import UNKNOWN
+from handlers.residents import initiative
 from models import Initiative, Question, Visibility
 from tests.flows import answer_until_summary, onboard, save_idea
 from tests.harness import BotHarness
@@ -29,7 +30,7 @@ async def busy_municipality(bot: BotHarness) -> None:
     await bot.press(anna, "Opslaan")
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
-    await bot.press(bram, "idee:join:1")
+    await bot.press_data(bram, initiative.JOIN.build(1))
     await save_idea(bot, bram, "Repair café")
     await join(bot, piet, "Piet de Vries", "Afval en Reiniging", handle="afval")
     with time_machine.travel(local("2026-06-01 10:00"), tick=False):  # Monday

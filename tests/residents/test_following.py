@@ -77,7 +77,7 @@ async def test_following_decides_who_is_in_an_audience(bot: BotHarness) -> None:
 async def test_forged_follow_buttons_are_refused(bot: BotHarness) -> None:
     anna = bot.person(2001, "Anna")
     await onboard(bot, anna)
-    await bot.forge(anna, "volg:k:99")
+    await bot.press_data(anna, volg.TOGGLE.build("k", 99))
     await bot.forge(anna, "volg:t:-1")
     await bot.forge(anna, "volg:x:1")
     assert (

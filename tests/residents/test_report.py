@@ -61,7 +61,7 @@ async def test_forged_and_hidden_report_buttons_are_refused(post_bot: BotHarness
     # Odd digits ("²" passes str.isdigit()) and ids no column holds are refused, not errors.
     huge = "9" * 20
     for data in (
-        "meld:ask:999",
+        meld.REPORT.build("ask", 999),
         "meld:yes:abc",
         "meld:maybe:1",
         "meld:",

@@ -39,6 +39,6 @@ async def test_residents_see_who_works_on_a_topic_or_in_a_kern(qbot: BotHarness)
 async def test_forged_wie_buttons_are_refused(qbot: BotHarness) -> None:
     anna = qbot.person(1001, "Anna")
     await onboard(qbot, anna)
-    for data in ("wie:t:999", "wie:k:-1", "wie:x:1", "wie:", "wie:t:1:x"):
+    for data in (wie.CHOOSE.build("t", 999), "wie:k:-1", "wie:x:1", "wie:", "wie:t:1:x"):
         await qbot.forge(anna, data)
         assert qbot.answers()[-1].startswith("Deze knop werkt niet meer"), data

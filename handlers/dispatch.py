@@ -120,8 +120,10 @@ def _buttons(kind: str | None, t: Translator, question: Question | None) -> obje
     if kind == "reply":
         return keyboard([[(t("vraag.button_reply"), REPLY.build(qid))]])
     if kind == "feedback":
-        scores = [(str(n), SCORE.build(qid, str(n))) for n in range(1, 6)]
-        return keyboard([scores, [(t("vraag.button_reopen"), REOPEN.build(qid))]])
+        # Stars, not digits: one to three on the first row, four and five on the second,
+        # so every label stays whole on a phone.
+        stars = [("⭐" * n, SCORE.build(qid, str(n))) for n in range(1, 6)]
+        return keyboard([stars[:3], stars[3:], [(t("vraag.button_reopen"), REOPEN.build(qid))]])
     return None
 
 

@@ -90,7 +90,9 @@ async def test_more_information_forward_close_feedback_and_reopen(qbot: BotHarne
         await bot.press(klaas, "Sluiten")
         closed = bot.last_text(anna)
         assert "afgesloten" in closed and "14 dagen" in closed
-        await bot.press(anna, "2")
+        offered = [label for label, _ in bot.replies(anna)[-1].buttons]
+        assert offered[:5] == ["⭐", "⭐⭐", "⭐⭐⭐", "⭐⭐⭐⭐", "⭐⭐⭐⭐⭐"]
+        await bot.press(anna, "⭐⭐")
         await bot.send(anna, "Het duurde lang.")
         assert "Dank je wel voor je reactie" in bot.last_text(anna)
     question = await services(bot).questions.get(1)

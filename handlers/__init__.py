@@ -9,6 +9,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, T
 from handlers import common, dispatch
 from handlers.civil_servants import away, posts, profile, questions
 from handlers.context import BotApplication, BotContext
+from handlers.menus import commands
 from handlers.moderators import (
     announce,
     audit,
@@ -92,7 +93,7 @@ def register(application: BotApplication) -> None:
     about.register(application)
     application.add_handlers(
         [
-            CommandHandler("annuleer", common.nothing_to_cancel),
+            CommandHandler(commands("annuleer"), common.nothing_to_cancel),
             MessageHandler(common.NEW_MESSAGE & filters.COMMAND, common.unknown_command),
             CallbackQueryHandler(common.stale_button),
             MessageHandler(common.NEW_MESSAGE, common.not_understood),

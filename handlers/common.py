@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import wraps
 from typing import Any
 
+from rapidfuzz.distance import OSA
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
@@ -21,8 +22,9 @@ from bot.i18n import Translator, language_from_telegram, translator
 from bot.services.flood import Verdict
 from bot.services.text_input import Problem, check
 from handlers.context import BotContext
+from handlers.menus import ALIASES, RESIDENT_COMMANDS, staff_commands
 from handlers.persistence import StateNotSaved
-from models import User
+from models import Role, User
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +61,33 @@ async def speaker(update: Update, context: BotContext) -> tuple[User | None, Tra
     return user, translator(language_from_telegram(code, context.config.default_language))
 
 
+def halfway_signed_up(user: User | None) -> bool:
+    """A resident who gave consent but chose no kern yet: signed up halfway, not "not signed
+    up". (Staff may have no kern: they are not asked for one.)"""
+    return (
+        user is not None
+        and user.role is Role.RESIDENT
+        and user.consent_at is not None
+        and user.kern is None
+    )
+
+
+async def _kern_first(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    # Onboarding's flow (its buttons live beside it); imported here, as it imports this module.
+    from handlers.residents.onboarding import kern_first
+
+    await kern_first(update, context, user, t)
+
+
 def requires_resident(handler: Callable[[Update, BotContext, User, Translator], Awaitable[Any]]):
     """Run `handler` for onboarded residents only; others are pointed to /start."""
 
     @wraps(handler)
     async def wrapper(update: Update, context: BotContext) -> Any:
         user, t = await speaker(update, context)
+        if halfway_signed_up(user):
+            await _kern_first(update, context, user, t)
+            return None
         if user is None or not user.onboarded:
             if update.callback_query:
                 await update.callback_query.answer(t("common.need_start_short"))
@@ -159,14 +182,53 @@ async def refuse_press(update: Update, context: BotContext) -> None:
     await update.callback_query.answer(t("common.stale_button"), show_alert=True)
 
 
+def closest_command(typed: str, known: list[str]) -> str | None:
+    """The command of `known` that `typed` was meant to be ("iede" → "idee", "vraagg" →
+    "vraag"): one or two letters off (a swap counts as one), the first in `known` on a tie;
+    None when none is that close."""
+    typed = typed.casefold()
+    limit = 1 if len(typed) <= 4 else 2
+    best = min(known, key=lambda name: OSA.distance(typed, name), default=None)
+    if best is None or OSA.distance(typed, best) > limit:
+        return None
+    return best
+
+
 async def unknown_command(update: Update, context: BotContext) -> None:
-    _, t = await speaker(update, context)
-    await update.effective_message.reply_text(t("common.unknown_command"))
+    """A command no flow has: the closest one of the person's menu as a suggestion ("Bedoel
+    je /idee?"), else where to find them all."""
+    user, t = await speaker(update, context)
+    if halfway_signed_up(user):
+        assert user is not None
+        await _kern_first(update, context, user, t)
+        return
+    message = update.effective_message
+    typed = (message.text or "").split(maxsplit=1)[0].lstrip("/").split("@")[0]
+    menu = [*staff_commands(context.services, user), *RESIDENT_COMMANDS]
+    aliases = [name for name, more in ALIASES.items() for name in (name, *more)]
+    known = list(dict.fromkeys((*menu, *aliases)))
+    meant = closest_command(typed, known)
+    if meant is None:
+        await message.reply_text(t("common.unknown_command"))
+    else:
+        await message.reply_text(t("common.did_you_mean", command=meant))
 
 
 async def not_understood(update: Update, context: BotContext) -> None:
-    """Anything said outside a conversation that no command or flow takes."""
+    """Anything said outside a conversation that no command or flow takes: halfway sign-up
+    gets the kern question again, an answer to the municipality's request for more
+    information is offered as the reply."""
     user, t = await speaker(update, context)
+    if halfway_signed_up(user):
+        assert user is not None
+        await _kern_first(update, context, user, t)
+        return
+    if user is not None and user.onboarded and update.effective_message.text:
+        # The reply to a civil servant's question lives beside /vraag, which imports this.
+        from handlers.residents.question import offer_as_reply
+
+        if await offer_as_reply(update, context, user, t):
+            return
     key = "common.not_understood" if user and user.onboarded else "common.need_start"
     await update.effective_message.reply_text(t(key))
 

@@ -33,6 +33,23 @@ RESIDENT_COMMANDS = (
     "start",
 )
 
+# English names that work as well, kept out of the menus (which show the language's own).
+ALIASES = {
+    "idee": ("idea",),
+    "vraag": ("question",),
+    "taal": ("language",),
+    "annuleer": ("cancel",),
+    "vergeetmij": ("forgetme",),
+    "volgen": ("follow",),
+    "wie": ("who",),
+    "over": ("about",),
+}
+
+
+def commands(name: str) -> list[str]:
+    """A command's name and its aliases, for a CommandHandler: commands("idee") → idee, idea."""
+    return [name, *ALIASES.get(name, ())]
+
 
 # What civil servants and moderators see on top of the residents' menu, in their own chat only.
 CIVIL_SERVANT_COMMANDS = ("vragen", "profiel", "afwezig", "wistjedat", "peiling", "peilingen")
@@ -57,16 +74,24 @@ def command_menu(language: str, *extra: str) -> list[BotCommand]:
     return [BotCommand(name, t(f"command.{name}")) for name in (*extra, *RESIDENT_COMMANDS)]
 
 
+def staff_commands(services: Services, user: User | None) -> tuple[str, ...]:
+    """What `user` has on top of the residents' menu: nothing for a resident."""
+    extra: tuple[str, ...] = ()
+    if user is None:
+        return extra
+    if user.role is Role.CIVIL_SERVANT:
+        extra = CIVIL_SERVANT_COMMANDS
+    if services.civil_servants.is_moderator(user):
+        extra = tuple(dict.fromkeys((*MODERATOR_COMMANDS, *extra)))  # both have /peiling
+    return extra
+
+
 async def set_staff_menu(bot: ExtBot[None], services: Services, user: User) -> None:
     """The menu of one civil servant or moderator, scoped to their chat; residents keep the
     default, and a former one's scoped menu goes. A chat Telegram does not know yet (a
     configured moderator who never pressed Start) is skipped: the menu follows at their first
     /aanmelden or the next start."""
-    extra: tuple[str, ...] = ()
-    if user.role is Role.CIVIL_SERVANT:
-        extra = CIVIL_SERVANT_COMMANDS
-    if services.civil_servants.is_moderator(user):
-        extra = tuple(dict.fromkeys((*MODERATOR_COMMANDS, *extra)))  # both have /peiling
+    extra = staff_commands(services, user)
     scope = BotCommandScopeChat(user.telegram_id)
     try:
         if extra:

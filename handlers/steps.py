@@ -1,5 +1,6 @@
-"""Scaffolding the conversations share: a draft kept in user_data, a press that picks one of a
-list, a grid of buttons and the kern keyboard. Written once so each flow reads as its story."""
+"""Scaffolding the conversations share: a draft kept in user_data with the steps it went
+through, a press that picks one of a list, a typed kern, "terug" typed to go one step back, a
+grid of buttons and the kern keyboard. Written once so each flow reads as its story."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import MessageHandler, filters
 
 from bot.i18n import Translator
+from bot.kernen import match_kern
 from handlers.callbacks import Button
-from handlers.common import keyboard, press_done, refuse_press, speaker, typed_answer
+from handlers.common import NEW_MESSAGE, keyboard, press_done, refuse_press, speaker, typed_answer
 from handlers.context import BotContext
 
 
@@ -20,6 +23,8 @@ class Storable(Protocol):
 
 D = TypeVar("D", bound=Storable)
 T = TypeVar("T")
+# A step as a flow names it in its history: its state number, or a word ("follow:2").
+Step = Any
 
 
 class DraftSlot(Generic[D]):
@@ -29,7 +34,8 @@ class DraftSlot(Generic[D]):
     def __init__(self, key: str, load: Callable[[dict[str, Any] | None], D], *extra: str) -> None:
         self.key = key
         self._load = load
-        self._keys = (key, *extra)
+        self._steps = f"{key}_steps"
+        self._keys = (key, self._steps, *extra)
 
     def get(self, context: BotContext) -> D:
         return self._load(context.user_data.get(self.key))
@@ -40,6 +46,65 @@ class DraftSlot(Generic[D]):
     def forget(self, context: BotContext) -> None:
         for key in self._keys:
             context.user_data.pop(key, None)
+
+    # The questions asked, in order, for "terug": a step asked again (going back, or after
+    # /help) drops the ones after it.
+
+    def asked(self, context: BotContext, step: Step) -> None:
+        """Note that the question of `step` is the open one."""
+        steps = list(context.user_data.get(self._steps, []))
+        if step in steps:
+            del steps[steps.index(step) + 1 :]
+        else:
+            steps.append(step)
+        context.user_data[self._steps] = steps
+
+    def current(self, context: BotContext, default: Step) -> Step:
+        """The step whose question was asked last."""
+        steps = context.user_data.get(self._steps) or [default]
+        return steps[-1]
+
+    def previous(self, context: BotContext, step: Step) -> Step | None:
+        """The step asked before `step` (before the last one asked, when `step` is a question
+        between them, such as a follow-up to a vague answer); None at the first."""
+        steps = list(context.user_data.get(self._steps, []))
+        if step not in steps:
+            return steps[-1] if steps else None
+        position = steps.index(step)
+        return steps[position - 1] if position > 0 else None
+
+
+# What someone types to go one step back: "terug", "vorige", "back", "previous".
+_BACK = filters.Regex(r"(?i)^\s*(terug|vorige|ga terug|back|go back|previous)\s*[.!]*\s*$")
+
+
+def back_step(callback: Callable[[Update, BotContext], Awaitable[Any]]) -> MessageHandler:
+    """The handler for "terug" typed in a conversation: put it first in every state, so that a
+    text step does not take it as the answer."""
+    return MessageHandler(NEW_MESSAGE & filters.TEXT & _BACK, callback)
+
+
+def with_back(
+    states: dict[object, list[Any]], callback: Callable[[Update, BotContext], Awaitable[Any]]
+) -> dict[object, list[Any]]:
+    """`states` with back_step(callback) first in each."""
+    back = back_step(callback)
+    return {state: [back, *handlers] for state, handlers in states.items()}
+
+
+async def back_to(
+    update: Update,
+    t: Translator,
+    previous: Step | None,
+    earlier: str | None,
+) -> None:
+    """Say where "terug" leads: nowhere at the first step; else the earlier answer, if any, before
+    the flow asks that question again."""
+    message = update.effective_message
+    if previous is None:
+        await message.reply_text(t("steps.back_none"))
+    elif earlier:
+        await message.reply_text(t("steps.back_had", answer=earlier))
 
 
 async def picked(
@@ -97,6 +162,29 @@ async def take_pick(
     slot.keep(context, draft)
     await press_done(update, choice)
     return choice
+
+
+async def typed_kern(
+    update: Update,
+    t: Translator,
+    kernen: Sequence[str],
+    button: Button,
+    *,
+    marked: Iterable[str] = (),
+) -> str | None:
+    """The kern a resident typed where its buttons were offered ("velserbroek", "Santpoort N.");
+    None after asking again with the buttons, when the text names no kern or could be several."""
+    found = match_kern(update.effective_message.text or "", kernen)
+    if found.kern is not None:
+        return found.kern
+    if found.candidates:
+        text = t("steps.kern_which", kernen=", ".join(found.candidates))
+    else:
+        text = t("steps.kern_unknown")
+    await update.effective_message.reply_text(
+        text, reply_markup=kern_keyboard(kernen, button, marked=marked)
+    )
+    return None
 
 
 def grid(buttons: list[tuple[str, str]], columns: int = 2) -> list[list[tuple[str, str]]]:

@@ -182,6 +182,19 @@ class QuestionService:
             )
             return MyQuestions(total or 0, list(rows))
 
+    async def awaiting_reply(self, user_id: int) -> list[Question]:
+        """The resident's questions on which a civil servant asked them for more, oldest first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Question)
+                .where(
+                    Question.resident_id == user_id,
+                    Question.status == QuestionStatus.INFO_REQUESTED,
+                )
+                .order_by(Question.id)
+            )
+            return list(rows)
+
     async def open_for(self, servant_id: int) -> list[Question]:
         async with self._sessions() as session:
             rows = await session.scalars(

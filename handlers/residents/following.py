@@ -13,6 +13,7 @@ from bot.services.following import Following
 from handlers.callbacks import Button
 from handlers.common import keyboard, press_done, refuse_press, requires_resident
 from handlers.context import BotApplication, BotContext
+from handlers.menus import commands
 from handlers.steps import grid
 from models import FollowKind, User
 
@@ -104,7 +105,7 @@ async def mute(update: Update, context: BotContext, user: User, t: Translator) -
 def register(application: BotApplication) -> None:
     application.add_handlers(
         [
-            CommandHandler("volgen", follow),
+            CommandHandler(commands("volgen"), follow),
             CommandHandler("stil", mute),
             TOGGLE.handler(toggle),
             DONE.handler(done),

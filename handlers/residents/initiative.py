@@ -40,8 +40,19 @@ from handlers.common import (
     typed_answer,
 )
 from handlers.context import BotApplication, BotContext
+from handlers.menus import commands
 from handlers.residents.introductions import join, note_handlers, request_introduction
-from handlers.steps import DraftSlot, grid, kern_keyboard, take_pick, take_text
+from handlers.residents.onboarding import help_command
+from handlers.steps import (
+    DraftSlot,
+    back_to,
+    grid,
+    kern_keyboard,
+    take_pick,
+    take_text,
+    typed_kern,
+    with_back,
+)
 from models import Initiative, Need, User, Visibility
 
 (
@@ -182,6 +193,7 @@ async def _ask(update: Update, context: BotContext, t: Translator, step: int) ->
             ),
         )
     context.user_data["step"] = step
+    DRAFT.asked(context, step)
     return step
 
 
@@ -313,6 +325,18 @@ async def got_kern(update: Update, context: BotContext) -> int:
     if await take_pick(update, context, DRAFT, "kern", KERN_PICK, kernen) is None:
         return KERN
     _, t = await speaker(update, context)
+    return await _after(update, context, t, KERN)
+
+
+async def typed_kern_answer(update: Update, context: BotContext) -> int:
+    """The kern typed instead of pressed ("velserbroek"); asked again when it names none."""
+    _, t = await speaker(update, context)
+    kern = await typed_kern(update, t, context.config.municipality.kernen, KERN_PICK)
+    if kern is None:
+        return KERN
+    draft = _draft(context)
+    draft.kern = kern
+    _keep(context, draft)
     return await _after(update, context, t, KERN)
 
 
@@ -526,33 +550,79 @@ async def reprompt(update: Update, context: BotContext) -> None:
     return None
 
 
+def _earlier_answer(context: BotContext, t: Translator, step: int) -> str | None:
+    """What the resident answered at `step` before, as the summary says it."""
+    draft = _draft(context)
+    if step == TOPIC:
+        topic = context.services.questions.taxonomy.get(draft.topic) if draft.topic else None
+        return topic.name(t.language) if topic else None
+    if step == NEEDS:
+        return ", ".join(t(f"need.{n}") for n in draft.needs) or t("idee.needs_nothing")
+    if step == INTRODUCTIONS:
+        return t("idee.intro_yes" if draft.allow_introductions else "idee.intro_no")
+    answers = {
+        TITLE: draft.title,
+        DESCRIPTION: draft.description,
+        MOTIVATION: draft.motivation,
+        KERN: draft.kern,
+        PLACE: draft.place,
+    }
+    return answers.get(step) or None
+
+
+async def go_back(update: Update, context: BotContext) -> int:
+    """ "terug" typed: the question before the open one again, with the earlier answer."""
+    _, t = await speaker(update, context)
+    step = context.user_data.get("step", TITLE)
+    previous = DRAFT.previous(context, step)
+    await back_to(
+        update, t, previous, _earlier_answer(context, t, previous) if previous is not None else None
+    )
+    if previous is None:
+        return await _ask(update, context, t, step)
+    return await _ask(update, context, t, previous)
+
+
+async def help_in_flow(update: Update, context: BotContext) -> None:
+    """/help halfway: the help, then the open question again; the idea stays where it was."""
+    await help_command(update, context)
+    _, t = await speaker(update, context)
+    step = context.user_data.get("step")
+    if step is not None and step not in (MORE, SIMILAR):  # None: the idea is saved or joined
+        await _ask(update, context, t, step)
+
+
 def initiative_conversation() -> ConversationHandler:
     return conversation(
         name="initiative",
         persistent=True,
-        entry_points=[CommandHandler("idee", begin)],
-        states={
-            TITLE: [text_step(got_title)],
-            DESCRIPTION: [text_step(got_description)],
-            MORE: [text_step(got_more)],
-            MOTIVATION: [text_step(got_motivation)],
-            TOPIC: [TOPIC_PICK.handler(got_topic)],
-            KERN: [KERN_PICK.handler(got_kern)],
-            PLACE: [text_step(got_place), PLACE_SKIP.handler(got_place)],
-            NEEDS: [NEED.handler(toggle_need), NEEDS_DONE.handler(needs_done)],
-            INTRODUCTIONS: [INTRO.handler(got_introductions)],
-            CONFIRM: [SAVE.handler(save), CHANGE.handler(choose_edit)],
-            SIMILAR: [
-                JOIN.handler(join_similar),
-                MEET.handler(meet_similar),
-                DIFFERENT.handler(save_anyway),
-            ],
-            EDIT: [CHANGE_FIELD.handler(edit_field)],
-            # The idea is gone once joined; the note for its initiator is a text of its own.
-            JOIN_NOTE: note_handlers(),
-        },
+        entry_points=[CommandHandler(commands("idee"), begin)],
+        states=with_back(
+            {
+                TITLE: [text_step(got_title)],
+                DESCRIPTION: [text_step(got_description)],
+                MORE: [text_step(got_more)],
+                MOTIVATION: [text_step(got_motivation)],
+                TOPIC: [TOPIC_PICK.handler(got_topic)],
+                KERN: [KERN_PICK.handler(got_kern), text_step(typed_kern_answer)],
+                PLACE: [text_step(got_place), PLACE_SKIP.handler(got_place)],
+                NEEDS: [NEED.handler(toggle_need), NEEDS_DONE.handler(needs_done)],
+                INTRODUCTIONS: [INTRO.handler(got_introductions)],
+                CONFIRM: [SAVE.handler(save), CHANGE.handler(choose_edit)],
+                SIMILAR: [
+                    JOIN.handler(join_similar),
+                    MEET.handler(meet_similar),
+                    DIFFERENT.handler(save_anyway),
+                ],
+                EDIT: [CHANGE_FIELD.handler(edit_field)],
+            },
+            go_back,
+        )
+        # Not under "terug": the idea is gone once joined, its note is a text of its own.
+        | {JOIN_NOTE: note_handlers()},
         fallbacks=[
-            CommandHandler("annuleer", cancel),
+            CommandHandler(commands("annuleer"), cancel),
+            CommandHandler("help", help_in_flow),
             CANCEL.handler(cancel),
             # Only this conversation's own buttons: an introduction or a download pressed while
             # an idea is half-written goes to its own handler. A button of an earlier question,

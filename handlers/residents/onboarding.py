@@ -10,10 +10,12 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.i18n import LANGUAGES, Translator, translator
+from bot.kernen import match_kern
 from bot.services.users import Profile
 from handlers.callbacks import Button
 from handlers.common import keyboard, press_done, requires_resident, speaker
 from handlers.context import BotApplication, BotContext
+from handlers.menus import commands
 from handlers.steps import kern_keyboard, picked
 from models import ContactMethod, User
 
@@ -120,15 +122,43 @@ async def choose_kern(update: Update, context: BotContext) -> None:
     kern = await picked(update, context, KERN_PICK, context.config.municipality.kernen)
     if kern is None:
         return
+    await press_done(update, kern)
+    await _kern_chosen(update, context, user, t, kern)
+
+
+async def kern_first(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """Consent given, kern not chosen yet (handlers/common.py sends everything else here): a
+    typed kern ("velserbroek") is the answer; anything else gets the kern question again."""
+    message = update.effective_message
+    kernen = context.config.municipality.kernen
+    if update.callback_query:
+        await update.callback_query.answer(t("start.kern_first_short"))
+    text = message.text if message and not update.callback_query else None
+    found = match_kern(text or "", kernen) if text and not text.startswith("/") else None
+    if found is not None and found.kern is not None:
+        await _kern_chosen(update, context, user, t, found.kern)
+        return
+    if found is not None and found.candidates:
+        question = t("steps.kern_which", kernen=", ".join(found.candidates))
+    else:
+        question = t("start.kern_first")
+    await message.reply_text(question, reply_markup=_kern_keyboard(context))
+
+
+async def _kern_chosen(
+    update: Update, context: BotContext, user: User, t: Translator, kern: str
+) -> None:
+    """Store the kern; the first time, ask how others may reach them, unless there is only
+    one way."""
+    message = update.effective_message
     first_time = user.kern is None
     await context.services.users.update(user.telegram_id, kern=kern)
-    await press_done(update, kern)
     if not first_time:
-        await query.message.reply_text(t("start.kern_changed", kern=kern))
+        await message.reply_text(t("start.kern_changed", kern=kern))
         return
     username = update.effective_user.username
     if username:
-        await query.message.reply_text(
+        await message.reply_text(
             t("start.choose_contact"),
             reply_markup=keyboard(
                 [
@@ -144,7 +174,7 @@ async def choose_kern(update: Update, context: BotContext) -> None:
         )
         return
     await context.services.users.choose_contact(user.telegram_id, ContactMethod.PROFILE_LINK)
-    await query.message.reply_text(_done_text(t, user.display_name, kern))
+    await message.reply_text(_done_text(t, user.display_name, kern))
 
 
 async def choose_contact(update: Update, context: BotContext) -> None:
@@ -171,8 +201,27 @@ async def help_command(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(text)
 
 
+# What may follow /taal to switch at once: "/taal en", "/language nl", "/taal English".
+_LANGUAGE_NAMES = {
+    "nl": "nl",
+    "nederlands": "nl",
+    "dutch": "nl",
+    "ned": "nl",
+    "en": "en",
+    "english": "en",
+    "engels": "en",
+    "eng": "en",
+}
+
+
 @requires_resident
 async def language_command(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """/taal with a language switches at once; /taal alone offers the buttons."""
+    named = _LANGUAGE_NAMES.get(" ".join(context.args or []).strip().casefold())
+    if named is not None:
+        await context.services.users.update(user.telegram_id, language=named)
+        await update.effective_message.reply_text(translator(named)("taal.set"))
+        return
     await update.effective_message.reply_text(
         t("taal.choose"),
         reply_markup=keyboard(
@@ -196,7 +245,7 @@ def register(application: BotApplication) -> None:
         [
             CommandHandler("start", start),
             CommandHandler("help", help_command),
-            CommandHandler("taal", language_command),
+            CommandHandler(commands("taal"), language_command),
             NOTICE_LANGUAGE.handler(switch_language),
             CONSENT.handler(consent),
             DECLINE.handler(decline),

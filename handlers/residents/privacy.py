@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CommandHandler
 from handlers.callbacks import Button
 from handlers.common import keyboard, press_done, speaker
 from handlers.context import BotApplication, BotContext
-from handlers.menus import set_staff_menu
+from handlers.menus import commands, set_staff_menu
 from handlers.persistence import end_conversations
 from models import Role, User
 
@@ -111,7 +111,7 @@ async def erase(update: Update, context: BotContext) -> None:
 # conversation could take the update: the AVG rights outlive a ban.
 HANDLERS: list[BaseHandler[Update, BotContext, None]] = [
     CommandHandler("privacy", privacy),
-    CommandHandler("vergeetmij", ask_erase),
+    CommandHandler(commands("vergeetmij"), ask_erase),
     EXPORT.handler(export),
     ERASE.handler(ask_erase),
     ERASE_CONFIRM.handler(erase),

@@ -34,7 +34,8 @@ from bot.services.questions import (
     QUESTION_MAX,
     QuestionDraft,
 )
-from handlers.callbacks import Button
+from bot.services.text_input import Problem, check
+from handlers.callbacks import Button, any_press
 from handlers.common import (
     NEW_MESSAGE,
     after_storing,
@@ -49,7 +50,18 @@ from handlers.common import (
 )
 from handlers.context import BotApplication, BotContext
 from handlers.dispatch import detail_lines, question_values, send_now
-from handlers.steps import DraftSlot, kern_keyboard, picked, take_pick
+from handlers.menus import commands
+from handlers.residents.onboarding import help_command
+from handlers.steps import (
+    DraftSlot,
+    Step,
+    back_to,
+    kern_keyboard,
+    picked,
+    take_pick,
+    typed_kern,
+    with_back,
+)
 from models import ExampleSource, QuestionStatus, User
 
 # Free text in the questions flows: the one typed_answer(), in these flows' own words.
@@ -80,9 +92,22 @@ REPLY = Button("vq:reply", int)
 SCORE = Button("fb:score", int, ("1", "2", "3", "4", "5"))
 REOPEN = Button("fb:reopen", int)
 FEEDBACK_DONE = Button("fb:done")
+# A text typed while the municipality waits for more information, offered as the reply: send it
+# (the question's id) or not.
+OFFER_SEND = Button("vq:offer", int)
+OFFER_NO = Button("vq:offer:no")
 
 DRAFT = DraftSlot("vraag", QuestionDraft.from_dict, "vraag_follow")
 _draft, _keep, _forget = DRAFT.get, DRAFT.keep, DRAFT.forget
+# The steps as the draft's history names them; a follow-up is [FOLLOW_STEP, its index].
+TEXT_STEP, TOPIC_STEP, MAIN_STEP, KERN_STEP, FOLLOW_STEP, CONFIRM_STEP = (
+    "text",
+    "topic",
+    "main",
+    "kern",
+    "follow",
+    "confirm",
+)
 
 
 # --- asking ------------------------------------------------------------------------------
@@ -92,6 +117,7 @@ _draft, _keep, _forget = DRAFT.get, DRAFT.keep, DRAFT.forget
 async def begin(update: Update, context: BotContext, user: User, t: Translator) -> int:
     _forget(context)
     _keep(context, QuestionDraft(kern=user.kern or "", key=new_draft_key()))
+    DRAFT.asked(context, TEXT_STEP)
     await update.effective_message.reply_text(t("vraag.ask_text"))
     return TEXT
 
@@ -119,6 +145,7 @@ async def begin_about_initiative(
             key=new_draft_key(),
         ),
     )
+    DRAFT.asked(context, TEXT_STEP)
     await query.message.reply_text(t("vraag.ask_text_about", title=initiative.title))
     return TEXT
 
@@ -157,6 +184,7 @@ async def _ask_topic(update: Update, context: BotContext, t: Translator, prompt:
         for i, key in enumerate(draft.candidates)
     ]
     rows.append([(t("vraag.topic_other"), TOPIC_PICK.build("other"))])
+    DRAFT.asked(context, TOPIC_STEP)
     await update.effective_message.reply_text(t(prompt), reply_markup=keyboard(rows))
     return TOPIC
 
@@ -201,6 +229,7 @@ async def _ask_main(update: Update, context: BotContext, t: Translator) -> int:
     mains = context.services.questions.taxonomy.main_topics
     rows = [[(topic.name(t.language), MAIN_PICK.build(i))] for i, topic in enumerate(mains)]
     rows.append([(t("vraag.topic_unknown"), MAIN_PICK.build("none"))])
+    DRAFT.asked(context, MAIN_STEP)
     await update.effective_message.reply_text(t("vraag.ask_main"), reply_markup=keyboard(rows))
     return MAIN
 
@@ -266,6 +295,7 @@ def _answer(fact: Fact[date] | Fact[str] | Fact[int], t: Translator) -> str:
 
 async def _kern_question(update: Update, context: BotContext, t: Translator) -> int:
     kernen = context.config.municipality.kernen
+    DRAFT.asked(context, KERN_STEP)
     await update.effective_message.reply_text(
         t("vraag.ask_kern"),
         reply_markup=kern_keyboard(kernen, KERN_PICK, marked=[_draft(context).kern]),
@@ -282,17 +312,35 @@ async def choose_kern(update: Update, context: BotContext) -> int:
     return await _ask_follow_up(update, context, t)
 
 
-async def _ask_follow_up(update: Update, context: BotContext, t: Translator) -> int:
-    """The next of the topic's follow-up questions, or the summary when none is left."""
+async def typed_kern_answer(update: Update, context: BotContext) -> int:
+    """The kern typed instead of pressed ("velserbroek"); asked again when it names none."""
+    _, t = await speaker(update, context)
+    draft = _draft(context)
+    kernen = context.config.municipality.kernen
+    kern = await typed_kern(update, t, kernen, KERN_PICK, marked=[draft.kern])
+    if kern is None:
+        return KERN
+    draft.kern = kern
+    _keep(context, draft)
+    context.user_data["vraag_follow"] = 0
+    return await _ask_follow_up(update, context, t)
+
+
+async def _ask_follow_up(
+    update: Update, context: BotContext, t: Translator, *, again: bool = False
+) -> int:
+    """The next of the topic's follow-up questions (not those already answered, unless asked
+    `again` after "terug"), or the summary when none is left."""
     draft = _draft(context)
     follow_ups = context.services.questions.config.follow_ups_for(draft.topic_key)
     index = context.user_data.get("vraag_follow", 0)
-    while index < len(follow_ups) and follow_ups[index].key in draft.details:
-        index += 1  # read from the text
+    while not again and index < len(follow_ups) and follow_ups[index].key in draft.details:
+        index += 1  # read from the text, or answered before going back
     context.user_data["vraag_follow"] = index
     if index >= len(follow_ups):
         return await _summary(update, context, t)
     follow_up = follow_ups[index]
+    DRAFT.asked(context, [FOLLOW_STEP, index])
     await update.effective_message.reply_text(
         t("vraag.follow_up", question=follow_up.text.get(t.language, follow_up.text["nl"])),
         reply_markup=keyboard([[(t("vraag.skip"), SKIP.build())]]),
@@ -307,6 +355,9 @@ async def got_follow_up(update: Update, context: BotContext) -> int:
     index = context.user_data.get("vraag_follow", 0)
     if update.callback_query:
         await press_done(update)
+        if index < len(follow_ups):  # skipped, perhaps after going back to it
+            draft.details.pop(follow_ups[index].key, None)
+            _keep(context, draft)
     else:
         text = await _typed(update, t, DETAIL_MAX)
         if text is None:
@@ -337,6 +388,7 @@ async def _summary(update: Update, context: BotContext, t: Translator) -> int:
     if draft.prefilled:
         text += "\n\n" + t("vraag.summary_from_text")
         rows.append([(t("vraag.button_correct"), CORRECT.build())])
+    DRAFT.asked(context, CONFIRM_STEP)
     await update.effective_message.reply_text(text, reply_markup=keyboard(rows))
     return CONFIRM
 
@@ -410,28 +462,86 @@ async def reprompt(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(t("vraag.reprompt"))
 
 
+async def _ask_again(update: Update, context: BotContext, t: Translator, step: Step) -> int:
+    """The question of `step` once more (after "terug" or /help)."""
+    if step == TOPIC_STEP:
+        return await _ask_topic(update, context, t, "vraag.ask_topic")
+    if step == MAIN_STEP:
+        return await _ask_main(update, context, t)
+    if step == KERN_STEP:
+        return await _kern_question(update, context, t)
+    if step == CONFIRM_STEP:
+        return await _summary(update, context, t)
+    if isinstance(step, list) and step[:1] == [FOLLOW_STEP]:
+        context.user_data["vraag_follow"] = step[1]
+        return await _ask_follow_up(update, context, t, again=True)
+    DRAFT.asked(context, TEXT_STEP)
+    await update.effective_message.reply_text(t("vraag.ask_text"))
+    return TEXT
+
+
+def _earlier_answer(context: BotContext, t: Translator, step: Step) -> str | None:
+    """What the resident answered at `step` before, if anything."""
+    draft = _draft(context)
+    questions = context.services.questions
+    if step == TEXT_STEP:
+        return draft.text or None
+    if step in (TOPIC_STEP, MAIN_STEP):
+        return questions.topic_name(draft.topic_key, t.language)
+    if step == KERN_STEP:
+        return draft.kern or None
+    if isinstance(step, list) and step[:1] == [FOLLOW_STEP]:
+        follow_ups = questions.config.follow_ups_for(draft.topic_key)
+        index = step[1]
+        return draft.details.get(follow_ups[index].key) if index < len(follow_ups) else None
+    return None
+
+
+async def go_back(update: Update, context: BotContext) -> int:
+    """ "terug" typed: the question before the open one again, with the earlier answer."""
+    _, t = await speaker(update, context)
+    current = DRAFT.current(context, TEXT_STEP)
+    previous = DRAFT.previous(context, current)
+    earlier = _earlier_answer(context, t, previous) if previous is not None else None
+    await back_to(update, t, previous, earlier)
+    return await _ask_again(update, context, t, current if previous is None else previous)
+
+
+async def help_in_flow(update: Update, context: BotContext) -> int:
+    """/help halfway: the help, then the open question again; the question stays where it was."""
+    await help_command(update, context)
+    _, t = await speaker(update, context)
+    return await _ask_again(update, context, t, DRAFT.current(context, TEXT_STEP))
+
+
 def question_conversation() -> ConversationHandler:
     return conversation(
         name="question",
         persistent=True,
         entry_points=[
-            CommandHandler("vraag", begin),
+            CommandHandler(commands("vraag"), begin),
             CHECK_IN_ASK.handler(begin_about_initiative),
         ],
-        states={
-            TEXT: [text_step(got_text)],
-            TOPIC: [TOPIC_PICK.handler(choose_topic)],
-            MAIN: [MAIN_PICK.handler(choose_main)],
-            KERN: [KERN_PICK.handler(choose_kern)],
-            FOLLOW: [text_step(got_follow_up), SKIP.handler(got_follow_up)],
-            CONFIRM: [SEND.handler(send), CORRECT.handler(correct)],
-        },
+        states=with_back(
+            {
+                TEXT: [text_step(got_text)],
+                TOPIC: [TOPIC_PICK.handler(choose_topic)],
+                MAIN: [MAIN_PICK.handler(choose_main)],
+                KERN: [KERN_PICK.handler(choose_kern), text_step(typed_kern_answer)],
+                FOLLOW: [text_step(got_follow_up), SKIP.handler(got_follow_up)],
+                CONFIRM: [SEND.handler(send), CORRECT.handler(correct)],
+            },
+            go_back,
+        ),
         fallbacks=[
-            CommandHandler("annuleer", cancel),
+            CommandHandler(commands("annuleer"), cancel),
+            CommandHandler("help", help_in_flow),
             CANCEL.handler(cancel),
             # In whichever step the resident is when they notice (kern, follow-ups, summary).
             WRONG_TOPIC.handler(wrong_topic),
-            CallbackQueryHandler(refuse_press),
+            # Only this flow's own buttons: a poll or a meeting place pressed halfway goes to
+            # its own handler; an old /vraag button gets the stale-button answer.
+            CallbackQueryHandler(refuse_press, pattern=any_press("vraag")),
             MessageHandler(NEW_MESSAGE, reprompt),
         ],
     )
@@ -480,6 +590,15 @@ async def reply_cancel(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
+async def reply_help(update: Update, context: BotContext) -> None:
+    """/help while writing the reply: the help, then what is still asked."""
+    await help_command(update, context)
+    _, t = await speaker(update, context)
+    question = await context.services.questions.get(context.user_data.get("vraag_reply") or 0)
+    if question is not None:
+        await update.effective_message.reply_text(t("vraag.write_reply", number=question.number))
+
+
 def reply_conversation() -> ConversationHandler:
     return conversation(
         name="question_reply",
@@ -487,10 +606,76 @@ def reply_conversation() -> ConversationHandler:
         entry_points=[REPLY.handler(start_reply)],
         states={REPLY_WRITING: [text_step(got_reply)]},
         fallbacks=[
-            CommandHandler("annuleer", reply_cancel),
+            CommandHandler(commands("annuleer"), reply_cancel),
+            CommandHandler("help", reply_help),
             MessageHandler(NEW_MESSAGE & ~filters.COMMAND, reprompt),
         ],
     )
+
+
+# --- a text typed instead of pressing "Antwoord geven" ---------------------------------------
+
+_OFFERED = "vraag_offer"
+
+
+async def offer_as_reply(update: Update, context: BotContext, user: User, t: Translator) -> bool:
+    """A text the bot has no flow for, while the municipality waits for more information from
+    this resident: offer to send it as the reply (to which question, when several wait).
+    False when nobody waits (handlers/common.py not_understood answers then)."""
+    waiting = await context.services.questions.awaiting_reply(user.id)
+    if not waiting:
+        return False
+    message = update.effective_message
+    checked = check(message.text, MESSAGE_MAX)
+    if checked.problem is Problem.EMPTY:
+        return False
+    if checked.problem is Problem.TOO_LONG:
+        await message.reply_text(t("vraag.too_long", length=checked.length, limit=checked.limit))
+        return True
+    context.user_data[_OFFERED] = checked.text
+    no = (t("vraag.offer_no"), OFFER_NO.build())
+    if len(waiting) == 1:
+        question = waiting[0]
+        await message.reply_text(
+            t("vraag.offer_reply", number=question.number),
+            reply_markup=keyboard([[(t("vraag.button_send"), OFFER_SEND.build(question.id)), no]]),
+        )
+        return True
+    rows = [[(question.number, OFFER_SEND.build(question.id))] for question in waiting]
+    await message.reply_text(t("vraag.offer_which"), reply_markup=keyboard([*rows, [no]]))
+    return True
+
+
+@requires_resident
+async def send_offered(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """ "Versturen": the offered text goes as the reply (refused like a stale button when there
+    is no text kept, or the question is not theirs or waits no more)."""
+    text = context.user_data.get(_OFFERED)
+    if not text:
+        await refuse_press(update, context)
+        return
+    outcome = await context.services.questions.resident_reply(
+        OFFER_SEND.one(update.callback_query.data), user, text
+    )
+    if not outcome.ok and outcome.reason != "not_waiting":
+        await refuse_press(update, context)
+        return
+    context.user_data.pop(_OFFERED, None)
+    await press_done(update)
+    if not outcome.ok:  # answered or closed in the meantime
+        await update.effective_message.reply_text(t("vraag.reply_not_possible"))
+        return
+    async with after_storing(update, context):
+        await update.effective_message.reply_text(t("vraag.reply_sent"))
+        await send_now(context, outcome.send_now)
+
+
+async def drop_offered(update: Update, context: BotContext) -> None:
+    """ "Nee": the text is not sent, and not kept."""
+    _, t = await speaker(update, context)
+    context.user_data.pop(_OFFERED, None)
+    await press_done(update)
+    await update.effective_message.reply_text(t("vraag.offer_dropped"))
 
 
 # --- feedback and reopening ------------------------------------------------------------------
@@ -565,12 +750,18 @@ def feedback_conversation() -> ConversationHandler:
         states={FEEDBACK_COMMENT: [text_step(comment), FEEDBACK_DONE.handler(feedback_done)]},
         fallbacks=[
             REOPEN.handler(reopen),
-            CommandHandler("annuleer", reply_cancel),
+            CommandHandler(commands("annuleer"), reply_cancel),
         ],
     )
 
 
 def register(application: BotApplication) -> None:
     application.add_handlers(
-        [question_conversation(), reply_conversation(), feedback_conversation()]
+        [
+            question_conversation(),
+            reply_conversation(),
+            feedback_conversation(),
+            OFFER_SEND.handler(send_offered),
+            OFFER_NO.handler(drop_offered),
+        ]
     )

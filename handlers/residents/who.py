@@ -13,6 +13,7 @@ from handlers.callbacks import Button
 from handlers.common import keyboard, refuse_press, requires_resident
 from handlers.context import BotApplication, BotContext
 from handlers.fitting import TEXT_MAX, fits
+from handlers.menus import commands
 from handlers.steps import grid
 from models import CivilServant, User
 
@@ -110,4 +111,6 @@ async def show(update: Update, context: BotContext, user: User, t: Translator) -
 
 
 def register(application: BotApplication) -> None:
-    application.add_handlers([CommandHandler("wie", who), CHOOSE.handler(show), PAGE.handler(show)])
+    application.add_handlers(
+        [CommandHandler(commands("wie"), who), CHOOSE.handler(show), PAGE.handler(show)]
+    )

@@ -44,7 +44,6 @@ def _value(t: Translator, action: ModerationAction, value: object) -> str:
 async def _line(context: BotContext, t: Translator, entry: ModerationLog) -> str:
     action = str(entry.action)
     who = await context.services.users.by_id(entry.moderator_id) if entry.moderator_id else None
-    target_key = f"audit.target_{entry.target_kind}"
     detail = entry.detail or {}
     extra = ""
     if detail.get("reason"):
@@ -59,13 +58,28 @@ async def _line(context: BotContext, t: Translator, entry: ModerationLog) -> str
         when=_when(context, t, entry.at),
         moderator=(who and who.display_name) or t("audit.someone"),
         action=t(f"audit.{action}") if t.has(f"audit.{action}") else action,
-        target=(
-            t(target_key, number=entry.target_id)
-            if t.has(target_key)
-            else f"{entry.target_kind} #{entry.target_id}"
-        ),
+        target=await _target(context, t, entry),
         extra=Markup(extra),  # already rendered from the catalog, values escaped
     )
+
+
+async def _target(context: BotContext, t: Translator, entry: ModerationLog) -> str:
+    """What the entry was about: a person by name and Telegram id (what /ban and /unban take),
+    anything else by its kind and number."""
+    if entry.target_kind == "user":
+        person = await context.services.users.by_id(entry.target_id)
+        if person is not None and person.telegram_id > 0:  # erased: a negative placeholder
+            if person.display_name:
+                return t(
+                    "audit.target_person",
+                    name=person.display_name,
+                    telegram_id=person.telegram_id,
+                )
+            return t("audit.target_unnamed", telegram_id=person.telegram_id)
+    target_key = f"audit.target_{entry.target_kind}"
+    if t.has(target_key):
+        return t(target_key, number=entry.target_id)
+    return f"{entry.target_kind} #{entry.target_id}"
 
 
 async def _page(

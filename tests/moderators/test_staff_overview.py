@@ -151,7 +151,8 @@ async def test_the_log_pages_back_and_refuses_residents_and_forged_pages(bot: Bo
         await moderation.set_banned(mo_row.id, anna_row.id, banned=n % 2 == 0)
     [page] = await bot.send(mo, "/logboek")
     assert page.text.count("•") == PAGE
-    assert page.text.split("\n")[1].endswith(f"gedeblokkeerd · gebruiker #{anna_row.id}")
+    # The person as /ban and /unban take them: by name and Telegram id.
+    assert page.text.split("\n")[1].endswith(f"gedeblokkeerd · Anna (Telegram-id {anna.id})")
     older = said(await bot.press(mo, "Ouder"))
     assert older[-1].text.count("•") == 3
     assert not older[-1].buttons
@@ -194,3 +195,17 @@ async def test_the_log_holds_status_moves_and_announcements_scheduled_and_stoppe
     await bot.press(mo, "English")
     [english] = await bot.send(mo, "/logboek")
     assert "Mo · status changed · idea #1 — “idea” → “in talks”" in english.text
+
+
+async def test_the_log_names_a_person_until_they_are_erased(bot: BotHarness) -> None:
+    mo, _, anna = await staff(bot)
+    services = bot.app.bot_data["services"]
+    mo_row, anna_row = await services.users.get(mo.id), await services.users.get(anna.id)
+    await services.moderation.set_banned(mo_row.id, anna_row.id, True)
+    [log] = await bot.send(mo, "/logboek")
+    assert f"Mo · geblokkeerd · Anna (Telegram-id {anna.id})" in log.text
+    await services.moderation.set_banned(mo_row.id, anna_row.id, False)
+    await services.privacy.erase(anna.id)
+    [log] = await bot.send(mo, "/logboek")
+    assert f"gewiste gebruiker #{anna_row.id}" in log.text
+    assert "Anna" not in log.text and str(anna.id) not in log.text

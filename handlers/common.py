@@ -15,7 +15,13 @@ from rapidfuzz.distance import OSA
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
-from telegram.ext import ApplicationHandlerStop, ConversationHandler, MessageHandler, filters
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 from telegram.warnings import PTBUserWarning
 
 from bot.i18n import Translator, language_from_telegram, translator
@@ -301,10 +307,31 @@ def conversation(**kwargs: Any) -> ConversationHandler:
 
     Per chat, not per message, on purpose: only the open question's buttons are accepted, and
     every state checks the data it gets; PTB's warning about that choice is silenced here.
+    In every conversation a command's English name works as well (/cancel for /annuleer), and
+    /help shows the help without leaving it, unless the flow answers /help itself (with its
+    open question again).
     """
+    fallbacks = list(kwargs.get("fallbacks", []))
+    commands = [h for h in fallbacks if isinstance(h, CommandHandler)]
+    for handler in commands:
+        for name in list(handler.commands):
+            handler.commands = handler.commands | set(ALIASES.get(name, ()))
+    if not any("help" in handler.commands for handler in commands):
+        fallbacks.insert(0, CommandHandler("help", _help_halfway))
+    kwargs["fallbacks"] = fallbacks
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBUserWarning)
         return ConversationHandler(**kwargs)
+
+
+async def _help_halfway(update: Update, context: BotContext) -> None:
+    """/help in a conversation that has no help of its own: the help, and that it goes on."""
+    # Onboarding's /help; imported here, as onboarding imports this module.
+    from handlers.residents.onboarding import help_command
+
+    await help_command(update, context)
+    _, t = await speaker(update, context)
+    await update.effective_message.reply_text(t("common.still_open"))
 
 
 async def private_only(update: Update, context: BotContext) -> None:

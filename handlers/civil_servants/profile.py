@@ -14,7 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.i18n import Translator
 from bot.services.civil_servants import DEPARTMENT_MAX, INTRODUCTION_MAX, NAME_MAX, ProfileDraft
 from bot.services.users import Profile
-from handlers.callbacks import Button
+from handlers.callbacks import Button, any_press
 from handlers.civil_servants.shared import reprompt, servant_of, serving, typed
 from handlers.common import (
     NEW_MESSAGE,
@@ -371,7 +371,7 @@ def profile_conversation() -> ConversationHandler:
         },
         fallbacks=[
             CommandHandler("annuleer", profile_cancel),
-            CallbackQueryHandler(refuse_press),
+            CallbackQueryHandler(refuse_press, pattern=any_press("prof")),  # its own only
             MessageHandler(NEW_MESSAGE, reprompt),
         ],
     )

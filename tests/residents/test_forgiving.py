@@ -18,7 +18,7 @@ from handlers.residents import question as vraag
 from models import QuestionStatus
 from tests.flows import DESCRIPTION, onboard
 from tests.harness import KERNEN, BotHarness, Person
-from tests.questions_support import AFVAL, ask, join, local, qbot, services, tick
+from tests.questions_support import AFVAL, ask, invite, join, local, qbot, services, tick
 
 __all__ = ["qbot"]
 
@@ -256,6 +256,34 @@ async def test_help_halfway_keeps_the_flow(qbot: BotHarness) -> None:
     await bot.press(anna, "IJmuiden")
     await bot.press(anna, "Versturen")
     assert "V-2026-0001" in bot.last_text(anna)
+
+
+async def test_help_and_cancel_in_any_conversation(qbot: BotHarness) -> None:
+    """A conversation without a /help of its own (the civil servant's profile) shows the help
+    and goes on; /cancel stops it as /annuleer does."""
+    bot = qbot
+    piet = bot.person(2001, "Piet")
+    await bot.send(piet, f"/aanmelden {await invite(bot)}")
+    name_question = bot.last_text(piet)
+    help_text, still = texts(await bot.send(piet, "/help"))
+    assert HELP in help_text and "Ga verder bij de vraag hierboven" in still
+    await bot.send(piet, "Piet de Vries")
+    assert bot.last_text(piet) != name_question  # the department, next
+    [stopped] = await bot.send(piet, "/cancel")
+    assert stopped.text == translator("nl")("cs.cancelled")
+
+
+async def test_help_while_writing_a_reply(qbot: BotHarness) -> None:
+    bot = qbot
+    anna, piet = bot.person(1001, "Anna"), bot.person(2001, "Piet")
+    await _asked_for_more(bot, anna, piet)
+    with time_machine.travel(local("2026-06-01 16:00"), tick=False):
+        await bot.press(anna, "Antwoord geven")
+        write = bot.last_text(anna)
+        help_text, again = texts(await bot.send(anna, "/help"))
+        assert HELP in help_text and again == write
+        await bot.send(anna, "De container bij Kennemerlaan 12.")
+        assert "doorgestuurd" in bot.last_text(anna)
 
 
 # --- mistyped commands, /taal en, English names ----------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -349,6 +349,15 @@ class MatchingService:
         async with self._sessions.begin() as session:
             exclude = await self._own_ids(session, initiative.author_id)
             exclude.add(initiative.id)
+            # Who already knows of the new initiator: an introduction either way (asked,
+            # made or declined), or they joined the new initiative (one restored by a
+            # moderator may have members).
+            known = await self._introduced(session, initiative.author_id)
+            known |= set(
+                await session.scalars(
+                    select(Supporter.user_id).where(Supporter.initiative_id == initiative.id)
+                )
+            )
             matches = self.index.query_normalized(
                 initiative.normalized,
                 kern=initiative.kern,
@@ -366,6 +375,7 @@ class MatchingService:
                 for found in await self._describe(session, matches)
                 if found.allow_introductions
                 and found.status.is_open
+                and found.author_id not in known
                 # only older initiatives hear of newer ones
                 and found.id < initiative.id
             ]
@@ -400,6 +410,7 @@ class MatchingService:
                 )
             )
             batches: list[NoticeBatch] = []
+            moot: list[int] = []  # notices of pairs that met in the meantime: never sent
             by_recipient: dict[int, list[MatchNotice]] = {}
             for notice in pending:
                 by_recipient.setdefault(notice.recipient_id, []).append(notice)
@@ -414,17 +425,46 @@ class MatchingService:
                     session, [Match(n.new_initiative_id, n.score) for n in notices]
                 )
                 by_id = {d.id: d for d in described}
-                batches.append(
-                    NoticeBatch(
-                        recipient,
-                        [
-                            (n, by_id[n.new_initiative_id])
-                            for n in notices
-                            if n.new_initiative_id in by_id
-                        ],
-                    )
-                )
-            return batches
+                known = await self._introduced(session, recipient_id)
+                joined = await self._own_ids(session, recipient_id)
+                kept = []
+                for n in notices:
+                    found = by_id.get(n.new_initiative_id)
+                    if found is None:
+                        continue  # not visible (now): it may be later
+                    if (
+                        found.author_id in known
+                        or found.id in joined
+                        or await self._joined(session, found.author_id, n.own_initiative_id)
+                    ):
+                        moot.append(n.id)
+                    else:
+                        kept.append((n, found))
+                if kept:
+                    batches.append(NoticeBatch(recipient, kept))
+        if moot:
+            async with self._sessions.begin() as session:
+                await session.execute(delete(MatchNotice).where(MatchNotice.id.in_(moot)))
+        return batches
+
+    @staticmethod
+    async def _introduced(session: AsyncSession, user_id: int) -> set[int]:
+        """Everyone `user_id` asked, or was asked by, for an introduction, in any state."""
+        rows = await session.execute(
+            select(Introduction.requester_id, Introduction.initiator_id).where(
+                or_(Introduction.requester_id == user_id, Introduction.initiator_id == user_id)
+            )
+        )
+        return {person for pair in rows for person in pair} - {user_id}
+
+    @staticmethod
+    async def _joined(session: AsyncSession, user_id: int, initiative_id: int) -> bool:
+        found = await session.scalar(
+            select(Supporter.id).where(
+                Supporter.user_id == user_id, Supporter.initiative_id == initiative_id
+            )
+        )
+        return found is not None
 
     async def was_notified(self, user_id: int, new_id: int, own_id: int) -> bool:
         """Whether `user_id` was told that `new_id` resembles their `own_id`: the only pairs

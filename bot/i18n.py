@@ -81,6 +81,17 @@ class Translator:
         pattern = "EEEE d MMMM y" if weekday else "d MMMM y"
         return format_date(day, pattern, locale=self.language)
 
+    def day(
+        self, day: date | datetime, tz: tzinfo | None = None, *, today: date | None = None
+    ) -> str:
+        """A day as people say it in a list: "vrijdag 18 december", with the year only when it
+        is not this year's (`today`: by default the current date in `tz`)."""
+        if isinstance(day, datetime):
+            day = (day.astimezone(tz) if tz is not None else day).date()
+        current = today or datetime.now(tz).date()
+        pattern = "EEEE d MMMM" if day.year == current.year else "EEEE d MMMM y"
+        return format_date(day, pattern, locale=self.language)
+
     def moment(self, when: datetime, tz: tzinfo) -> str:
         """A date and a time: "18 december 2026, 09:00"."""
         local = when.astimezone(tz)

@@ -4,29 +4,54 @@ on, and everyone who joined hears of it."""
 
 from __future__ import annotations
 
+import contextlib
+from datetime import datetime
+
 from telegram import Message, Update
+from telegram.error import BadRequest
 from telegram.ext import CommandHandler
 
 from bot.i18n import Translator, translator
 from bot.routing import Taxonomy
 from bot.services.initiatives import ALLOWED_STATUS_CHANGES
+from bot.services.text_input import excerpt
 from handlers.callbacks import Button
 from handlers.common import keyboard, press_done, requires_resident, send_to, speaker
 from handlers.context import BotApplication, BotContext
-from handlers.dispatch import question_values
-from models import Initiative, InitiativeStatus, User, Visibility
+from handlers.fitting import visible_length
+from models import (
+    EventKind,
+    Initiative,
+    InitiativeStatus,
+    Question,
+    QuestionStatus,
+    User,
+    Visibility,
+)
 
-SHOWN = 15  # keeps the message well under Telegram's 4,096 characters with long titles
+SHOWN = 15  # the newest of each kind; older ones are counted
+EXCERPT = 120  # characters of a question's own words
+# Visible characters on one page: well under Telegram's 4,096, with room for the page line.
+PAGE_ROOM = 3500
 
 # An initiative's id: offer its next statuses; set one of them.
 STATUS = Button("mijn:status", int)
 SET_STATUS = Button("mijn:set", int, tuple(status.value for status in InitiativeStatus))
 # The check-in's quick answers (handlers/dispatch.py sends them): the initiative's id.
 CHECK_IN = Button("checkin", int, ("good", "stuck"))
+PAGE = Button("mijn:page", int)  # a page of a long /mijn
 
 
-def _item(t: Translator, item: Initiative, tz: object, taxonomy: Taxonomy) -> str:
+def _item(
+    t: Translator,
+    item: Initiative,
+    tz: object,
+    taxonomy: Taxonomy,
+    joined: dict[int, int],
+    today: object,
+) -> str:
     topic = taxonomy.get(item.topic) if item.topic else None
+    count = joined.get(item.id, 0)
     text = t(
         "mijn.item",
         number=item.id,
@@ -35,7 +60,8 @@ def _item(t: Translator, item: Initiative, tz: object, taxonomy: Taxonomy) -> st
         # ("Kunst en cultuur"), which says more than its main topic's.
         kern=f"{item.kern} · {topic.name(t.language)}" if topic else item.kern,
         status=t(f"status.{item.status.value}"),
-        date=t.date(item.created_at, tz),
+        people=t.plural("mijn.joined_count", count) if count else t("mijn.joined_none"),
+        date=t.day(item.created_at, tz, today=today),
     )
     if item.visibility is not Visibility.VISIBLE:
         # The initiator (and who joined) should know why others cannot find it.
@@ -43,32 +69,145 @@ def _item(t: Translator, item: Initiative, tz: object, taxonomy: Taxonomy) -> st
     return text
 
 
-@requires_resident
-async def mine(update: Update, context: BotContext, user: User, t: Translator) -> None:
-    """List the newest initiatives of the resident and those they joined."""
+def _question_status(
+    t: Translator, question: Question, answered_at: datetime | None, tz: object, today: object
+) -> str:
+    """Where the question is, in plain words, with the day that matters."""
+    status = question.status
+    if status is QuestionStatus.CLOSED:
+        return t("vraag.mine_closed")
+    if status is QuestionStatus.ANSWERED:
+        when = answered_at or question.updated_at
+        return t("vraag.mine_answered", date=t.day(when, tz, today=today))
+    if status is QuestionStatus.INFO_REQUESTED:
+        return t("vraag.mine_info")
+    if status is QuestionStatus.TRIAGE or question.assignee_id is None:
+        return t("vraag.mine_finding")
+    if question.deadline_at is None:
+        return t("vraag.mine_with_servant")
+    return t("vraag.mine_due", date=t.day(question.deadline_at, tz, today=today))
+
+
+async def _answered_at(context: BotContext, question: Question) -> datetime | None:
+    if question.status is not QuestionStatus.ANSWERED:
+        return None
+    events = await context.services.questions.events(question.id)
+    answers = [event.at for event in events if event.kind is EventKind.ANSWERED]
+    return answers[-1] if answers else None
+
+
+async def _blocks(
+    context: BotContext, user: User, t: Translator
+) -> list[tuple[str, int | None]] | None:
+    """What /mijn says, in blocks that stay together on a page: each with the id of an
+    initiative its initiator may move on (its status button goes on that page). None when
+    there is nothing at all."""
     mine = await context.services.initiatives.of_author(user.id, limit=SHOWN)
     questions = await context.services.questions.of_resident(user.id, limit=SHOWN)
     if mine.total == 0 and not mine.joined and not questions.total:
+        return None
+    tz = context.config.municipality.tz
+    today = datetime.now(tz).date()
+    taxonomy = context.services.questions.taxonomy
+    joined = await context.services.matching.joined_counts(
+        [i.id for i in [*mine.latest, *mine.joined]]
+    )
+    blocks: list[tuple[str, int | None]] = []
+    if mine.total:
+        blocks.append((t.plural("mijn.header", mine.total), None))
+        for item in mine.latest:
+            movable = item.id if ALLOWED_STATUS_CHANGES[item.status] else None
+            blocks.append((_item(t, item, tz, taxonomy, joined, today), movable))
+        if mine.total > len(mine.latest):
+            blocks.append((t.plural("mijn.more", mine.total - len(mine.latest)), None))
+    if mine.joined:
+        blocks.append((t("mijn.joined_header"), None))
+        blocks += [(_item(t, item, tz, taxonomy, joined, today), None) for item in mine.joined]
+    if questions.total:
+        blocks.append((t.plural("vraag.mine_header", questions.total), None))
+        for question in questions.latest:
+            status = _question_status(t, question, await _answered_at(context, question), tz, today)
+            topic = context.services.questions.topic_name(question.topic_key, t.language)
+            words = excerpt(question.text, EXCERPT) if question.text else t("vraag.text_erased")
+            blocks.append(
+                (
+                    t(
+                        "vraag.mine_item",
+                        number=question.number,
+                        topic=topic or t("vraag.topic_none"),
+                        text=words,
+                        status=status,
+                    ),
+                    None,
+                )
+            )
+    return blocks
+
+
+def _pages(blocks: list[tuple[str, int | None]]) -> list[list[tuple[str, int | None]]]:
+    """The blocks in pages of at most PAGE_ROOM visible characters; a section header never
+    ends a page alone (it is short, so it rarely matters)."""
+    pages: list[list[tuple[str, int | None]]] = [[]]
+    used = 0
+    for block in blocks:
+        size = visible_length(block[0]) + 2
+        if pages[-1] and used + size > PAGE_ROOM:
+            pages.append([])
+            used = 0
+        pages[-1].append(block)
+        used += size
+    return pages
+
+
+async def _page(
+    context: BotContext, user: User, t: Translator, number: int
+) -> tuple[str, object | None] | None:
+    """The text and buttons of page `number` (kept in range) of /mijn; None when empty."""
+    blocks = await _blocks(context, user, t)
+    if blocks is None:
+        return None
+    pages = _pages(blocks)
+    number = min(max(number, 0), len(pages) - 1)
+    shown = pages[number]
+    lines = [text for text, _ in shown]
+    rows = []
+    movable = [initiative for _, initiative in shown if initiative is not None]
+    buttons = [(t("mijn.button_status", number=i), STATUS.build(i)) for i in movable]
+    rows += [buttons[n : n + 3] for n in range(0, len(buttons), 3)]
+    if len(pages) > 1:
+        lines.append(t("mijn.page", page=number + 1, pages=len(pages)))
+        nav = []
+        if number > 0:
+            nav.append((t("mijn.previous"), PAGE.build(number - 1)))
+        if number < len(pages) - 1:
+            nav.append((t("mijn.next"), PAGE.build(number + 1)))
+        rows.append(nav)
+    return "\n\n".join(lines), keyboard(rows) if rows else None
+
+
+@requires_resident
+async def mine(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """The resident's newest ideas, those they joined and their questions, in their own words,
+    each with a plain status; paged when it would not fit one message."""
+    page = await _page(context, user, t, 0)
+    if page is None:
         await update.effective_message.reply_text(t("mijn.empty"))
         return
-    tz = context.config.municipality.tz
-    taxonomy = context.services.questions.taxonomy
-    lines = []
-    if mine.total:
-        lines.append(t.plural("mijn.header", mine.total))
-        lines += [_item(t, item, tz, taxonomy) for item in mine.latest]
-        if mine.total > len(mine.latest):
-            lines.append(t.plural("mijn.more", mine.total - len(mine.latest)))
-    if mine.joined:
-        lines.append(t("mijn.joined_header"))
-        lines += [_item(t, item, tz, taxonomy) for item in mine.joined]
-    if questions.total:
-        lines.append(t.plural("vraag.mine_header", questions.total))
-        lines += [t("vraag.mine_item", **question_values(context, t, q)) for q in questions.latest]
-    movable = [i for i in mine.latest if ALLOWED_STATUS_CHANGES[i.status]]
-    buttons = [(t("mijn.button_status", number=i.id), STATUS.build(i.id)) for i in movable]
-    markup = keyboard([buttons[n : n + 3] for n in range(0, len(buttons), 3)]) if buttons else None
-    await update.effective_message.reply_text("\n\n".join(lines), reply_markup=markup)
+    text, markup = page
+    await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+@requires_resident
+async def turn(update: Update, context: BotContext, user: User, t: Translator) -> None:
+    """Another page of /mijn, in the same message, as it is now."""
+    query = update.callback_query
+    page = await _page(context, user, t, PAGE.one(query.data))
+    await query.answer()
+    if page is None:
+        return
+    text, markup = page
+    with contextlib.suppress(BadRequest):  # a double press: that page is shown already
+        await query.edit_message_text(text, reply_markup=markup)
 
 
 async def _may_move(context: BotContext, user: User | None, initiative: Initiative | None) -> bool:
@@ -166,7 +305,8 @@ async def check_in_answer(update: Update, context: BotContext, user: User, t: Tr
 def register(application: BotApplication) -> None:
     application.add_handlers(
         [
-            CommandHandler("mijn", mine),
+            CommandHandler(["mijn", "mine"], mine),
+            PAGE.handler(turn),
             STATUS.handler(choose_status),
             SET_STATUS.handler(set_status),
             CHECK_IN.handler(check_in_answer),

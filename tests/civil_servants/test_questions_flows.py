@@ -54,7 +54,7 @@ async def test_unsure_topic_is_asked_and_event_follow_ups_are_in_the_summary(
     assert question.details == {"date": "12 juni", "people": "ongeveer 40"}
     assert question.status is QuestionStatus.TRIAGE
     await bot.send(anna, "/mijn")
-    assert "V-" in bot.last_text(anna) and "wacht op een ambtenaar" in bot.last_text(anna)
+    assert "V-" in bot.last_text(anna) and "we zoeken de juiste collega" in bot.last_text(anna)
 
 
 async def test_more_information_forward_close_feedback_and_reopen(qbot: BotHarness) -> None:

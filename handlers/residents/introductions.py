@@ -37,6 +37,7 @@ from handlers.common import (
     typed_answer,
 )
 from handlers.context import BotApplication, BotContext
+from handlers.menus import commands
 from models import ContactMethod, Introduction, User
 from models.base import utcnow
 
@@ -151,7 +152,7 @@ def note_handlers() -> list[BaseHandler]:
     return [
         text_step(note_typed),
         NOTE_SKIP.handler(note_skipped),
-        CommandHandler("annuleer", note_skipped),
+        CommandHandler(commands("annuleer"), note_skipped),
         MessageHandler(NEW_MESSAGE, note_reprompt),
     ]
 

@@ -31,6 +31,7 @@ async def busy_municipality(bot: BotHarness) -> None:
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
     await bot.press_data(bram, initiative.JOIN.build(1))
+    await bot.press(bram, "Overslaan")  # no note for Anna
     await save_idea(bot, bram, "Repair café")
     await join(bot, piet, "Piet de Vries", "Afval en Reiniging", handle="afval")
     with time_machine.travel(local("2026-06-01 10:00"), tick=False):  # Monday

@@ -76,6 +76,7 @@ async def test_vergeetmij_forgets_the_resident_but_not_what_others_joined(
     await answer_until_summary(bot, bram, "Speeltuin voor honden")
     await bot.press(bram, "Opslaan")
     await bot.press(bram, idee.JOIN.build(1))  # Bram joins Anna's first idea
+    await bot.press(bram, "Overslaan")  # no note for her
 
     [question] = await bot.send(anna, "/vergeetmij")
     assert "Weet je het zeker?" in question.text

@@ -299,8 +299,10 @@ async def test_zoek_finds_pages_and_filters_by_kern(bot: BotHarness) -> None:
 
 async def test_zoek_without_results_or_words_gets_help(bot: BotHarness) -> None:
     anna, _ = await residents(bot)
-    [usage] = await bot.send(anna, "/zoek")
-    assert "/zoek speeltuin" in usage.text
+    # No words: the newest ideas in the own kern (none yet), and how to search by words.
+    [browse] = await bot.send(anna, "/zoek")
+    assert "nog geen ideeën in IJmuiden" in browse.text
+    assert "Zoek op woorden: typ ze na /zoek" in browse.text
     [none] = await bot.send(anna, "/zoek xyzzy <script>")
     assert "Ik vond geen ideeën die lijken op <i>xyzzy &lt;script&gt;</i>" in none.text
     assert "/idee" in none.text

@@ -95,6 +95,8 @@ async def test_each_follower_gets_one_message_with_their_items_in_their_language
     await follow(bot, dirk, volg.TOGGLE.build("k", KERN["IJmuiden"]))
     await bot.send(dirk, "/stil")
     await bot.send(mo, "/ban 1005")
+    await bot.send(mo, "Spam.")  # why
+    await bot.press(mo, "Blokkeren")
     await services(bot).users.update(fien.id, active=False)
     await join(bot, piet, "Piet de Vries", "Handhaving")
 

@@ -382,9 +382,11 @@ class ModerationService:
                 select(User).where(func.lower(User.username) == name.lower()).limit(1)
             )
 
-    async def set_banned(self, moderator_id: int, user_id: int, banned: bool) -> User | None:
+    async def set_banned(
+        self, moderator_id: int, user_id: int, banned: bool, *, reason: str | None = None
+    ) -> User | None:
         """Ban or unban; None if nothing changes (already so, or a moderator, who cannot be
-        banned by another)."""
+        banned by another). A ban's `reason` goes into the audit log."""
         async with self._sessions.begin() as session:
             # Conditional, like the decisions on initiatives: a ban is logged once.
             result = await session.execute(
@@ -402,7 +404,8 @@ class ModerationService:
                 return None
             user = await session.get(User, user_id)
             action = ModerationAction.BAN if banned else ModerationAction.UNBAN
-            record_action(session, moderator_id, action, "user", user_id)
+            detail = {"reason": reason[:REASON_MAX]} if reason else {}
+            record_action(session, moderator_id, action, "user", user_id, **detail)
         return user
 
     async def is_banned(self, telegram_id: int) -> bool:

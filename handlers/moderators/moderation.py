@@ -36,9 +36,10 @@ from handlers.residents.following import main_topics
 from handlers.residents.privacy import HANDLERS as privacy_handlers
 from models import Initiative, Post, User, Visibility
 
-REASON, TITLE, POST_REASON = range(3)
+REASON, TITLE, POST_REASON, BAN_REASON, BAN_CONFIRM = range(5)
 ITEM = "mod_item"  # user_data: the initiative a typed reason or title is for
 POST_ITEM = "mod_post"  # user_data: the post a typed reason is for
+BAN_TARGET = "mod_ban"  # user_data: the person /ban names, and the reason once typed
 
 
 # --- the buttons ---------------------------------------------------------------------------
@@ -52,6 +53,9 @@ SKIP = Button("mod:skip", int)
 POST_APPROVE = Button("mod:pok", int)
 POST_REJECT = Button("mod:pno", int)
 POST_SKIP = Button("mod:pskip", int)
+# /ban's last step, for the person (user id) named: block, or not after all.
+BAN = Button("mod:ban", int)
+BAN_CANCEL = Button("mod:bancancel", int)
 
 
 async def ban_guard(update: Update, context: BotContext) -> None:
@@ -439,6 +443,9 @@ async def cancel(update: Update, context: BotContext) -> int:
     _, t = await speaker(update, context)
     context.user_data.pop(ITEM, None)
     context.user_data.pop(POST_ITEM, None)
+    if context.user_data.pop(BAN_TARGET, None) is not None:
+        await update.effective_message.reply_text(t("mod.ban_stopped"))
+        return ConversationHandler.END
     await update.effective_message.reply_text(t("mod.cancelled"))
     return ConversationHandler.END
 
@@ -460,39 +467,143 @@ async def hide(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(t(key, number=number))
 
 
-async def _set_banned(update: Update, context: BotContext, banned: bool) -> None:
+def _named(person: User, typed: str) -> str:
+    """A person as the moderator knows them: their name, else what was typed after /ban."""
+    return person.display_name or typed
+
+
+async def ban(update: Update, context: BotContext) -> int:
+    """/ban <telegram id or @username>: asks why, then whether they are sure."""
     user, t = await moderator(update, context)
+    context.user_data.pop(BAN_TARGET, None)
     if user is None:
-        return
-    usage, done, unchanged = (
-        ("mod.ban_usage", "mod.banned_user", "mod.ban_unchanged")
-        if banned
-        else ("mod.unban_usage", "mod.unbanned_user", "mod.unban_unchanged")
-    )
+        return ConversationHandler.END
+    message = update.effective_message
     args = context.args or []
     if not args:
-        await update.effective_message.reply_text(t(usage))
-        return
+        await message.reply_text(t("mod.ban_usage"))
+        return ConversationHandler.END
     target = await context.services.moderation.find_user(args[0])
     if target is None:
-        await update.effective_message.reply_text(t("mod.user_unknown", who=args[0]))
-        return
+        await message.reply_text(t("mod.user_unknown", who=args[0]))
+        return ConversationHandler.END
     if context.services.civil_servants.is_moderator(target):
-        await update.effective_message.reply_text(t("mod.ban_moderator"))
-        return
-    changed = await context.services.moderation.set_banned(user.id, target.id, banned)
-    key = done if changed else unchanged
-    await update.effective_message.reply_text(t(key, who=args[0]))
+        await message.reply_text(t("mod.ban_moderator"))
+        return ConversationHandler.END
+    if target.banned_at is not None:
+        await message.reply_text(t("mod.ban_unchanged", who=args[0]))
+        return ConversationHandler.END
+    context.user_data[BAN_TARGET] = {"user": target.id, "who": args[0]}
+    await message.reply_text(t("mod.ban_ask_reason", name=_named(target, args[0])))
+    return BAN_REASON
 
 
-async def ban(update: Update, context: BotContext) -> None:
-    """/ban <telegram id or @username>"""
-    await _set_banned(update, context, True)
+async def ban_reason(update: Update, context: BotContext) -> int:
+    """The typed reason (for the log): then the question whether they are sure."""
+    user, t = await moderator(update, context)
+    pending = context.user_data.get(BAN_TARGET)
+    if user is None or pending is None:
+        return ConversationHandler.END
+    reason = await typed_answer(update, t, REASON_MAX)
+    if reason is None:
+        return BAN_REASON
+    context.user_data[BAN_TARGET] = {**pending, "reason": reason}
+    target = await context.services.users.by_id(pending["user"])
+    if target is None:  # erased in the meantime
+        context.user_data.pop(BAN_TARGET, None)
+        await update.effective_message.reply_text(t("mod.user_unknown", who=pending["who"]))
+        return ConversationHandler.END
+    number = target.id
+    await update.effective_message.reply_text(
+        t("mod.ban_confirm", name=_named(target, pending["who"])),
+        reply_markup=keyboard(
+            [
+                [
+                    (t("mod.button_ban"), BAN.build(number)),
+                    (t("mod.button_ban_cancel"), BAN_CANCEL.build(number)),
+                ]
+            ]
+        ),
+    )
+    return BAN_CONFIRM
+
+
+async def _ban_pressed(
+    update: Update, context: BotContext, button: Button
+) -> tuple[User | None, Translator, dict[str, Any] | None]:
+    """The moderator and the ban waiting for this press; None after refusing it (a button of
+    an earlier /ban, or forged)."""
+    user, t = await moderator(update, context)
+    if user is None:
+        return None, t, None
+    pending = context.user_data.get(BAN_TARGET)
+    number = button.one(update.callback_query.data)
+    if pending is None or pending["user"] != number or "reason" not in pending:
+        await stale_button(update, context)
+        return user, t, None
+    context.user_data.pop(BAN_TARGET, None)
+    await update.callback_query.answer()
+    await clear_buttons(update)
+    return user, t, pending
+
+
+async def ban_confirmed(update: Update, context: BotContext) -> int | None:
+    """Blokkeren: the ban, with its reason in the log; the person is told once where to go
+    instead. Pressed twice (or by two moderators), it bans once."""
+    user, t, pending = await _ban_pressed(update, context, BAN)
+    if user is None or pending is None:
+        return None
+    banned = await context.services.moderation.set_banned(
+        user.id, pending["user"], True, reason=pending["reason"]
+    )
+    message = update.effective_message
+    if banned is None:
+        await message.reply_text(t("mod.ban_unchanged", who=pending["who"]))
+        return ConversationHandler.END
+    await message.reply_text(t("mod.banned_user", who=pending["who"]))
+    await send_to(context, banned, _banned_notice(context, banned))
+    return ConversationHandler.END
+
+
+async def ban_cancelled(update: Update, context: BotContext) -> int | None:
+    user, t, pending = await _ban_pressed(update, context, BAN_CANCEL)
+    if user is None or pending is None:
+        return None
+    await update.effective_message.reply_text(t("mod.ban_stopped"))
+    return ConversationHandler.END
+
+
+def _banned_notice(context: BotContext, person: User) -> str:
+    """What a banned person hears, once: blocked, and how to reach the municipality itself."""
+    # /over's words for the municipality's own platform; imported here, as /over is a flow.
+    from handlers.residents.about import platform_line
+
+    t = translator(person.language)
+    lines = [t("mod.banned_notice", municipality=context.config.municipality.name)]
+    platform = platform_line(t, context.config)
+    if platform:
+        lines.append(platform)
+    lines.append(t("mod.banned_notice_privacy"))
+    return "\n\n".join(lines)
 
 
 async def unban(update: Update, context: BotContext) -> None:
     """/unban <telegram id or @username>"""
-    await _set_banned(update, context, False)
+    user, t = await moderator(update, context)
+    if user is None:
+        return
+    message = update.effective_message
+    args = context.args or []
+    if not args:
+        await message.reply_text(t("mod.unban_usage"))
+        return
+    target = await context.services.moderation.find_user(args[0])
+    if target is None:
+        await message.reply_text(t("mod.user_unknown", who=args[0]))
+        return
+    changed = await context.services.moderation.set_banned(user.id, target.id, False)
+    key = "mod.unbanned_user" if changed else "mod.unban_unchanged"
+    await message.reply_text(t(key, who=args[0]))
 
 
 def moderation_conversation() -> ConversationHandler:
@@ -510,6 +621,7 @@ def moderation_conversation() -> ConversationHandler:
             )
         ),
         EDIT.handler(ask_title),
+        CommandHandler("ban", ban),
     ]
     return conversation(
         name="moderation",
@@ -519,6 +631,8 @@ def moderation_conversation() -> ConversationHandler:
             REASON: [text_step(INITIATIVES.reject)],
             TITLE: [text_step(edit_title)],
             POST_REASON: [text_step(POSTS.reject)],
+            BAN_REASON: [text_step(ban_reason)],
+            BAN_CONFIRM: [BAN.handler(ban_confirmed), BAN_CANCEL.handler(ban_cancelled)],
         },
         fallbacks=[CommandHandler("annuleer", cancel), *buttons],
     )
@@ -529,7 +643,6 @@ def register(application: BotApplication) -> None:
         [
             moderation_conversation(),
             CommandHandler("verberg", hide),
-            CommandHandler("ban", ban),
             CommandHandler("unban", unban),
         ]
     )

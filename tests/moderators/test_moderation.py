@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.config import TOKEN_ENV, ConfigError, ModerationConfig, load_config
+from bot.config import TOKEN_ENV, AboutConfig, ConfigError, ModerationConfig, load_config
 from bot.i18n import translator
 from handlers.moderators import moderation
 from handlers.residents import initiative as idee
@@ -203,13 +203,20 @@ async def test_reports_then_a_moderator_rejects(post_bot: BotHarness) -> None:
     assert await actions(bot) == [(ModerationAction.REJECT, "initiative", number)]
 
 
+async def ban(bot: BotHarness, moderator: Person, who: str, reason: str) -> None:
+    """/ban to the end: the reason typed, Blokkeren pressed."""
+    await bot.send(moderator, f"/ban {who}")
+    await bot.send(moderator, reason)
+    await bot.press(moderator, "Blokkeren")
+
+
 async def test_ban_stops_a_resident_and_unban_restores(post_bot: BotHarness) -> None:
     bot = post_bot
     anna, bob, moderator = await people(bot)
     # A resident cannot ban.
     await bot.send(bob, "/ban @anna_ij")
     assert "alleen moderatoren" in bot.last_text(bob)
-    await bot.send(moderator, "/ban @Anna_IJ")
+    await ban(bot, moderator, "@Anna_IJ", "Scheldt andere inwoners uit.")
     assert "geblokkeerd" in bot.last_text(moderator)
     assert await services(bot).moderation.is_banned(anna.id)
 
@@ -387,3 +394,94 @@ async def test_a_banned_resident_gets_no_announcements_and_no_check_in(
     before = len(bot.replies(anna))
     await dispatch_tick(bot.context())
     assert len(bot.replies(anna)) == before
+
+
+async def test_ban_asks_why_and_whether_the_moderator_is_sure(post_bot: BotHarness) -> None:
+    bot = post_bot
+    anna, _, moderator = await people(bot)
+    [why] = await bot.send(moderator, "/ban @anna_ij")
+    assert "Waarom wil je Anna blokkeren?" in why.text
+    assert not await services(bot).moderation.is_banned(anna.id)
+    [sure] = await bot.send(moderator, "Plaatst <b>reclame</b> bij elk idee.")
+    assert "Weet je het zeker? Anna kan dan niets meer doen met Burgerbeest." in sure.text
+    assert [label for label, _ in sure.buttons] == ["🚫 Blokkeren", "Annuleren"]
+    assert not await services(bot).moderation.is_banned(anna.id)
+
+    await bot.press(moderator, "Annuleren")
+    assert "niemand geblokkeerd" in bot.last_text(moderator)
+    assert not await services(bot).moderation.is_banned(anna.id)
+    # The old Blokkeren button does nothing now.
+    await bot.press_data(moderator, sure.buttons[0][1])
+    assert not await services(bot).moderation.is_banned(anna.id)
+    assert await actions(bot) == []
+
+    # /annuleer stops it while the reason is asked for.
+    await bot.send(moderator, "/ban @anna_ij")
+    await bot.send(moderator, "/annuleer")
+    assert "niemand geblokkeerd" in bot.last_text(moderator)
+    assert not await services(bot).moderation.is_banned(anna.id)
+
+
+async def test_a_ban_keeps_its_reason_and_a_double_press_bans_and_tells_once(
+    post_bot: BotHarness,
+) -> None:
+    bot = post_bot
+    anna, _, moderator = await people(bot)
+    await bot.send(moderator, "/ban @anna_ij")
+    [sure] = await bot.send(moderator, "Plaatst <b>reclame</b> bij elk idee.")
+    before = len(bot.replies(anna))
+    blokkeren = sure.buttons[0][1]
+    await bot.press_data(moderator, blokkeren, sure.result["message_id"])
+    await bot.press_data(moderator, blokkeren, sure.result["message_id"])
+    assert await services(bot).moderation.is_banned(anna.id)
+    assert [a for a, _, _ in await actions(bot)] == [ModerationAction.BAN]
+    [entry] = await services(bot).moderation.log()
+    assert entry.detail == {"reason": "Plaatst <b>reclame</b> bij elk idee."}
+    [told] = bot.replies(anna)[before:]
+    assert "Een moderator heeft je geblokkeerd" in told.text
+    assert "contact op met de gemeente Velsen" in told.text and "/privacy" in told.text
+    assert "href" not in told.text  # no platform in this config
+
+    [log] = await bot.send(moderator, "/logboek")
+    assert f"geblokkeerd · Anna (Telegram-id {anna.id})" in log.text
+    assert "reden: <i>Plaatst &lt;b&gt;reclame&lt;/b&gt; bij elk idee.</i>" in log.text
+
+
+async def test_ban_refuses_a_moderator_the_unknown_and_the_banned(post_bot: BotHarness) -> None:
+    bot = post_bot
+    _, _, moderator = await people(bot)
+    [usage] = await bot.send(moderator, "/ban")
+    assert "Telegram-id of @gebruikersnaam" in usage.text
+    [unknown] = await bot.send(moderator, "/ban @niemand")
+    assert "Ik ken niemand als @niemand" in unknown.text
+    [refused] = await bot.send(moderator, f"/ban {MODERATOR_ID}")
+    assert "moderator kun je niet" in refused.text
+    await ban(bot, moderator, "@anna_ij", "Spam.")
+    [again] = await bot.send(moderator, "/ban @anna_ij")
+    assert "was al geblokkeerd" in again.text
+    # Nothing was asked: what is typed next is not a reason.
+    assert bot.replies(moderator)[-1].buttons == []
+
+
+async def test_the_banned_person_hears_of_the_municipalitys_own_platform(
+    tmp_path: Path, database_url: str
+) -> None:
+    config = replace(
+        make_config(tmp_path, database_url),
+        questions=QUESTIONS,
+        about=AboutConfig(platform_name="Velsen Praat Mee", platform_url="https://praatmee.nl"),
+    )
+    bot = BotHarness(config)
+    await bot.start()
+    try:
+        anna, _, moderator = await people(bot)
+        await bot.send(anna, "/taal")
+        await bot.press(anna, "English")
+        await ban(bot, moderator, "@anna_ij", "Spam.")
+        told = bot.last_text(anna)
+        assert "A moderator has blocked you" in told and "municipality of Velsen" in told
+        assert '<a href="https://praatmee.nl">Velsen Praat Mee</a>' in told
+        assert len(told) <= 4096
+    finally:
+        await bot.stop()
+    assert not bot.errors

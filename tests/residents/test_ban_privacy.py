@@ -24,6 +24,8 @@ async def test_a_banned_resident_can_read_export_and_erase_but_stays_banned(
     await submit(bot, anna, "Hondenspeeltuin")
     await bot.send(anna, "/idee")  # a conversation left open at the ban
     await bot.send(moderator, "/ban @anna_ij")
+    await bot.send(moderator, "Spam.")  # why
+    await bot.press(moderator, "Blokkeren")
 
     # Everything else stays closed to her.
     [refused] = await bot.send(anna, "/idee")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.i18n import translator
 from handlers.dispatch import TelegramSender, dispatch_tick
 from handlers.residents import privacy
-from handlers.residents.meeting import HIDE, LEAVE, MEMBERS, NOTE, REPORT, WRITE
+from handlers.residents.meeting import HIDE, LEAVE, MEMBERS, NOTE, OPEN, REPORT, WRITE
 from models import MeetingPost, ScheduledWork, Supporter, User, WorkState
 from models.base import utcnow
 from tests.flows import answer_until_summary, onboard, save_idea
@@ -36,6 +36,7 @@ async def join(bot: BotHarness, who: Person) -> None:
     await bot.press(who, "hetzelfde, ik doe mee")
     assert "Je doet nu mee" in bot.replies(who)[-2].text
     await bot.press(who, "Overslaan")  # no note for Anna
+    assert bot.replies(who)[-1].buttons == [("👥 Naar de groep", OPEN.build(1))]
 
 
 async def group_of_three(bot: BotHarness) -> tuple[Person, Person, Person]:
@@ -109,6 +110,16 @@ async def test_a_post_reaches_the_others_by_name_and_without_contact_details(
     assert await count(bot, MeetingPost) == 2
     assert await count(bot, ScheduledWork, ScheduledWork.state == WorkState.DONE) == 4
     assert (await dispatch_tick(bot.context())).sent == 0
+
+
+async def test_joining_and_being_joined_lead_to_the_group(bot: BotHarness) -> None:
+    anna, bram, _ = await group_of_three(bot)
+    told = [c for c in bot.replies(anna) if "doet iemand mee" in c.text]
+    assert [c.buttons for c in told] == [[("👥 Naar de groep", OPEN.build(1))]] * 2
+    await bot.press(bram, "Naar de groep")
+    assert f"Groep <b>{TITLE}</b>. Er doen 3 mensen mee." in bot.last_text(bram)
+    await bot.press(anna, "Naar de groep")
+    assert f"Groep van je idee <b>{TITLE}</b>" in bot.last_text(anna)
 
 
 async def test_posts_are_at_most_1000_characters_and_text_only(bot: BotHarness) -> None:
@@ -336,6 +347,8 @@ async def test_a_banned_resident_cannot_post(post_bot: BotHarness) -> None:  # n
     await bot.send(bram, "/groep")
     await bot.press(bram, "Bericht aan de groep")
     await bot.send(moderator, "/ban 1002")
+    await bot.send(moderator, "Spam.")  # why
+    await bot.press(moderator, "Blokkeren")
     before = len(bot.request.calls)
     await bot.send(bram, "Hallo?")
     assert "geblokkeerd" in bot.last_text(bram) or "moderator" in bot.last_text(bram)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -38,6 +38,7 @@ from handlers.common import (
 )
 from handlers.context import BotApplication, BotContext
 from handlers.menus import commands
+from handlers.residents.meeting import OPEN as OPEN_GROUP
 from models import ContactMethod, Introduction, User
 from models.base import utcnow
 
@@ -111,7 +112,8 @@ async def note_typed(update: Update, context: BotContext, user: User, t: Transla
     async with after_storing(update, context):
         await notify_joined(context, initiative_id, text if saved else None)
         await update.effective_message.reply_text(
-            t("match.note_sent" if saved else "match.note_closed")
+            t("match.note_sent" if saved else "match.note_closed"),
+            reply_markup=to_the_group(t, initiative_id) if saved else None,
         )
     return ConversationHandler.END
 
@@ -129,7 +131,10 @@ async def note_skipped(update: Update, context: BotContext) -> int | None:
     async with after_storing(update, context):
         if initiative_id is not None:
             await notify_joined(context, initiative_id)
-        await update.effective_message.reply_text(t("match.note_skipped"))
+        await update.effective_message.reply_text(
+            t("match.note_skipped"),
+            reply_markup=to_the_group(t, initiative_id) if initiative_id is not None else None,
+        )
     return ConversationHandler.END
 
 
@@ -170,7 +175,13 @@ async def notify_joined(context: BotContext, initiative_id: int, note: str | Non
     text = t.plural("match.someone_joined", summary.people, title=summary.title)
     if note:
         text = "\n\n".join((text, t("match.joined_note", note=note)))
-    await send_to(context, initiator, text)
+    await send_to(context, initiator, text, to_the_group(t, initiative_id))
+
+
+def to_the_group(t: Translator, initiative_id: int) -> InlineKeyboardMarkup:
+    """ "Naar de groep": the meeting place of the initiative just joined (handlers/residents/
+    meeting.py)."""
+    return keyboard([[(t("meeting.button_open"), OPEN_GROUP.build(initiative_id))]])
 
 
 # --- introductions -----------------------------------------------------------------------

@@ -75,6 +75,7 @@ Voor Zadelmakerstraat 10
 :as piet
 :press Beantwoorden
 Je kunt grofvuil gratis laten ophalen. Maak een afspraak op velsen.nl/grofvuil.
+:press Versturen
 # Mo is a moderator and tells everyone in Velserbroek about a clean-up day.
 :invite moderator mo
 /mededeling

@@ -76,6 +76,7 @@ async def test_reminder_before_the_deadline_and_escalation_after_it_skip_hemelva
     with time_machine.travel(local("2026-05-19 10:00"), tick=False):
         await bot.press(bep, "Beantwoorden")
         await bot.send(bep, "Opgehaald, excuses voor het wachten.")
+        await bot.press(bep, "Versturen")
     assert "Bep Jansen, Afval en Reiniging" in bot.last_text(anna)
     async with bot.app.bot_data["sessions"]() as session:
         kinds = list(await session.scalars(select(QuestionEvent.kind).order_by(QuestionEvent.id)))

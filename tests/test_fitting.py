@@ -160,6 +160,7 @@ async def test_a_long_reply_with_the_whole_card_reaches_the_civil_servant(
     with time_machine.travel(local("2026-06-01 15:00"), tick=False):
         await bot.press(piet, "Meer info vragen")
         await bot.send(piet, "Om welke container gaat het precies?")
+        await bot.press(piet, "Versturen")
         await bot.press(anna, "Antwoord geven")
         before = len(bot.request.calls)
         await bot.send(anna, reply)

@@ -227,6 +227,7 @@ async def _asked_and_replied(bot: BotHarness, anna: Person, piet: Person) -> Non
     with time_machine.travel(local("2026-06-01 15:00"), tick=False):
         await bot.press(piet, "Meer info vragen")
         await bot.send(piet, "Om welke container gaat het precies?")
+        await bot.press(piet, "Versturen")
         await bot.press(anna, "Antwoord geven")
         await bot.send(anna, REPLY_WORDS)
     assert REPLY_WORDS in bot.last_text(piet)  # read from its event when sent

@@ -476,14 +476,23 @@ class QuestionService:
     # --- the civil servant's moves -------------------------------------------------------
 
     async def answer(
-        self, question_id: int, actor: User, text: str, now: datetime | None = None
+        self,
+        question_id: int,
+        actor: User,
+        text: str,
+        now: datetime | None = None,
+        *,
+        once: str | None = None,
     ) -> Outcome:
-        """The answer goes to the resident with the civil servant's name and department."""
+        """The answer goes to the resident with the civil servant's name and department. With
+        `once` (the draft's key), a second call with the same key sends nothing and gives
+        reason "already_sent"."""
         return await self._to_resident_from_servant(
             question_id,
             actor,
             text,
             now,
+            once=once,
             status=QuestionStatus.ANSWERED,
             event=EventKind.ANSWERED,
             key="vraag.answer_to_resident",
@@ -492,14 +501,22 @@ class QuestionService:
         )
 
     async def request_info(
-        self, question_id: int, actor: User, text: str, now: datetime | None = None
+        self,
+        question_id: int,
+        actor: User,
+        text: str,
+        now: datetime | None = None,
+        *,
+        once: str | None = None,
     ) -> Outcome:
-        """Ask the resident for more; the clock stops until they reply."""
+        """Ask the resident for more; the clock stops until they reply. `once` as for
+        `answer`."""
         return await self._to_resident_from_servant(
             question_id,
             actor,
             text,
             now,
+            once=once,
             status=QuestionStatus.INFO_REQUESTED,
             event=EventKind.INFO_REQUESTED,
             key="vraag.info_to_resident",
@@ -514,6 +531,7 @@ class QuestionService:
         text: str,
         now: datetime | None,
         *,
+        once: str | None,
         status: QuestionStatus,
         event: EventKind,
         key: str,
@@ -521,7 +539,43 @@ class QuestionService:
         buttons: str,
     ) -> Outcome:
         """A civil servant's words to the resident: new status, history row, the deadline's
-        reminder and escalation called off, and the message owed to the resident."""
+        reminder and escalation called off, and the message owed to the resident. The
+        message's row carries `once` as its unique key: the same words never go twice."""
+        work_key = f"words:{once}" if once else None
+        if await self._work_keyed(work_key):
+            return Outcome(True, reason="already_sent", question=await self.get(question_id))
+        try:
+            return await self._servant_words(
+                question_id, actor, text, now, work_key, status, event, key, value, buttons
+            )
+        except IntegrityError:
+            # Sent at the same moment by another press or instance: the key let one in.
+            if not await self._work_keyed(work_key):
+                raise
+        return Outcome(True, reason="already_sent", question=await self.get(question_id))
+
+    async def _work_keyed(self, work_key: str | None) -> bool:
+        if work_key is None:
+            return False
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(ScheduledWork.id).where(ScheduledWork.key == work_key)
+            )
+        return found is not None
+
+    async def _servant_words(
+        self,
+        question_id: int,
+        actor: User,
+        text: str,
+        now: datetime | None,
+        work_key: str | None,
+        status: QuestionStatus,
+        event: EventKind,
+        key: str,
+        value: str,
+        buttons: str,
+    ) -> Outcome:
         now = now or utcnow()
         async with self._sessions.begin() as session:
             found = await self._for_civil_servant(session, question_id, actor)
@@ -548,6 +602,9 @@ class QuestionService:
                 buttons=buttons,
                 words={value: said.id},
             )
+            if work_key is not None:
+                row.key = work_key
+                await session.flush()
             return Outcome(True, question=question, send_now=[row.id])
 
     async def forward(
@@ -781,6 +838,18 @@ class QuestionService:
             return Outcome(True, question=question, assignee=target, send_now=send_now)
 
     # --- helpers -------------------------------------------------------------------------
+
+    async def signature(self, question_id: int, actor: User) -> dict[str, str] | None:
+        """The name and department the resident would see under `actor`'s words (for a
+        preview); None when `actor` may not act on the question."""
+        async with self._sessions() as session:
+            question = await session.get(Question, question_id)
+            if question is None:
+                return None
+            handler = await self._handler_of(session, actor, question)
+            if handler is False:
+                return None
+            return self._signature(handler if isinstance(handler, CivilServant) else None, actor)
 
     @staticmethod
     def _signature(servant: CivilServant | None, actor: User) -> dict[str, str]:

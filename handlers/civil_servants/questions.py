@@ -7,10 +7,13 @@ common stale-button answer."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Update
 from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot.i18n import Translator
+from bot.i18n import Translator, translator
+from bot.services.initiatives import new_draft_key
 from bot.services.questions import MESSAGE_MAX
 from handlers.callbacks import Button
 from handlers.civil_servants.shared import reprompt, serving, typed
@@ -18,14 +21,23 @@ from handlers.common import (
     NEW_MESSAGE,
     conversation,
     keyboard,
+    press_done,
     refuse_press,
     speaker,
     text_step,
 )
 from handlers.context import BotApplication, BotContext
-from handlers.dispatch import CARDS_SHOWN, card_buttons, card_text, report_move
+from handlers.dispatch import (
+    CARDS_SHOWN,
+    card_buttons,
+    card_text,
+    question_values,
+    report_move,
+)
+from models import User
 
-WRITING = 120
+WRITING, PREVIEW = 120, 121
+WRITE = "cs_write"  # user_data: the answer or request being written, and its key
 
 # Under a question's card (handlers/dispatch.py builds it), each with the question's id.
 ANSWER = Button("cs:ans", int)
@@ -37,6 +49,11 @@ TO_COLLEAGUE = Button("cs:to", int, int)  # question, civil servant
 TOPICS = Button("cs:tt", int)  # question: the main topics
 SUBTOPICS = Button("cs:tt", int, int)  # question, main topic's place in the taxonomy
 TO_TOPIC = Button("cs:tf", int, int)  # question, topic's place in the taxonomy
+# Under the preview of an answer or a request for more information: the question's id and
+# which version of the words it shows (an older preview's buttons are refused).
+SEND = Button("cs:send", int, int)
+REWRITE = Button("cs:rewrite", int, int)
+DISCARD = Button("cs:discard", int, int)
 
 
 async def my_questions(update: Update, context: BotContext) -> None:
@@ -73,9 +90,11 @@ async def start_writing(update: Update, context: BotContext) -> int:
         await query.answer(t(f"cs.refused_{reason}"), show_alert=True)
         return ConversationHandler.END
     await query.answer()
-    context.user_data["cs_write"] = {
+    # The key goes with the words when they are sent: a second Versturen sends nothing.
+    context.user_data[WRITE] = {
         "action": "ans" if answering else "info",
         "question": question.id,
+        "key": new_draft_key(),
     }
     key = "cs.write_answer" if answering else "cs.write_info"
     await query.message.reply_text(t(key, number=question.number))
@@ -83,27 +102,122 @@ async def start_writing(update: Update, context: BotContext) -> int:
 
 
 async def got_writing(update: Update, context: BotContext) -> int:
+    """The typed words (the first version or a new one): shown as the resident will get
+    them, with Versturen, Aanpassen and Annuleren."""
     user, t = await speaker(update, context)
     text = await typed(update, t, MESSAGE_MAX)
     if text is None:
         return WRITING
-    pending = context.user_data.pop("cs_write", None) or {}
-    questions = context.services.questions
+    pending = context.user_data.get(WRITE) or {}
     if user is None or not pending:
+        context.user_data.pop(WRITE, None)
         await update.effective_message.reply_text(t("common.stale_button"))
         return ConversationHandler.END
-    if pending.get("action") == "ans":
-        outcome = await questions.answer(pending["question"], user, text)
-        await report_move(update, context, t, outcome, "cs.answer_sent")
-    else:
-        outcome = await questions.request_info(pending["question"], user, text)
-        await report_move(update, context, t, outcome, "cs.info_sent")
+    preview = await _as_the_resident_sees_it(context, user, pending, text)
+    if preview is None:  # no longer theirs, or the resident is gone
+        context.user_data.pop(WRITE, None)
+        await update.effective_message.reply_text(t("common.stale_button"))
+        return ConversationHandler.END
+    version = pending.get("version", 0) + 1
+    context.user_data[WRITE] = {**pending, "text": text, "version": version}
+    shown = (pending["question"], version)
+    header = "cs.preview_answer" if pending["action"] == "ans" else "cs.preview_info"
+    await update.effective_message.reply_text(
+        "\n\n".join((t(header), preview)),
+        reply_markup=keyboard(
+            [
+                [(t("cs.button_send"), SEND.build(*shown))],
+                [
+                    (t("cs.button_rewrite"), REWRITE.build(*shown)),
+                    (t("cs.button_discard"), DISCARD.build(*shown)),
+                ],
+            ]
+        ),
+    )
+    return PREVIEW
+
+
+async def _as_the_resident_sees_it(
+    context: BotContext, user: User, pending: dict[str, Any], text: str
+) -> str | None:
+    """The message the resident will get, in their language: the same template and values
+    as the one handlers/dispatch.py sends."""
+    questions = context.services.questions
+    question = await questions.get(pending["question"])
+    signature = await questions.signature(pending["question"], user)
+    if question is None or signature is None or question.resident_id is None:
+        return None
+    resident = await context.services.users.by_id(question.resident_id)
+    if resident is None:
+        return None
+    rt = translator(resident.language)
+    values = {**question_values(context, rt, question), **signature}
+    if pending["action"] == "ans":
+        return rt("vraag.answer_to_resident", **values, answer=text)
+    return rt("vraag.info_to_resident", **values, request=text)
+
+
+async def _preview_pressed(
+    update: Update, context: BotContext, button: Button
+) -> dict[str, Any] | None:
+    """The draft a preview button is for; None (after the stale answer) for any other press:
+    a preview shown before, or forged."""
+    pending = context.user_data.get(WRITE)
+    shown = button.parse(update.callback_query.data)
+    if (
+        not pending
+        or "text" not in pending
+        or shown
+        != (
+            pending.get("question"),
+            pending.get("version"),
+        )
+    ):
+        await refuse_press(update, context)
+        return None
+    return pending
+
+
+async def send_writing(update: Update, context: BotContext) -> int | None:
+    """Versturen: the words go, once; a second press finds nothing to send."""
+    pending = await _preview_pressed(update, context, SEND)
+    if pending is None:
+        return None
+    context.user_data.pop(WRITE, None)
+    user, t = await speaker(update, context)
+    if user is None:
+        await refuse_press(update, context)
+        return ConversationHandler.END
+    questions = context.services.questions
+    move = questions.answer if pending["action"] == "ans" else questions.request_info
+    outcome = await move(pending["question"], user, pending["text"], once=pending["key"])
+    sent = "cs.answer_sent" if pending["action"] == "ans" else "cs.info_sent"
+    await report_move(update, context, t, outcome, sent)
     return ConversationHandler.END
+
+
+async def rewrite(update: Update, context: BotContext) -> int | None:
+    """Aanpassen: type it again; the new version gets a preview of its own."""
+    pending = await _preview_pressed(update, context, REWRITE)
+    if pending is None:
+        return None
+    _, t = await speaker(update, context)
+    await press_done(update)
+    await update.effective_message.reply_text(t("cs.write_again"))
+    return WRITING
+
+
+async def discard(update: Update, context: BotContext) -> int | None:
+    pending = await _preview_pressed(update, context, DISCARD)
+    if pending is None:
+        return None
+    await press_done(update)
+    return await writing_cancel(update, context)
 
 
 async def writing_cancel(update: Update, context: BotContext) -> int:
     _, t = await speaker(update, context)
-    context.user_data.pop("cs_write", None)
+    context.user_data.pop(WRITE, None)
     await update.effective_message.reply_text(t("cs.cancelled"))
     return ConversationHandler.END
 
@@ -113,7 +227,16 @@ def writing_conversation() -> ConversationHandler:
         name="civil_servant_writing",
         persistent=True,
         entry_points=[ANSWER.handler(start_writing), INFO.handler(start_writing)],
-        states={WRITING: [text_step(got_writing)]},
+        states={
+            WRITING: [text_step(got_writing)],
+            # Typed again instead of pressing Aanpassen: that is the new version.
+            PREVIEW: [
+                SEND.handler(send_writing),
+                REWRITE.handler(rewrite),
+                DISCARD.handler(discard),
+                text_step(got_writing),
+            ],
+        },
         fallbacks=[
             CommandHandler("annuleer", writing_cancel),
             MessageHandler(NEW_MESSAGE & ~filters.COMMAND, reprompt),

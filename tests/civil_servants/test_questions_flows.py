@@ -71,7 +71,14 @@ async def test_more_information_forward_close_feedback_and_reopen(qbot: BotHarne
     with time_machine.travel(local("2026-06-01 15:00"), tick=False):
         await bot.press(piet, "Meer info vragen")
         await bot.send(piet, "Om welke container gaat het precies?")
+        # Piet sees it as Anna will get it; nothing goes before Versturen.
+        preview = bot.replies(piet)[-1]
+        assert "Zo krijgt de inwoner je vraag" in preview.text
+        assert "Piet de Vries (Afval en Reiniging) heeft een vraag" in preview.text
+        assert "Om welke container" not in bot.last_text(anna)
+        await bot.press(piet, "Versturen")
         assert "Piet de Vries (Afval en Reiniging) heeft een vraag" in bot.last_text(anna)
+        assert bot.last_text(anna) in preview.text
         await bot.press(anna, "Antwoord geven")
         await bot.send(anna, "De container bij Kennemerlaan 12.")
         assert "doorgestuurd" in bot.last_text(anna)
@@ -185,3 +192,89 @@ async def test_a_resident_who_erased_their_data_while_a_question_was_open(
     await bot.send(anna, "/mijn")
     assert "/start" in bot.last_text(anna)
     assert "grofvuil" not in " ".join(texts(bot, piet)[-1:])
+
+
+async def test_an_answer_is_previewed_and_goes_once_after_versturen(qbot: BotHarness) -> None:
+    bot = qbot
+    anna, piet = bot.person(1001, "Anna"), bot.person(2001, "Piet")
+    await onboard(bot, anna)
+    await join(bot, piet, "Piet de Vries", "Afval en Reiniging", handle="afval")
+    with time_machine.travel(local("2026-06-01 10:00"), tick=False):
+        await ask(bot, anna)
+    await tick(bot, "2026-06-01 14:00")
+    with time_machine.travel(local("2026-06-01 15:00"), tick=False):
+        await bot.press(piet, "Beantwoorden")
+        before = len(bot.replies(anna))
+        [preview] = await bot.send(piet, "We halen het <b>morgen</b> op.")
+        assert "Zo krijgt de inwoner je antwoord" in preview.text
+        assert "Antwoord op je vraag V-2026-0001" in preview.text
+        assert "van Piet de Vries, Afval en Reiniging" in preview.text
+        assert "We halen het &lt;b&gt;morgen&lt;/b&gt; op." in preview.text
+        labels = [label for label, _ in preview.buttons]
+        assert labels == ["✅ Versturen", "✏️ Aanpassen", "Annuleren"]
+        assert len(bot.replies(anna)) == before  # nothing sent yet
+
+        # Aanpassen: a new version, with a preview of its own; the old one's buttons are dead.
+        await bot.press(piet, "Aanpassen")
+        assert "Typ de nieuwe tekst" in bot.last_text(piet)
+        [second] = await bot.send(piet, "We halen het overmorgen op.")
+        assert "overmorgen" in second.text
+        await bot.press_data(piet, preview.buttons[0][1], preview.result["message_id"])
+        assert bot.answers()[-1].startswith(STALE)  # the first version's Versturen
+        assert len(bot.replies(anna)) == before
+        await bot.press_data(piet, second.buttons[0][1], second.result["message_id"])
+        await bot.press_data(piet, second.buttons[0][1], second.result["message_id"])
+        assert "verstuurd" in bot.last_text(piet)
+        assert bot.answers()[-1].startswith(STALE)  # the second press
+    sent = bot.replies(anna)[before:]
+    assert len(sent) == 1 and "We halen het overmorgen op." in sent[0].text
+    # What Anna got is the preview, word for word, without its first line.
+    assert second.text.endswith(sent[0].text)
+    question = await services(bot).questions.get(1)
+    assert question.status is QuestionStatus.ANSWERED
+    answers = [e for e in await services(bot).questions.events(1) if e.kind is EventKind.ANSWERED]
+    assert len(answers) == 1
+
+
+async def test_a_preview_can_be_cancelled_and_typed_again(qbot: BotHarness) -> None:
+    bot = qbot
+    anna, piet = bot.person(1001, "Anna"), bot.person(2001, "Piet")
+    await onboard(bot, anna)
+    await join(bot, piet, "Piet de Vries", "Afval en Reiniging", handle="afval")
+    with time_machine.travel(local("2026-06-01 10:00"), tick=False):
+        await ask(bot, anna)
+    await tick(bot, "2026-06-01 14:00")
+    before = len(bot.replies(anna))
+    with time_machine.travel(local("2026-06-01 15:00"), tick=False):
+        await bot.press(piet, "Beantwoorden")
+        await bot.send(piet, "Eerste versie.")
+        # Typing again instead of pressing Aanpassen is a new version too.
+        [again] = await bot.send(piet, "Tweede versie.")
+        assert "Tweede versie." in again.text and "Eerste versie." not in again.text
+        await bot.press(piet, "Annuleren")
+        assert "niets veranderd" in bot.last_text(piet)
+        await bot.press_data(piet, again.buttons[0][1], again.result["message_id"])
+        assert bot.answers()[-1].startswith(STALE)
+    assert len(bot.replies(anna)) == before
+    assert (await services(bot).questions.get(1)).status is QuestionStatus.DELIVERED
+
+
+async def test_the_same_draft_sent_twice_goes_once(qbot: BotHarness) -> None:
+    """The service's side of a double Versturen: the draft's key lets one through."""
+    bot = qbot
+    anna, piet = bot.person(1001, "Anna"), bot.person(2001, "Piet")
+    await onboard(bot, anna)
+    await join(bot, piet, "Piet de Vries", "Afval en Reiniging", handle="afval")
+    with time_machine.travel(local("2026-06-01 10:00"), tick=False):
+        await ask(bot, anna)
+    await tick(bot, "2026-06-01 14:00")
+    questions = services(bot).questions
+    piet_row = await services(bot).users.get(piet.id)
+    first = await questions.answer(1, piet_row, "Morgen.", once="k1")
+    again = await questions.answer(1, piet_row, "Morgen.", once="k1")
+    assert first.ok and first.send_now and not first.reason
+    assert again.ok and again.reason == "already_sent" and not again.send_now
+    other = await questions.request_info(1, piet_row, "Welke straat?", once="k2")
+    assert other.ok and other.send_now
+    kinds = [e.kind for e in await questions.events(1)]
+    assert kinds.count(EventKind.ANSWERED) == 1 and kinds.count(EventKind.INFO_REQUESTED) == 1

@@ -40,6 +40,7 @@ async def busy_municipality(bot: BotHarness) -> None:
     with time_machine.travel(local("2026-06-02 11:00"), tick=False):
         await bot.press(piet, "Beantwoorden")
         await bot.send(piet, "Wordt morgen opgehaald.")
+        await bot.press(piet, "Versturen")
 
 
 async def test_stats_are_for_moderators_only(qbot: BotHarness) -> None:

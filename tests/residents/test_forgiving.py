@@ -374,6 +374,7 @@ async def _asked_for_more(bot: BotHarness, anna: Person, piet: Person, count: in
         for number in range(1, count + 1):
             await bot.press_data(piet, cards.INFO.build(number))  # "Meer info vragen"
             await bot.send(piet, "Om welke container gaat het precies?")
+            await bot.press(piet, "Versturen")
 
 
 async def test_a_typed_reply_is_offered_as_the_answer(qbot: BotHarness) -> None:

@@ -47,6 +47,7 @@ async def test_question_reaches_the_civil_servant_after_the_weekend_and_koningsd
     with time_machine.travel(local("2026-04-28 10:00"), tick=False):
         await bot.press(piet, "Beantwoorden")
         await bot.send(piet, "We halen het morgen op. Dank voor je melding!")
+        await bot.press(piet, "Versturen")
     answer = bot.last_text(anna)
     assert "Antwoord op je vraag V-2026-0001" in answer
     assert "Piet de Vries, Afval en Reiniging" in answer

@@ -211,7 +211,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     typed = (message.text or "").split(maxsplit=1)[0].lstrip("/").split("@")[0]
     menu = [*staff_commands(context.services, user), *RESIDENT_COMMANDS]
-    aliases = [name for name, more in ALIASES.items() for name in (name, *more)]
+    aliases = [word for name, more in ALIASES.items() for word in (name, *more)]
     known = list(dict.fromkeys((*menu, *aliases)))
     meant = closest_command(typed, known)
     if meant is None:

@@ -27,6 +27,7 @@ from handlers.persistence import persist_update
 from handlers.residents import (
     about,
     following,
+    help,
     initiative,
     introductions,
     meeting,
@@ -83,6 +84,7 @@ def register(application: BotApplication) -> None:
     posts.register(application)
     search.register(application)
     onboarding.register(application)
+    help.register(application)
     mine.register(application)
     status.register(application)
     following.register(application)

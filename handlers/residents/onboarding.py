@@ -1,4 +1,5 @@
-"""Onboarding: /start with the privacy notice and consent, then kern and contact; /taal, /help.
+"""Onboarding: /start with the privacy notice and consent, then kern and contact; /taal. /help is
+handlers/residents/help.py.
 
 Before consent nothing but the Telegram id is stored: the language shown in the notice travels in
 the buttons' callback data until the resident agrees.
@@ -16,8 +17,13 @@ from handlers.callbacks import Button
 from handlers.common import keyboard, press_done, requires_resident, speaker
 from handlers.context import BotApplication, BotContext
 from handlers.menus import commands
+from handlers.residents.about import independence_line
+from handlers.residents.help import help_command, help_text, resident_help, role_line
 from handlers.steps import kern_keyboard, picked
 from models import ContactMethod, User
+
+# Flows import /help's handler from here too (it lives in handlers/residents/help.py).
+__all__ = ["help_command"]
 
 LANGUAGE_LABELS = {"nl": "🇳🇱 Nederlands", "en": "🇬🇧 English"}
 
@@ -34,7 +40,11 @@ LANGUAGE = Button("taal", LANGUAGES)
 
 def _privacy_notice(context: BotContext, t: Translator) -> tuple[str, object]:
     text = "\n\n".join(
-        (t("start.welcome", municipality=context.config.municipality.name), t("start.privacy"))
+        (
+            t("start.welcome", municipality=context.config.municipality.name),
+            independence_line(t, context.config),
+            t("start.privacy"),
+        )
     )
     other = next(lang for lang in LANGUAGES if lang != t.language)
     markup = keyboard(
@@ -56,8 +66,14 @@ async def start(update: Update, context: BotContext) -> None:
     user, t = await speaker(update, context)
     message = update.effective_message
     if user is not None and user.onboarded:
+        lines = [
+            t("start.welcome_back", name=user.display_name or ""),
+            independence_line(t, context.config),
+            role_line(t, context.services, user),
+            help_text(t, context.services, user),
+        ]
         await message.reply_text(
-            "\n\n".join((t("start.welcome_back", name=user.display_name or ""), t("help.text"))),
+            "\n\n".join(line for line in lines if line),
             reply_markup=keyboard([[(t("start.change_kern"), CHANGE_KERN.build())]]),
         )
         return
@@ -190,15 +206,7 @@ async def choose_contact(update: Update, context: BotContext) -> None:
 
 
 def _done_text(t: Translator, name: str | None, kern: str) -> str:
-    return "\n\n".join((t("start.done", name=name or "", kern=kern), t("help.text")))
-
-
-async def help_command(update: Update, context: BotContext) -> None:
-    user, t = await speaker(update, context)
-    text = t("help.text")
-    if user is None or not user.onboarded:
-        text = "\n\n".join((text, t("common.need_start")))
-    await update.effective_message.reply_text(text)
+    return "\n\n".join((t("start.done", name=name or "", kern=kern), resident_help(t)))
 
 
 # What may follow /taal to switch at once: "/taal en", "/language nl", "/taal English".
@@ -244,7 +252,6 @@ def register(application: BotApplication) -> None:
     application.add_handlers(
         [
             CommandHandler("start", start),
-            CommandHandler("help", help_command),
             CommandHandler(commands("taal"), language_command),
             NOTICE_LANGUAGE.handler(switch_language),
             CONSENT.handler(consent),

@@ -12,6 +12,7 @@ from handlers.common import keyboard, press_done, speaker
 from handlers.context import BotApplication, BotContext
 from handlers.menus import commands, set_staff_menu
 from handlers.persistence import end_conversations
+from handlers.residents.about import who_runs_this
 from models import Role, User
 
 EXPORT = Button("privacy:export")
@@ -32,8 +33,14 @@ async def privacy(update: Update, context: BotContext) -> None:
         if user
         else None
     )
+    text = "\n\n".join(
+        (
+            t("privacy.text", municipality=context.config.municipality.name),
+            who_runs_this(t, context.config),
+        )
+    )
     await update.effective_message.reply_text(
-        t("privacy.text", municipality=context.config.municipality.name), reply_markup=markup
+        text, reply_markup=markup, disable_web_page_preview=True
     )
 
 

@@ -8,11 +8,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.i18n import escape
+from handlers.menus import CIVIL_SERVANT_COMMANDS, MODERATOR_COMMANDS, command_menu
 from handlers.residents import onboarding as onb
 from handlers.residents import privacy
 from models import ContactMethod, User
 from tests.flows import onboard
 from tests.harness import BotHarness, make_config
+from tests.questions_support import MODERATOR_ID, join, qbot
+
+__all__ = ["qbot"]
 
 
 async def stored(bot: BotHarness, telegram_id: int) -> User | None:
@@ -219,3 +224,86 @@ async def test_only_the_telegram_id_row_exists_before_consent(bot: BotHarness) -
     async with bot.app.bot_data["engine"].connect() as connection:
         rows = (await connection.execute(select(User.telegram_id, User.username))).all()
     assert rows == [(1007, None)]
+
+
+# --- who runs this, and the help and welcome by role ---------------------------------------
+
+
+async def test_the_welcome_says_who_runs_this_before_the_consent_question(
+    bot: BotHarness,
+) -> None:
+    anna = bot.person(1001, "Anna")
+    [notice] = await bot.send(anna, "/start")
+    independent = "ik ben niet de gemeente Velsen zelf"
+    assert independent in notice.text and "/over" in notice.text
+    assert notice.text.index(independent) < notice.text.index("Doe je mee?")
+    calls = await bot.press(anna, onb.NOTICE_LANGUAGE.build("en"))
+    [english] = [c for c in calls if c.method == "editMessageText"]
+    assert "I am not the municipality of Velsen itself" in english.text
+    await onboard(bot, anna)
+    [welcome] = await bot.send(anna, "/start")
+    assert "Welkom terug, Anna" in welcome.text and independent in welcome.text
+    # A resident hears of no role and gets no staff commands.
+    assert "Je bent hier" not in welcome.text and "/vragen" not in welcome.text
+
+
+def menu_lines(language: str, *extra: str) -> list[str]:
+    """The menu of a person with `extra` commands, as the help shows each entry (in HTML)."""
+    return [f"/{c.command} – {escape(c.description)}" for c in command_menu(language, *extra)]
+
+
+async def test_help_is_the_menu_of_each_role_with_its_descriptions(qbot: BotHarness) -> None:
+    bot = qbot
+    anna, piet, mo = (
+        bot.person(1001, "Anna"),
+        bot.person(2001, "Piet"),
+        bot.person(MODERATOR_ID, "Mo"),
+    )
+    for person in (anna, piet, mo):
+        await onboard(bot, person)
+    await join(bot, piet, "Piet de Vries", "Afval en Reiniging")
+
+    [resident] = await bot.send(anna, "/help")
+    assert all(line in resident.text for line in menu_lines("nl"))
+    assert "/meld – " in resident.text and "/vergeetmij – " in resident.text
+    assert "/vragen" not in resident.text and "/wachtrij" not in resident.text
+
+    [servant] = await bot.send(piet, "/help")
+    assert all(line in servant.text for line in menu_lines("nl", *CIVIL_SERVANT_COMMANDS))
+    assert "Voor jou als ambtenaar" in servant.text and "/wachtrij" not in servant.text
+    # Their own commands first.
+    assert servant.text.index("/vragen") < servant.text.index("/idee")
+
+    [moderator] = await bot.send(mo, "/help")
+    assert all(line in moderator.text for line in menu_lines("nl", *MODERATOR_COMMANDS))
+    assert "Voor jou als moderator" in moderator.text and "/vragen" not in moderator.text
+    for command in ("/ban", "/unban", "/verberg"):
+        assert f"{command} – " in moderator.text
+    assert moderator.text.count("/peiling –") == 1
+
+    await bot.send(mo, "/taal")
+    await bot.press(mo, "English")
+    [english] = await bot.send(mo, "/help")
+    assert all(line in english.text for line in menu_lines("en", *MODERATOR_COMMANDS))
+    assert "For you as a moderator" in english.text
+
+
+async def test_staff_are_welcomed_with_their_role_and_first_commands(qbot: BotHarness) -> None:
+    bot = qbot
+    piet, mo = bot.person(2001, "Piet"), bot.person(MODERATOR_ID, "Mo")
+    for person in (piet, mo):
+        await onboard(bot, person)
+    await join(bot, piet, "Piet de Vries", "Afval en Reiniging")
+    [welcome] = await bot.send(piet, "/start")
+    assert "Je bent hier ambtenaar. Begin met /vragen, /profiel, /afwezig." in welcome.text
+    assert "moderator" not in welcome.text
+    [welcome] = await bot.send(mo, "/start")
+    assert "Je bent hier moderator. Begin met /wachtrij, /mededeling, /stats." in welcome.text
+    assert len(welcome.text) <= 4096
+
+    # A moderator who is also a civil servant hears of both, and the whole help still fits.
+    await join(bot, mo, "Mo Jansen", "Communicatie")
+    [both] = await bot.send(mo, "/start")
+    assert "Je bent hier ambtenaar" in both.text and "Je bent hier moderator" in both.text
+    assert "Voor jou als ambtenaar" in both.text and "Voor jou als moderator" in both.text
+    assert len(both.text) <= 4096

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 
+from bot.config import AboutConfig
 from bot.services.privacy import personal_tables
 from handlers.residents import initiative as idee
 from handlers.residents import privacy
 from tests.flows import answer_until_summary, onboard
-from tests.harness import BotHarness
+from tests.harness import BotHarness, make_config
 
 
 async def test_privacy_says_what_is_kept_in_both_languages(bot: BotHarness) -> None:
@@ -145,3 +148,35 @@ async def test_retention_anonymises_questions_closed_long_ago(bot: BotHarness) -
         [("", None), ("Recente vraag over afval", 1), ("Open vraag over een bankje", 1)],
         key=lambda r: r[0],
     )
+
+
+async def test_privacy_ends_with_who_runs_this(tmp_path: Path, database_url: str) -> None:
+    config = dataclasses.replace(
+        make_config(tmp_path, database_url),
+        about=AboutConfig(
+            controller="Stichting Burgerbeest Velsen",
+            contact="privacy@example.org",
+            platform_name="Velsen Praat Mee",
+            platform_url="https://example.org/praat",
+        ),
+    )
+    bot = BotHarness(config)
+    await bot.start()
+    try:
+        anna = bot.person(1001, "Anna")
+        await onboard(bot, anna)
+        [reply] = await bot.send(anna, "/privacy")
+        text = reply.text
+        assert text.index("Wat ik bewaar.") < text.index("Wie zit er achter Burgerbeest Velsen?")
+        assert "niet de gemeente zelf" in text and "Stichting Burgerbeest Velsen" in text
+        assert "privacy@example.org" in text and 'href="https://example.org/praat"' in text
+        assert len(text) <= 4096
+        assert reply.params.get("disable_web_page_preview") or reply.params.get(
+            "link_preview_options"
+        )
+        emma = bot.person(1002, "Emma", language_code="en")
+        [english] = await bot.send(emma, "/privacy")
+        assert "Who is behind Burgerbeest Velsen?" in english.text and len(english.text) <= 4096
+    finally:
+        await bot.stop()
+    assert not bot.errors

@@ -326,8 +326,8 @@ def conversation(**kwargs: Any) -> ConversationHandler:
 
 async def _help_halfway(update: Update, context: BotContext) -> None:
     """/help in a conversation that has no help of its own: the help, and that it goes on."""
-    # Onboarding's /help; imported here, as onboarding imports this module.
-    from handlers.residents.onboarding import help_command
+    # The /help of handlers/residents/help.py; imported here, as it imports this module.
+    from handlers.residents.help import help_command
 
     await help_command(update, context)
     _, t = await speaker(update, context)

@@ -41,8 +41,8 @@ from handlers.common import (
 )
 from handlers.context import BotApplication, BotContext
 from handlers.menus import commands
+from handlers.residents.help import help_command
 from handlers.residents.introductions import join, note_handlers, request_introduction
-from handlers.residents.onboarding import help_command
 from handlers.steps import (
     DraftSlot,
     back_to,

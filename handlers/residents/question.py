@@ -51,7 +51,7 @@ from handlers.common import (
 from handlers.context import BotApplication, BotContext
 from handlers.dispatch import detail_lines, question_values, send_now
 from handlers.menus import commands
-from handlers.residents.onboarding import help_command
+from handlers.residents.help import help_command
 from handlers.steps import (
     DraftSlot,
     Step,

@@ -8,7 +8,7 @@ theirs and still a draft; anything else is refused like a stale button, and logg
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -32,6 +32,7 @@ from handlers.common import (
 from handlers.context import BotApplication, BotContext
 from handlers.moderators.scheduled import STOP_BUTTON, broadcast_tick
 from handlers.moderators.shared import (
+    Moment,
     announcement,
     audience_choices,
     deliver,
@@ -286,7 +287,11 @@ async def later(update: Update, context: BotContext) -> int | None:
     if draft is None:
         return None
     await update.effective_message.reply_text(
-        t("bc.ask_when", example=_example(context), timezone=context.config.municipality.timezone)
+        t(
+            "bc.ask_when",
+            example=SEND_AT.example(context),
+            timezone=context.config.municipality.timezone,
+        )
     )
     return WHEN
 
@@ -318,9 +323,16 @@ def parse_when(text: str, now: datetime) -> datetime | None:
         return None
 
 
-def _example(context: BotContext) -> str:
-    tomorrow = utcnow().astimezone(context.config.municipality.tz) + timedelta(days=1)
-    return tomorrow.strftime("%d-%m-%Y 09:00")
+# The time to send at: ahead, within SCHEDULE_DAYS_MAX days; the example is tomorrow morning.
+SEND_AT = Moment(
+    parse_when,
+    SCHEDULE_DAYS_MAX,
+    example_days=1,
+    example_format="%d-%m-%Y 09:00",
+    not_understood="bc.when_not_understood",
+    past="bc.when_past",
+    too_far="bc.when_too_far",
+)
 
 
 async def when(update: Update, context: BotContext) -> int | None:
@@ -331,18 +343,8 @@ async def when(update: Update, context: BotContext) -> int | None:
     if draft is None:
         await update.effective_message.reply_text(t("bc.draft_gone"))
         return ConversationHandler.END
-    local_now = utcnow().astimezone(context.config.municipality.tz)
-    due = parse_when(update.effective_message.text or "", local_now)
+    due = await SEND_AT.typed(update, context, t)
     if due is None:
-        await update.effective_message.reply_text(
-            t("bc.when_not_understood", example=_example(context))
-        )
-        return WHEN
-    if due <= local_now:
-        await update.effective_message.reply_text(t("bc.when_past"))
-        return WHEN
-    if due > local_now + timedelta(days=SCHEDULE_DAYS_MAX):
-        await update.effective_message.reply_text(t("bc.when_too_far", days=SCHEDULE_DAYS_MAX))
         return WHEN
     context.user_data["bc_due"] = due.isoformat()
     return await _confirm(update, context, t, draft)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from babel.numbers import format_decimal
@@ -51,7 +51,7 @@ from handlers.common import (
 from handlers.context import BotApplication, BotContext
 from handlers.moderators.announce import parse_when
 from handlers.moderators.scheduled import broadcast_tick
-from handlers.moderators.shared import audience_choices
+from handlers.moderators.shared import Moment, audience_choices
 from handlers.steps import DraftSlot, grid, kern_keyboard, picked
 from models import Role, User
 from models.base import utcnow
@@ -256,7 +256,7 @@ async def _set_audience(
     draft.audience = audience.to_json()
     DRAFT.keep(context, draft)
     await update.effective_message.reply_text(
-        t("poll.ask_closes", example=_example(context), days=OPEN_DAYS_MAX)
+        t("poll.ask_closes", example=CLOSES_AT.example(context), days=OPEN_DAYS_MAX)
     )
     return CLOSES
 
@@ -287,27 +287,24 @@ def parse_closing(text: str, now: datetime) -> datetime | None:
         return None
 
 
-def _example(context: BotContext) -> str:
-    in_a_week = utcnow().astimezone(context.config.municipality.tz) + timedelta(days=7)
-    return in_a_week.strftime("%d-%m-%Y")
+# The closing date: ahead, within OPEN_DAYS_MAX days; the example is a week from today.
+CLOSES_AT = Moment(
+    parse_closing,
+    OPEN_DAYS_MAX,
+    example_days=7,
+    example_format="%d-%m-%Y",
+    not_understood="poll.closes_not_understood",
+    past="poll.closes_past",
+    too_far="poll.closes_too_far",
+)
 
 
 async def got_closes(update: Update, context: BotContext) -> int:
     user, t = await poll_author(update, context)
     if user is None:
         return ConversationHandler.END
-    local_now = utcnow().astimezone(context.config.municipality.tz)
-    closes = parse_closing(update.effective_message.text or "", local_now)
+    closes = await CLOSES_AT.typed(update, context, t)
     if closes is None:
-        await update.effective_message.reply_text(
-            t("poll.closes_not_understood", example=_example(context))
-        )
-        return CLOSES
-    if closes <= local_now:
-        await update.effective_message.reply_text(t("poll.closes_past"))
-        return CLOSES
-    if closes > local_now + timedelta(days=OPEN_DAYS_MAX):
-        await update.effective_message.reply_text(t("poll.closes_too_far", days=OPEN_DAYS_MAX))
         return CLOSES
     draft = DRAFT.get(context)
     draft.closes_at = closes.isoformat()

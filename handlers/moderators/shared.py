@@ -1,13 +1,14 @@
 """Shared by the moderators' flows, not a flow itself: for /mededeling (announce.py) and the
 sending of announcements (scheduled.py) what residents receive, whom an audience names, and the
-refusal of a forged or stale broadcast button; for /logboek and /geleerd a command that shows a
-page."""
+refusal of a forged or stale broadcast button; for /mededeling and /peiling a typed moment that
+must lie ahead; for /logboek and /geleerd a command that shows a page."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, Message, Update
@@ -19,6 +20,7 @@ from bot.services.broadcasts import Audience
 from handlers.common import moderator
 from handlers.context import BotContext
 from handlers.residents.following import main_topics
+from models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,47 @@ def describe(context: BotContext, t: Translator, audience: Audience) -> str:
 
 def local_time(context: BotContext, t: Translator, moment: datetime) -> str:
     return t.moment(moment, context.config.municipality.tz)
+
+
+def local_now(context: BotContext) -> datetime:
+    """Now on the municipality's clock: what a typed date or time means."""
+    return utcnow().astimezone(context.config.municipality.tz)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A moment a moderator types (an announcement's time, a poll's closing date): one that must
+    lie ahead, within `days_max` days. Each flow parses it and says what is wrong in its own
+    words (catalog keys; `not_understood` takes the example, `too_far` the days)."""
+
+    parse: Callable[[str, datetime], datetime | None]
+    days_max: int
+    example_days: int  # the example shown is this many days from today
+    example_format: str
+    not_understood: str
+    past: str
+    too_far: str
+
+    def example(self, context: BotContext) -> str:
+        """A moment the flow would take, to show how to write one."""
+        later = local_now(context) + timedelta(days=self.example_days)
+        return later.strftime(self.example_format)
+
+    async def typed(self, update: Update, context: BotContext, t: Translator) -> datetime | None:
+        """The moment typed, on the municipality's clock; None after saying why it cannot be
+        used: not a moment, past, or too far ahead."""
+        now = local_now(context)
+        moment = self.parse(update.effective_message.text or "", now)
+        if moment is None:
+            problem = t(self.not_understood, example=self.example(context))
+        elif moment <= now:
+            problem = t(self.past)
+        elif moment > now + timedelta(days=self.days_max):
+            problem = t(self.too_far, days=self.days_max)
+        else:
+            return moment
+        await update.effective_message.reply_text(problem)
+        return None
 
 
 def page_command(

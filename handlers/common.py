@@ -362,11 +362,17 @@ async def flood_guard(update: Update, context: BotContext) -> None:
         return
     if verdict is Verdict.WARN:
         _, t = await speaker(update, context)
-        if update.callback_query:
-            await update.callback_query.answer(t("common.slow_down"), show_alert=True)
-        elif update.effective_message:
-            await update.effective_message.reply_text(t("common.slow_down"))
+        await alert_or_reply(update, t("common.slow_down"))
     raise ApplicationHandlerStop
+
+
+async def alert_or_reply(update: Update, text: str) -> None:
+    """Say `text` to whatever came in: an alert on a press, else a reply to the message. For the
+    guards that stop an update before any flow sees it (flooding, a ban), which must say why."""
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message:
+        await update.effective_message.reply_text(text)
 
 
 async def count_update(update: Update, context: BotContext) -> None:

@@ -20,6 +20,7 @@ from bot.services.moderation import REASON_MAX, Decision, PostDecision, PostItem
 from handlers.callbacks import Button
 from handlers.civil_servants.posts import post_text
 from handlers.common import (
+    alert_or_reply,
     clear_buttons,
     conversation,
     keyboard,
@@ -74,10 +75,7 @@ async def ban_guard(update: Update, context: BotContext) -> None:
             await context.application.update_persistence()
             raise ApplicationHandlerStop
     _, t = await speaker(update, context)
-    if update.callback_query:
-        await update.callback_query.answer(t("mod.banned"), show_alert=True)
-    elif update.effective_message:
-        await update.effective_message.reply_text(t("mod.banned"))
+    await alert_or_reply(update, t("mod.banned"))
     raise ApplicationHandlerStop
 
 

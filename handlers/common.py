@@ -391,8 +391,14 @@ async def moderator(update: Update, context: BotContext) -> tuple[User | None, T
         user = await context.services.users.register(update.effective_user.id)
     if civil_servants.is_moderator(user):
         return user, t
+    await refuse_outsider(update, context, t("common.only_moderators"))
+    return None, t
+
+
+async def refuse_outsider(update: Update, context: BotContext, said: str) -> None:
+    """Someone a command or button is not for (only moderators', only staff's): a press is
+    answered like a stale button, and logged; a message gets `said`."""
     if update.callback_query:
         await stale_button(update, context)
     else:
-        await update.effective_message.reply_text(t("common.only_moderators"))
-    return None, t
+        await update.effective_message.reply_text(said)

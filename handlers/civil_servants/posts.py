@@ -25,6 +25,7 @@ from handlers.common import (
     clear_buttons,
     conversation,
     keyboard,
+    refuse_outsider,
     send_to,
     speaker,
     stale_button,
@@ -110,10 +111,7 @@ async def _author(update: Update, context: BotContext) -> tuple[User | None, Tra
     user, t = await speaker(update, context)
     if user is not None and user.role is Role.CIVIL_SERVANT:
         return user, t
-    if update.callback_query:
-        await stale_button(update, context)
-    else:
-        await update.effective_message.reply_text(t("post.only_civil_servants"))
+    await refuse_outsider(update, context, t("post.only_civil_servants"))
     return None, t
 
 

@@ -42,6 +42,7 @@ from handlers.common import (
     clear_buttons,
     conversation,
     keyboard,
+    refuse_outsider,
     refuse_press,
     speaker,
     stale_button,
@@ -107,10 +108,7 @@ async def poll_author(update: Update, context: BotContext) -> tuple[User | None,
         user = await context.services.users.register(update.effective_user.id)
     if user is not None and (user.role is Role.CIVIL_SERVANT or civil_servants.is_moderator(user)):
         return user, t
-    if update.callback_query:
-        await stale_button(update, context)
-    else:
-        await update.effective_message.reply_text(t("poll.only_staff"))
+    await refuse_outsider(update, context, t("poll.only_staff"))
     return None, t
 
 

@@ -14,6 +14,14 @@ from bot.services.delivery import SENT, Outcome, Result
 _NOT_SENT = {"ConnectError", "ConnectTimeout", "PoolTimeout"}
 
 
+class PartlySent(TelegramError):
+    """A split text of which the first parts arrived and a later one did not."""
+
+    def __init__(self, sent: int, of: int, cause: TelegramError) -> None:
+        super().__init__(f"{sent} of {of} parts sent: {cause.message}")
+        self.sent, self.of, self.cause = sent, of, cause
+
+
 async def attempt(send: Awaitable[object]) -> Result:
     """Await one Bot API send and say what became of it."""
     try:
@@ -25,10 +33,15 @@ async def attempt(send: Awaitable[object]) -> Result:
 
 def outcome_of(error: TelegramError) -> Result:
     """A refusal or a missing answer; a send that may have arrived is unknown, never retried."""
+    if isinstance(error, PartlySent):
+        # The first parts arrived: sending it again would repeat them.
+        if isinstance(error.cause, Forbidden):
+            return Result(Outcome.BLOCKED, error=error.message)
+        return Result(Outcome.UNKNOWN, error=error.message)
     if isinstance(error, Forbidden):
         return Result(Outcome.BLOCKED, error=error.message)
     if isinstance(error, RetryAfter):
-        return Result(Outcome.RETRY, retry_after=_seconds(error), error="flood control")
+        return Result(Outcome.RETRY, retry_after=retry_seconds(error), error="flood control")
     if isinstance(error, BadRequest):  # a NetworkError to PTB, but it will not get better
         return Result(Outcome.FAILED, error=error.message)
     if isinstance(error, NetworkError):
@@ -40,7 +53,8 @@ def outcome_of(error: TelegramError) -> Result:
     return Result(Outcome.FAILED, error=error.message)
 
 
-def _seconds(error: RetryAfter) -> float:
+def retry_seconds(error: RetryAfter) -> float:
+    """How long Telegram asks to wait, in seconds."""
     with warnings.catch_warnings():  # PTB 22 warns about the int form of retry_after
         warnings.simplefilter("ignore")
         value = error.retry_after

@@ -7,10 +7,15 @@ a text that is too long is split into several messages (at a paragraph, line or 
 HTML tags closed and reopened around the cut, the buttons under the last part) and an edit, a
 caption or a toast, which cannot become several messages, is shortened with "…". Flows that can
 outgrow a message and read badly in parts page themselves (/wie); this is the guarantee below.
+
+Once the first part has arrived the message must never be sent again whole: a later part that
+meets flood control waits as Telegram asks and is tried again here, and any other failure is
+raised as `PartlySent`, which no sender retries.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -18,7 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram.constants import ParseMode
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ExtBot
+
+from handlers.delivery import PartlySent, retry_seconds
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +34,9 @@ TEXT_MAX = 4096
 CAPTION_MAX = 1024
 TOAST_MAX = 200
 ELLIPSIS = "…"
+# How often, and how long at most, a later part waits out flood control before giving up.
+PART_RETRIES = 3
+PART_WAIT_MAX_S = 60.0
 
 # A tag, or one of the character references Telegram's HTML parser knows (others stay as typed).
 _TOKEN = re.compile(
@@ -222,5 +233,31 @@ class FittingBot(ExtBot[None]):
                 _LAST_ONLY if number < len(parts) else ()
             ):
                 fields.pop(dropped, None)
-            result = await super()._do_post(endpoint, fields, **kwargs)
+            if number == 1:
+                result = await super()._do_post(endpoint, fields, **kwargs)
+            else:
+                result = await self._later_part(endpoint, fields, number, len(parts), **kwargs)
         return result
+
+    async def _later_part(
+        self, endpoint: str, fields: dict[str, Any], number: int, of: int, **kwargs: Any
+    ) -> Any:
+        waits = 0
+        while True:
+            try:
+                return await super()._do_post(endpoint, fields, **kwargs)
+            except RetryAfter as error:
+                seconds = retry_seconds(error)
+                waits += 1
+                if waits >= PART_RETRIES or seconds > PART_WAIT_MAX_S:
+                    raise PartlySent(number - 1, of, error) from error
+                log.info(
+                    "%s: part %s of %s waits %.0f s for flood control",
+                    endpoint,
+                    number,
+                    of,
+                    seconds,
+                )
+                await asyncio.sleep(seconds)
+            except TelegramError as error:
+                raise PartlySent(number - 1, of, error) from error

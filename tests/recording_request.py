@@ -67,6 +67,9 @@ class RecordingRequest(BaseRequest):
         self.failing_chats: dict[int, tuple[int, str]] = {}
         # Bot API method → (status, description): a server that does not offer a method.
         self.failing_methods: dict[str, tuple[int, str]] = {}
+        # chat id → [(sends to let through first, status, description, retry_after)]: one send
+        # to that chat, later on, fails once (a part of a split message, say).
+        self._one_failure: dict[int, list[tuple[int, int, str, int | None]]] = {}
         self._message_ids = count(5000)
 
     async def initialize(self) -> None:
@@ -78,6 +81,34 @@ class RecordingRequest(BaseRequest):
     @property
     def read_timeout(self) -> float | None:
         return None
+
+    def fail_once(
+        self,
+        chat_id: int,
+        *,
+        after: int,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+    ) -> None:
+        """Let `after` more sends to the chat through, then refuse the next one, once."""
+        self._one_failure.setdefault(chat_id, []).append((after, status, description, retry_after))
+
+    def _scripted_failure(self, name: str, chat_id: int | None) -> dict[str, Any] | None:
+        if name not in _SENDS or chat_id not in self._one_failure:
+            return None
+        waiting = self._one_failure[chat_id]
+        after, status, description, retry_after = waiting[0]
+        if after > 0:
+            waiting[0] = (after - 1, status, description, retry_after)
+            return None
+        waiting.pop(0)
+        if not waiting:
+            del self._one_failure[chat_id]
+        result: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+        if retry_after is not None:
+            result["parameters"] = {"retry_after": retry_after}
+        return result
 
     def block(self, chat_id: int) -> None:
         self.failing_chats[chat_id] = (403, "Forbidden: bot was blocked by the user")
@@ -105,6 +136,10 @@ class RecordingRequest(BaseRequest):
             )
             call.result = {"ok": False, "error_code": status, "description": description}
             return status, json.dumps(call.result).encode()
+        scripted = self._scripted_failure(name, chat_id)
+        if scripted is not None:
+            call.result = scripted
+            return scripted["error_code"], json.dumps(scripted).encode()
         try:
             # A text, caption or button Telegram would refuse is refused here too.
             check_params(name, params)

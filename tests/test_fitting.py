@@ -145,10 +145,10 @@ async def test_an_edit_and_a_caption_too_long_are_shortened(bot: BotHarness) -> 
 # --- the flows that outgrew one message ----------------------------------------------------
 
 
-async def test_a_long_reply_with_the_whole_card_reaches_the_civil_servant(
-    qbot: BotHarness,
-) -> None:
-    bot = qbot
+async def relay_a_long_reply(bot: BotHarness, *, before_reply=None) -> tuple[Person, str, str, int]:
+    """Anna answers Piet's request for more information with about 3,000 characters, which go
+    to Piet with the whole card: more than one message. Returns Piet, the question, the reply
+    and the call number before Anna's reply."""
     anna, piet = bot.person(1001, "Anna"), bot.person(2001, "Piet")
     await onboard(bot, anna)
     await join_as(bot, piet, "Piet de Vries", "Afval en Reiniging", handle="afval")
@@ -163,13 +163,58 @@ async def test_a_long_reply_with_the_whole_card_reaches_the_civil_servant(
         await bot.press(piet, "Versturen")
         await bot.press(anna, "Antwoord geven")
         before = len(bot.request.calls)
+        if before_reply is not None:
+            before_reply(piet)
         await bot.send(anna, reply)
         assert "doorgestuurd" in bot.last_text(anna)
-    parts = delivered(bot.replies(piet, since=before))
+    return piet, question, reply, before
+
+
+async def test_a_long_reply_with_the_whole_card_reaches_the_civil_servant(
+    qbot: BotHarness,
+) -> None:
+    piet, question, reply, before = await relay_a_long_reply(qbot)
+    parts = delivered(qbot.replies(piet, since=before))
     assert len(parts) >= 2
     seen = " ".join(" ".join(visible(part) for part in parts).split())
     assert reply in seen and question in seen  # the whole reply, and the whole card
     assert not parts[0].buttons and any("Sluiten" in label for label, _ in parts[-1].buttons)
+
+
+async def test_flood_control_on_a_later_part_waits_and_sends_each_part_once(
+    qbot: BotHarness,
+) -> None:
+    def pause_the_second_part(piet: Person) -> None:
+        qbot.request.fail_once(
+            piet.id,
+            after=1,
+            status=429,
+            description="Too Many Requests: retry after 1",
+            retry_after=1,
+        )
+
+    piet, question, reply, before = await relay_a_long_reply(
+        qbot, before_reply=pause_the_second_part
+    )
+    calls = qbot.replies(piet, since=before)
+    assert [c.refused for c in calls][:3] == [False, True, False]
+    accepted = [c.text for c in calls if not c.refused]
+    assert len(accepted) == len(set(accepted)) >= 2  # every part once, none twice
+    seen = " ".join(" ".join(render_html(text)[0] for text in accepted).split())
+    assert reply in seen and question in seen
+
+
+async def test_a_later_part_refused_never_sends_the_first_again(qbot: BotHarness) -> None:
+    def refuse_the_second_part(piet: Person) -> None:
+        qbot.request.fail_once(piet.id, after=1, status=502, description="Bad Gateway")
+
+    piet, _, reply, before = await relay_a_long_reply(qbot, before_reply=refuse_the_second_part)
+    # A 502 would have the whole message tried again; the first part has arrived, so it is not.
+    for at in ("2026-06-01 16:00", "2026-06-01 17:00"):  # a retry would be due by then
+        await tick(qbot, at)
+    calls = qbot.replies(piet, since=before)
+    assert [c.refused for c in calls] == [False, True]
+    assert reply.split()[0] in visible(calls[0])
 
 
 async def join_as(

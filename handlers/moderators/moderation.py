@@ -9,6 +9,8 @@ queue: anything else is refused like a stale button, and logged, and changes not
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -16,7 +18,14 @@ from telegram.ext import ApplicationHandlerStop, CommandHandler, ConversationHan
 
 from bot.i18n import Markup, Translator, translator
 from bot.services.initiatives import TITLE_MAX
-from bot.services.moderation import REASON_MAX, Decision, PostDecision, PostItem, QueueItem
+from bot.services.moderation import (
+    REASON_MAX,
+    Decision,
+    ModerationService,
+    PostDecision,
+    PostItem,
+    QueueItem,
+)
 from handlers.callbacks import Button
 from handlers.civil_servants.posts import post_text
 from handlers.common import (
@@ -201,6 +210,7 @@ async def _tell(context: BotContext, person: User | None, key: str, **values: ob
         await send_to(context, person, translator(person.language)(key, **values))
 
 
+@dataclass(frozen=True)
 class _Queue:
     """What the initiatives and the posts in /wachtrij share: a press names an item that must
     still wait; it is approved, skipped, or rejected with a typed reason (and its author told);
@@ -211,34 +221,16 @@ class _Queue:
     approve_button: Button
     reject_button: Button
     skip_button: Button
-
-    async def find(self, context: BotContext, number: int) -> Any | None:
-        raise NotImplementedError
-
-    async def decide(self, context: BotContext, user: User, item: Any) -> Any | None:
-        """Approve `item`; None when another moderator decided it a moment ago."""
-        raise NotImplementedError
-
-    async def approved(
-        self, update: Update, context: BotContext, t: Translator, item: Any, decision: Any
-    ) -> None:
-        raise NotImplementedError
-
-    def ask_reason_text(self, t: Translator, item: Any) -> str:
-        raise NotImplementedError
-
-    async def decide_reject(
-        self, context: BotContext, user: User, number: int, reason: str
-    ) -> Any | None:
-        raise NotImplementedError
-
-    async def rejected(
-        self, update: Update, context: BotContext, t: Translator, decision: Any, reason: str
-    ) -> None:
-        raise NotImplementedError
-
-    async def show_after(self, update: Update, context: BotContext, t: Translator, number: int):
-        raise NotImplementedError
+    # The service's calls for this kind: the item if it still waits; approve (None when another
+    # moderator decided it a moment ago); reject with a reason.
+    find: Callable[[ModerationService, int], Awaitable[Any]]
+    decide: Callable[[ModerationService, int, int], Awaitable[Any]]
+    decide_reject: Callable[[ModerationService, int, int, str], Awaitable[Any]]
+    # What the moderator (and the author) are told; the question for the reason; what is next.
+    approved: Callable[[Update, BotContext, Translator, Any, Any], Awaitable[None]]
+    rejected: Callable[[Update, BotContext, Translator, Any, str], Awaitable[None]]
+    ask_reason_text: Callable[[Translator, Any], str]
+    show_after: Callable[[Update, BotContext, Translator, int], Awaitable[int]]
 
     async def pressed(
         self, update: Update, context: BotContext, button: Button
@@ -248,7 +240,7 @@ class _Queue:
         user, t = await moderator(update, context)
         if user is None:
             return None, t, None
-        item = await self.find(context, button.one(update.callback_query.data))
+        item = await self.find(context.services.moderation, button.one(update.callback_query.data))
         if item is None:
             await stale_button(update, context)
         return user, t, item
@@ -263,7 +255,7 @@ class _Queue:
         user, t, item = await self.pressed(update, context, self.approve_button)
         if user is None or item is None:
             return None
-        decision = await self.decide(context, user, item)
+        decision = await self.decide(context.services.moderation, user.id, item.id)
         if decision is None:  # decided by another moderator a moment ago
             await stale_button(update, context)
             return None
@@ -294,7 +286,7 @@ class _Queue:
         if reason is None:
             return self.reason_state
         number = context.user_data.pop(self.slot, 0)
-        decision = await self.decide_reject(context, user, number, reason)
+        decision = await self.decide_reject(context.services.moderation, user.id, number, reason)
         if decision is None:
             await update.effective_message.reply_text(t("mod.gone"))
             return await _show_next(update, context, t)
@@ -302,105 +294,85 @@ class _Queue:
         return await self.show_after(update, context, t, number)
 
 
-class _Initiatives(_Queue):
-    slot, reason_state = ITEM, REASON
-    approve_button, reject_button, skip_button = APPROVE, REJECT, SKIP
-
-    async def find(self, context: BotContext, number: int) -> Initiative | None:
-        return await context.services.moderation.in_queue(number)
-
-    async def decide(self, context: BotContext, user: User, item: Initiative) -> Decision | None:
-        return await context.services.moderation.approve(user.id, item.id)
-
-    async def approved(
-        self,
-        update: Update,
-        context: BotContext,
-        t: Translator,
-        item: Initiative,
-        decision: Decision,
-    ) -> None:
-        await update.effective_message.reply_text(
-            t("mod.approved", number=item.id, title=item.title)
-        )
-        await context.services.matching.record_late_matches(decision.initiative)
-        if decision.was is Visibility.PENDING:  # a restored one was public before
-            await _tell(
-                context,
-                decision.author,
-                "mod.approved_resident",
-                title=item.title,
-                number=item.id,
-            )
-
-    def ask_reason_text(self, t: Translator, item: Initiative) -> str:
-        return t("mod.ask_reason", title=item.title)
-
-    async def decide_reject(
-        self, context: BotContext, user: User, number: int, reason: str
-    ) -> Decision | None:
-        return await context.services.moderation.reject(user.id, number, reason)
-
-    async def rejected(
-        self, update: Update, context: BotContext, t: Translator, decision: Decision, reason: str
-    ) -> None:
-        number, title = decision.initiative.id, decision.initiative.title
-        await update.effective_message.reply_text(t("mod.rejected", number=number, title=title))
+async def _initiative_approved(
+    update: Update, context: BotContext, t: Translator, item: Initiative, decision: Decision
+) -> None:
+    await update.effective_message.reply_text(t("mod.approved", number=item.id, title=item.title))
+    await context.services.matching.record_late_matches(decision.initiative)
+    if decision.was is Visibility.PENDING:  # a restored one was public before
         await _tell(
             context,
             decision.author,
-            "mod.rejected_resident",
-            title=title,
-            number=number,
-            reason=reason,
+            "mod.approved_resident",
+            title=item.title,
+            number=item.id,
         )
 
-    async def show_after(self, update: Update, context: BotContext, t: Translator, number: int):
-        return await _show_next(update, context, t, number)
+
+async def _initiative_rejected(
+    update: Update, context: BotContext, t: Translator, decision: Decision, reason: str
+) -> None:
+    number, title = decision.initiative.id, decision.initiative.title
+    await update.effective_message.reply_text(t("mod.rejected", number=number, title=title))
+    await _tell(
+        context,
+        decision.author,
+        "mod.rejected_resident",
+        title=title,
+        number=number,
+        reason=reason,
+    )
 
 
-class _Posts(_Queue):
-    slot, reason_state = POST_ITEM, POST_REASON
-    approve_button, reject_button, skip_button = POST_APPROVE, POST_REJECT, POST_SKIP
-
-    async def find(self, context: BotContext, number: int) -> Post | None:
-        return await context.services.moderation.pending_post(number)
-
-    async def decide(self, context: BotContext, user: User, item: Post) -> PostDecision | None:
-        return await context.services.moderation.approve_post(user.id, item.id)
-
-    async def approved(
-        self, update: Update, context: BotContext, t: Translator, item: Post, decision: PostDecision
-    ) -> None:
-        await update.effective_message.reply_text(t("mod.post_approved", number=item.id))
-        await _tell(context, decision.author, "post.approved_author", text=item.text)
-
-    def ask_reason_text(self, t: Translator, item: Post) -> str:
-        return t("mod.ask_post_reason", number=item.id)
-
-    async def decide_reject(
-        self, context: BotContext, user: User, number: int, reason: str
-    ) -> PostDecision | None:
-        return await context.services.moderation.reject_post(user.id, number, reason)
-
-    async def rejected(
-        self,
-        update: Update,
-        context: BotContext,
-        t: Translator,
-        decision: PostDecision,
-        reason: str,
-    ) -> None:
-        await update.effective_message.reply_text(t("mod.post_rejected", number=decision.post.id))
-        await _tell(
-            context, decision.author, "post.rejected_author", text=decision.post.text, reason=reason
-        )
-
-    async def show_after(self, update: Update, context: BotContext, t: Translator, number: int):
-        return await _show_next(update, context, t, after_post=number)
+async def _post_approved(
+    update: Update, context: BotContext, t: Translator, item: Post, decision: PostDecision
+) -> None:
+    await update.effective_message.reply_text(t("mod.post_approved", number=item.id))
+    await _tell(context, decision.author, "post.approved_author", text=item.text)
 
 
-INITIATIVES, POSTS = _Initiatives(), _Posts()
+async def _post_rejected(
+    update: Update, context: BotContext, t: Translator, decision: PostDecision, reason: str
+) -> None:
+    await update.effective_message.reply_text(t("mod.post_rejected", number=decision.post.id))
+    await _tell(
+        context, decision.author, "post.rejected_author", text=decision.post.text, reason=reason
+    )
+
+
+async def _after_post(update: Update, context: BotContext, t: Translator, number: int) -> int:
+    """The queue after a post: the next post, else the initiatives from the start."""
+    return await _show_next(update, context, t, after_post=number)
+
+
+INITIATIVES = _Queue(
+    slot=ITEM,
+    reason_state=REASON,
+    approve_button=APPROVE,
+    reject_button=REJECT,
+    skip_button=SKIP,
+    find=ModerationService.in_queue,
+    decide=ModerationService.approve,
+    decide_reject=ModerationService.reject,
+    approved=_initiative_approved,
+    rejected=_initiative_rejected,
+    ask_reason_text=lambda t, item: t("mod.ask_reason", title=item.title),
+    show_after=_show_next,  # the next initiative after it
+)
+POSTS = _Queue(
+    slot=POST_ITEM,
+    reason_state=POST_REASON,
+    approve_button=POST_APPROVE,
+    reject_button=POST_REJECT,
+    skip_button=POST_SKIP,
+    find=ModerationService.pending_post,
+    decide=ModerationService.approve_post,
+    decide_reject=ModerationService.reject_post,
+    approved=_post_approved,
+    rejected=_post_rejected,
+    ask_reason_text=lambda t, item: t("mod.ask_post_reason", number=item.id),
+    show_after=_after_post,
+)
 
 
 async def _ask(update: Update, context: BotContext, slot: str, item: int, text: str) -> None:

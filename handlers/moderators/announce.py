@@ -8,6 +8,7 @@ theirs and still a draft; anything else is refused like a stale button, and logg
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -137,21 +138,23 @@ async def compose(update: Update, context: BotContext) -> int | None:
     return AUDIENCE
 
 
-async def not_content(update: Update, context: BotContext) -> int | None:
-    """A sticker or a file where the announcement's text was asked for."""
-    user, t = await moderator(update, context)
-    if user is None:
-        return ConversationHandler.END
-    await update.effective_message.reply_text(t("bc.text_or_photo"))
-    return None
+def _tell_moderator(key: str) -> Callable[[Update, BotContext], Awaitable[int | None]]:
+    """A message the open step does not take: the moderator (still one) is told what it
+    takes, and the step stays open."""
+
+    async def tell(update: Update, context: BotContext) -> int | None:
+        user, t = await moderator(update, context)
+        if user is None:
+            return ConversationHandler.END
+        await update.effective_message.reply_text(t(key))
+        return None
+
+    return tell
 
 
-async def use_buttons(update: Update, context: BotContext) -> int | None:
-    user, t = await moderator(update, context)
-    if user is None:
-        return ConversationHandler.END
-    await update.effective_message.reply_text(t("bc.use_buttons"))
-    return None
+# A sticker or a file where the announcement's text was asked for; a message where a button is.
+not_content = _tell_moderator("bc.text_or_photo")
+use_buttons = _tell_moderator("bc.use_buttons")
 
 
 def _audience_keyboard(t: Translator, draft_id: int) -> InlineKeyboardMarkup:

@@ -185,9 +185,11 @@ async def test_a_scheduled_announcement_waits_for_its_time(mbot: BotHarness) -> 
         [ask] = said(await bot.press(mo, "Later"))
         assert "21-04-2026 09:00" in ask.text
         [wrong] = await bot.send(mo, "morgen vroeg")
-        assert "lees ik niet" in wrong.text
+        assert "lees ik niet" in wrong.text and "21-04-2026 09:00" in wrong.text
         [past] = await bot.send(mo, "20-04 09:00")
         assert "voorbij" in past.text
+        [far] = await bot.send(mo, "20-06-2026 09:00")
+        assert "hooguit 60 dagen" in far.text
         [confirm] = await bot.send(mo, "21-04 9:30")
         assert "op 21 april 2026, 09:30" in confirm.text
         [scheduled] = said(await bot.press(mo, "Ja, naar 1 ontvanger"))
@@ -242,6 +244,23 @@ async def test_discarding_sends_nothing(mbot: BotHarness) -> None:
     assert await broadcast_tick(bot.context()) == []
     assert set(announcements(bot.calls())) == {mo.id}  # the previews, nothing else
     assert not announcements(bot.calls())[anna.id]
+
+
+async def test_what_a_step_does_not_take_is_answered_with_what_it_takes(
+    mbot: BotHarness,
+) -> None:
+    bot = mbot
+    await residents(bot, ["IJmuiden"])
+    mo = moderator(bot)
+    await bot.send(mo, "/mededeling")
+    [reply] = await bot.send_sticker(mo)
+    assert reply.text.startswith("Stuur de tekst van de mededeling")
+    await bot.send(mo, TEXT)
+    [reply] = await bot.send(mo, "Iedereen graag")
+    assert reply.text == "Kies met de knoppen hierboven, of stop met /annuleer."
+    # The step is still open: the audience's buttons work.
+    [*_, question] = said(await bot.press(mo, "Iedereen"))
+    assert "1 ontvanger" in question.text
 
 
 # --- who may ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from bot.services.text_input import excerpt
 from handlers.callbacks import Button
 from handlers.common import clear_buttons, keyboard, moderator
 from handlers.context import BotApplication, BotContext
-from handlers.moderators.shared import page_command
+from handlers.moderators.shared import local_time, page_command
 from models import ModerationAction, ModerationLog
 
 PAGE = 15
@@ -28,10 +28,6 @@ OLDER = Button("logboek", int)  # the oldest entry shown: the page before it
 
 def _short(text: object) -> str:
     return excerpt(str(text), DETAIL_MAX)
-
-
-def _when(context: BotContext, t: Translator, moment: datetime) -> str:
-    return t.moment(moment, context.config.municipality.tz)
 
 
 def _value(t: Translator, action: ModerationAction, value: object) -> str:
@@ -52,10 +48,12 @@ async def _line(context: BotContext, t: Translator, entry: ModerationLog) -> str
         old, new = (_value(t, entry.action, detail[k]) for k in ("old", "new"))
         extra = t("audit.change", old=old, new=new)
     elif detail.get("due_at"):
-        extra = t("audit.due", when=_when(context, t, datetime.fromisoformat(detail["due_at"])))
+        extra = t(
+            "audit.due", when=local_time(context, t, datetime.fromisoformat(detail["due_at"]))
+        )
     return t(
         "audit.line",
-        when=_when(context, t, entry.at),
+        when=local_time(context, t, entry.at),
         moderator=(who and who.display_name) or t("audit.someone"),
         action=t(f"audit.{action}") if t.has(f"audit.{action}") else action,
         target=await _target(context, t, entry),

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import MessageHandler, filters
+from telegram.ext import ConversationHandler, MessageHandler, filters
 
 from bot.i18n import Translator
 from bot.kernen import match_kern
@@ -208,3 +208,36 @@ def kern_keyboard(
         for index, name in enumerate(kernen)
     ]
     return keyboard([*grid(buttons), *([last] if last else [])])
+
+
+def saying(message: str) -> Callable[[Update, BotContext], Awaitable[None]]:
+    """A handler that answers with one fixed `message` (what a step expects, when it gets
+    something else) and leaves the step open: every flow had its own copy of these lines."""
+
+    async def say(update: Update, context: BotContext) -> None:
+        _, t = await speaker(update, context)
+        await update.effective_message.reply_text(t(message))
+
+    return say
+
+
+def closing(
+    message: str, *forget: str | DraftSlot[Any]
+) -> Callable[[Update, BotContext], Awaitable[int]]:
+    """A way out (/annuleer, a "Annuleren", "Klaar" or "Nee" button): what the flow kept
+    (user_data keys, a draft) forgotten, a press answered and its buttons taken off, `message`
+    said, the conversation (if any) ended. One place for what every flow's cancel did alike."""
+
+    async def close(update: Update, context: BotContext) -> int:
+        _, t = await speaker(update, context)
+        for kept in forget:
+            if isinstance(kept, DraftSlot):
+                kept.forget(context)
+            else:
+                context.user_data.pop(kept, None)
+        if update.callback_query:
+            await press_done(update)
+        await update.effective_message.reply_text(t(message))
+        return ConversationHandler.END
+
+    return close

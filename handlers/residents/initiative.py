@@ -46,6 +46,7 @@ from handlers.residents.introductions import join, note_handlers, request_introd
 from handlers.steps import (
     DraftSlot,
     back_to,
+    closing,
     grid,
     kern_keyboard,
     take_pick,
@@ -522,14 +523,8 @@ async def save_anyway(update: Update, context: BotContext, user: User, t: Transl
     return await _store(update, context, user, t, _draft(context))
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    """/annuleer or the cancel button: drop the draft."""
-    _, t = await speaker(update, context)
-    if update.callback_query:
-        await press_done(update)
-    _forget(context)
-    await update.effective_message.reply_text(t("idee.cancelled"))
-    return ConversationHandler.END
+# /annuleer or the cancel button: drop the draft.
+cancel = closing("idee.cancelled", DRAFT)
 
 
 async def reprompt(update: Update, context: BotContext) -> None:

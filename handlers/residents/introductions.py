@@ -39,6 +39,7 @@ from handlers.common import (
 from handlers.context import BotApplication, BotContext
 from handlers.menus import commands
 from handlers.residents.meeting import OPEN as OPEN_GROUP
+from handlers.steps import closing, saying
 from models import ContactMethod, Introduction, User
 from models.base import utcnow
 
@@ -340,17 +341,8 @@ async def relay(update: Update, context: BotContext, user: User, t: Translator) 
     return ConversationHandler.END
 
 
-async def relay_not_text(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    await update.effective_message.reply_text(t("match.relay_text_only"))
-    return WRITING
-
-
-async def relay_cancel(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    context.user_data.pop("relay", None)
-    await update.effective_message.reply_text(t("match.relay_cancelled"))
-    return ConversationHandler.END
+relay_not_text = saying("match.relay_text_only")
+relay_cancel = closing("match.relay_cancelled", "relay")
 
 
 # --- late matches ------------------------------------------------------------------------

@@ -37,13 +37,12 @@ from handlers.common import (
     refuse_press,
     requires_resident,
     send_to,
-    speaker,
     text_step,
     typed_answer,
 )
 from handlers.context import BotApplication, BotContext
 from handlers.dispatch import NOTICE_BUTTONS, send_now
-from handlers.steps import DraftSlot
+from handlers.steps import DraftSlot, closing, saying
 from models import User
 
 WRITING, NOTING = range(2)
@@ -288,17 +287,8 @@ async def save_note(update: Update, context: BotContext, user: User, t: Translat
     return ConversationHandler.END
 
 
-async def not_text(update: Update, context: BotContext) -> int | None:
-    _, t = await speaker(update, context)
-    await update.effective_message.reply_text(t("meeting.text_only"))
-    return None
-
-
-async def cancel(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    DRAFT.forget(context)
-    await update.effective_message.reply_text(t("meeting.cancelled"))
-    return ConversationHandler.END
+not_text = saying("meeting.text_only")
+cancel = closing("meeting.cancelled", DRAFT)
 
 
 # --- moderation --------------------------------------------------------------------------

@@ -31,14 +31,13 @@ from handlers.common import (
     keyboard,
     refuse_press,
     requires_resident,
-    speaker,
     text_step,
     typed_answer,
 )
 from handlers.context import BotApplication, BotContext
 from handlers.delivery import attempt
 from handlers.moderators.scheduled import add_sender
-from handlers.steps import grid
+from handlers.steps import closing, grid, saying
 from models import Broadcast, Poll, User
 
 log = logging.getLogger(__name__)
@@ -205,16 +204,8 @@ async def written(update: Update, context: BotContext, user: User, t: Translator
     return ConversationHandler.END
 
 
-async def cancel_writing(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    context.user_data.pop("poll_writing", None)
-    await update.effective_message.reply_text(t("poll.write_cancelled"))
-    return ConversationHandler.END
-
-
-async def reprompt(update: Update, context: BotContext) -> None:
-    _, t = await speaker(update, context)
-    await update.effective_message.reply_text(t("poll.reprompt"))
+cancel_writing = closing("poll.write_cancelled", "poll_writing")
+reprompt = saying("poll.reprompt")
 
 
 def writing_conversation() -> ConversationHandler:

@@ -56,8 +56,10 @@ from handlers.steps import (
     DraftSlot,
     Step,
     back_to,
+    closing,
     kern_keyboard,
     picked,
+    saying,
     take_pick,
     typed_kern,
     with_back,
@@ -448,18 +450,8 @@ async def send(update: Update, context: BotContext, user: User, t: Translator) -
     return ConversationHandler.END
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    _forget(context)
-    if update.callback_query:
-        await press_done(update)
-    await update.effective_message.reply_text(t("vraag.cancelled"))
-    return ConversationHandler.END
-
-
-async def reprompt(update: Update, context: BotContext) -> None:
-    _, t = await speaker(update, context)
-    await update.effective_message.reply_text(t("vraag.reprompt"))
+cancel = closing("vraag.cancelled", DRAFT)
+reprompt = saying("vraag.reprompt")
 
 
 async def _ask_again(update: Update, context: BotContext, t: Translator, step: Step) -> int:
@@ -583,11 +575,7 @@ async def got_reply(update: Update, context: BotContext, user: User, t: Translat
     return ConversationHandler.END
 
 
-async def reply_cancel(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    context.user_data.pop("vraag_reply", None)
-    await update.effective_message.reply_text(t("vraag.cancelled"))
-    return ConversationHandler.END
+reply_cancel = closing("vraag.cancelled", "vraag_reply")
 
 
 async def reply_help(update: Update, context: BotContext) -> None:
@@ -670,12 +658,8 @@ async def send_offered(update: Update, context: BotContext, user: User, t: Trans
         await send_now(context, outcome.send_now)
 
 
-async def drop_offered(update: Update, context: BotContext) -> None:
-    """ "Nee": the text is not sent, and not kept."""
-    _, t = await speaker(update, context)
-    context.user_data.pop(_OFFERED, None)
-    await press_done(update)
-    await update.effective_message.reply_text(t("vraag.offer_dropped"))
+# "Nee": the text is not sent, and not kept.
+drop_offered = closing("vraag.offer_dropped", _OFFERED)
 
 
 # --- feedback and reopening ------------------------------------------------------------------
@@ -711,12 +695,7 @@ async def comment(update: Update, context: BotContext, user: User, t: Translator
     return ConversationHandler.END
 
 
-async def feedback_done(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    context.user_data.pop("vraag_feedback", None)
-    await press_done(update)
-    await update.effective_message.reply_text(t("vraag.feedback_saved"))
-    return ConversationHandler.END
+feedback_done = closing("vraag.feedback_saved", "vraag_feedback")
 
 
 @requires_resident

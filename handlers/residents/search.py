@@ -23,12 +23,12 @@ from handlers.common import (
     keyboard,
     refuse_press,
     requires_resident,
-    speaker,
     text_step,
 )
 from handlers.context import BotApplication, BotContext
 from handlers.residents.introductions import join, note_handlers, request_introduction
 from handlers.residents.report import REPORT
+from handlers.steps import closing, saying
 from models import User
 
 QUERY_MAX = 200
@@ -165,16 +165,9 @@ async def got_words(update: Update, context: BotContext, user: User, t: Translat
     return await _show(update, context, user, t, query)
 
 
-async def words_expected(update: Update, context: BotContext) -> None:
-    """Not words (a photo, a sticker) while the search words are asked for."""
-    _, t = await speaker(update, context)
-    await update.effective_message.reply_text(t("search.words_expected"))
-
-
-async def cancel(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    await update.effective_message.reply_text(t("search.cancelled"))
-    return ConversationHandler.END
+# Not words (a photo, a sticker) while the search words are asked for.
+words_expected = saying("search.words_expected")
+cancel = closing("search.cancelled")
 
 
 @requires_resident

@@ -414,6 +414,39 @@ async def test_no_keeps_the_typed_text_from_the_municipality(qbot: BotHarness) -
     assert (await services(bot).questions.get(1)).status is QuestionStatus.INFO_REQUESTED
 
 
+async def test_the_reply_and_vraag_say_what_they_expect_and_stop(qbot: BotHarness) -> None:
+    """A sticker while the reply or the question is asked says what is expected; /annuleer
+    stops the reply (the question still waits for it), "Annuleren" stops /vraag."""
+    bot = qbot
+    anna, piet = bot.person(1001, "Anna"), bot.person(2001, "Piet")
+    await _asked_for_more(bot, anna, piet)
+    expected = "Beantwoord eerst de vraag hierboven, of stop met /annuleer."
+    with time_machine.travel(local("2026-06-01 16:00"), tick=False):
+        await bot.press_data(anna, vraag.REPLY.build(1))
+        [sticker] = await bot.send_sticker(anna)
+        assert sticker.text == expected
+        [stopped] = await bot.send(anna, "/annuleer")
+        assert stopped.text == "Gestopt; er is niets verstuurd."
+        # Stopped: the next text is only offered as the reply.
+        [offer] = await bot.send(anna, "Bij de Kennemerlaan.")
+        assert "Wil je dit als antwoord" in offer.text
+        await bot.press(anna, "Nee")
+    assert (await services(bot).questions.get(1)).status is QuestionStatus.INFO_REQUESTED
+
+    await bot.send(anna, "/vraag")
+    [sticker] = await bot.send_sticker(anna)
+    assert sticker.text == expected
+    await bot.send(anna, AFVAL)
+    await bot.press(anna, "IJmuiden")
+    before = len(bot.request.calls)
+    await bot.press(anna, "Annuleren")
+    assert [c.text for c in bot.replies(anna, since=before)] == ["Gestopt; er is niets verstuurd."]
+    assert bot.calls("editMessageReplyMarkup", since=before)  # the summary's buttons are off
+    [nothing] = await bot.send(anna, "/annuleer")
+    assert "niets om te annuleren" in nothing.text
+    assert (await services(bot).questions.get(2)) is None
+
+
 async def test_several_waiting_questions_ask_which(qbot: BotHarness) -> None:
     bot = qbot
     anna, piet = bot.person(1001, "Anna"), bot.person(2001, "Piet")

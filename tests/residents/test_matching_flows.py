@@ -228,6 +228,23 @@ async def test_the_relay_passes_messages_without_names(bot: BotHarness) -> None:
     assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
 
 
+async def test_the_relay_takes_text_only_and_stops_on_annuleer(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, idee.MEET.build(1))
+    await bot.press(bram, "Stuur een bericht")
+    [sticker] = await bot.send_sticker(bram)
+    assert sticker.text.startswith("Ik kan alleen tekst doorsturen")
+    before = len(bot.replies(anna))
+    [stopped] = await bot.send(bram, "/annuleer")
+    assert stopped.text.startswith("Gestopt; er is niets doorgestuurd")
+    # Stopped: the next text goes to nobody.
+    await bot.send(bram, "Hoi! Zullen we samen naar de gemeente stappen?")
+    assert len(bot.replies(anna)) == before
+
+
 async def test_late_matches_come_at_most_once_a_day(bot: BotHarness) -> None:
     anna, bram = await residents(bot)
     cara = bot.person(1003, "Cara")

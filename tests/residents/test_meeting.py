@@ -137,6 +137,17 @@ async def test_posts_are_at_most_1000_characters_and_text_only(bot: BotHarness) 
     assert text.endswith("\n\n&lt;b&gt;Ja&lt;/b&gt; " + "y" * 990)
 
 
+async def test_annuleer_while_writing_posts_nothing(bot: BotHarness) -> None:
+    _, bram, _ = await group_of_three(bot)
+    await bot.send(bram, "/groep")
+    await bot.press(bram, "Bericht aan de groep")
+    [stopped] = await bot.send(bram, "/annuleer")
+    assert stopped.text == "Gestopt. Er is niets verstuurd."
+    # Stopped: the next text is no post.
+    await bot.send(bram, "Tot zaterdag!")
+    assert await count(bot, MeetingPost) == 0
+
+
 async def test_leaving_is_confirmed_and_ends_the_posts(bot: BotHarness) -> None:
     anna, bram, cara = await group_of_three(bot)
     await bot.send(cara, "/groep")

@@ -85,3 +85,14 @@ async def test_export_holds_the_answer_and_erasure_keeps_only_the_count(
     results = await bot.app.bot_data["services"].polls.results(1)
     assert results.counts == [1, 0, 1]
     assert (await bot.app.bot_data["services"].polls.results(2)).texts == []
+
+
+async def test_a_sticker_while_writing_asks_for_text(pbot: BotHarness) -> None:
+    bot = pbot
+    [anna] = await residents(bot, ["IJmuiden"])
+    await send_poll(bot, choices=None, share="Nee")
+    await bot.press(anna, "Antwoord geven")
+    [sticker] = await bot.send_sticker(anna)
+    assert sticker.text == "Typ je antwoord als tekst, of stop met /annuleer."
+    await bot.send(anna, "Meer bankjes bij het water")
+    assert [text for _, _, text in await answers(bot)] == ["Meer bankjes bij het water"]

@@ -34,7 +34,7 @@ from handlers.common import (
 )
 from handlers.context import BotApplication, BotContext
 from handlers.residents.following import main_topics
-from handlers.steps import grid
+from handlers.steps import closing, grid, saying
 from models import Role, User
 
 TEXT, TOPIC, KERN, PREVIEW = range(4)
@@ -256,19 +256,9 @@ async def rewrite(update: Update, context: BotContext) -> int:
     return TEXT
 
 
-async def drop(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    if update.callback_query:
-        await update.callback_query.answer()
-        await clear_buttons(update)
-    context.user_data.pop(DRAFT, None)
-    await update.effective_message.reply_text(t("post.cancelled"))
-    return ConversationHandler.END
-
-
-async def use_buttons(update: Update, context: BotContext) -> None:
-    _, t = await speaker(update, context)
-    await update.effective_message.reply_text(t("post.use_buttons"))
+# /annuleer, or Weggooien under the preview: the post is not submitted.
+drop = closing("post.cancelled", DRAFT)
+use_buttons = saying("post.use_buttons")
 
 
 def post_conversation() -> ConversationHandler:

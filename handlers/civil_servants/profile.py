@@ -27,7 +27,7 @@ from handlers.common import (
 )
 from handlers.context import BotApplication, BotContext
 from handlers.menus import set_staff_menu
-from handlers.steps import DraftSlot, grid, kern_keyboard, picked, take_text
+from handlers.steps import DraftSlot, closing, grid, kern_keyboard, picked, take_text
 from models import CivilServant, Role
 from models.base import utcnow
 
@@ -315,11 +315,7 @@ async def _save_edit(update: Update, context: BotContext, t: Translator) -> int:
     return ConversationHandler.END
 
 
-async def profile_cancel(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    DRAFT.forget(context)
-    await update.effective_message.reply_text(t("cs.cancelled"))
-    return ConversationHandler.END
+profile_cancel = closing("cs.cancelled", DRAFT)
 
 
 def _still_theirs(step: Callable[[Update, BotContext], Awaitable[int]]):

@@ -34,6 +34,7 @@ from handlers.dispatch import (
     question_values,
     report_move,
 )
+from handlers.steps import closing
 from models import User
 
 WRITING, PREVIEW = 120, 121
@@ -211,15 +212,11 @@ async def discard(update: Update, context: BotContext) -> int | None:
     pending = await _preview_pressed(update, context, DISCARD)
     if pending is None:
         return None
-    await press_done(update)
     return await writing_cancel(update, context)
 
 
-async def writing_cancel(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    context.user_data.pop(WRITE, None)
-    await update.effective_message.reply_text(t("cs.cancelled"))
-    return ConversationHandler.END
+# /annuleer, or Annuleren under the preview: the words are not sent.
+writing_cancel = closing("cs.cancelled", WRITE)
 
 
 def writing_conversation() -> ConversationHandler:

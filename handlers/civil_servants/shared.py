@@ -10,6 +10,7 @@ from telegram import Update
 from bot.i18n import Translator
 from handlers.common import speaker, typed_answer
 from handlers.context import BotContext
+from handlers.steps import saying
 from models import CivilServant, Role, User
 
 # Free text in the questions flows: the one typed_answer(), in these flows' own words.
@@ -31,6 +32,5 @@ async def serving(update: Update, context: BotContext) -> tuple[CivilServant | N
     return servant, t
 
 
-async def reprompt(update: Update, context: BotContext) -> None:
-    _, t = await speaker(update, context)
-    await update.effective_message.reply_text(t("cs.reprompt"))
+# Anything else while a civil servant's conversation waits for an answer or a button.
+reprompt = saying("cs.reprompt")

@@ -424,12 +424,11 @@ async def _discard_draft(context: BotContext) -> None:
 
 
 async def discard(update: Update, context: BotContext) -> int | None:
-    t, draft, _ = await _next_step(update, context, DISCARD)
+    """Weggooien: once the draft is checked (and the press taken), as /annuleer."""
+    _, draft, _ = await _next_step(update, context, DISCARD)
     if draft is None:
         return None
-    await _discard_draft(context)
-    await update.effective_message.reply_text(t("bc.discarded"))
-    return ConversationHandler.END
+    return await cancel_command(update, context)
 
 
 async def cancel_command(update: Update, context: BotContext) -> int:

@@ -53,7 +53,7 @@ from handlers.context import BotApplication, BotContext
 from handlers.moderators.announce import parse_when
 from handlers.moderators.scheduled import broadcast_tick
 from handlers.moderators.shared import Moment, audience_choices
-from handlers.steps import DraftSlot, grid, kern_keyboard, picked
+from handlers.steps import DraftSlot, closing, grid, kern_keyboard, picked, saying
 from models import Role, User
 from models.base import utcnow
 
@@ -401,25 +401,9 @@ async def send(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-async def drop(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    DRAFT.forget(context)
-    await update.callback_query.answer()
-    await clear_buttons(update)
-    await update.effective_message.reply_text(t("poll.dropped"))
-    return ConversationHandler.END
-
-
-async def cancel_command(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    DRAFT.forget(context)
-    await update.effective_message.reply_text(t("poll.dropped"))
-    return ConversationHandler.END
-
-
-async def use_buttons(update: Update, context: BotContext) -> None:
-    _, t = await speaker(update, context)
-    await update.effective_message.reply_text(t("poll.use_buttons"))
+# Weggooien under the summary, or /annuleer at any step: the poll is never sent.
+drop = closing("poll.dropped", DRAFT)
+use_buttons = saying("poll.use_buttons")
 
 
 def poll_conversation() -> ConversationHandler:
@@ -438,7 +422,7 @@ def poll_conversation() -> ConversationHandler:
             CONFIRM: [SEND.handler(send)],
         },
         fallbacks=[
-            CommandHandler("annuleer", cancel_command),
+            CommandHandler("annuleer", drop),
             DROP.handler(drop),
             CallbackQueryHandler(refuse_press, pattern=any_press("peil")),
             MessageHandler(NEW_MESSAGE & ~f.COMMAND, use_buttons),

@@ -107,7 +107,21 @@ async def test_without_a_topic_a_kern_is_required(qbot: BotHarness) -> None:
     assert "wie in <b>Driehuis</b> woont" in bot.last_text(piet)
     await bot.press(piet, "Opnieuw schrijven")
     assert "Wist je dat" in bot.last_text(piet)
-    await bot.send(piet, "/annuleer")
+    [stopped] = await bot.send(piet, "/annuleer")
+    assert stopped.text == "Gestopt; er is niets ingestuurd."
+    assert not await posts(bot)
+    # Weggooien under the preview: the press is answered, its buttons go, nothing is kept.
+    await bot.send(piet, "/wistjedat")
+    await bot.send(piet, TEXT)
+    await bot.press(piet, posts_flow.TOPIC_PICK.build("none"))
+    await bot.press(piet, "Driehuis")
+    calls = await bot.press(piet, "Weggooien")
+    assert [c.method for c in calls] == [
+        "answerCallbackQuery",
+        "editMessageReplyMarkup",
+        "sendMessage",
+    ]
+    assert calls[-1].text == "Gestopt; er is niets ingestuurd."
     assert not await posts(bot)
 
 

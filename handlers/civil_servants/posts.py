@@ -22,9 +22,9 @@ from handlers.callbacks import Button
 from handlers.common import (
     NEW_MESSAGE,
     after_storing,
-    clear_buttons,
     conversation,
     keyboard,
+    press_done,
     refuse_outsider,
     send_to,
     speaker,
@@ -169,8 +169,7 @@ async def take_topic(update: Update, context: BotContext) -> int | None:
         return None
     topic = None if value == "none" else topics[value].key
     _draft(context)["topic"] = topic
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     rows = grid(
         [(kern, KERN_PICK.build(n)) for n, kern in enumerate(context.config.municipality.kernen)]
     )
@@ -197,8 +196,7 @@ async def take_kern(update: Update, context: BotContext) -> int | None:
         await stale_button(update, context)
         return None
     draft["kern"] = None if value == "all" else kernen[value]
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     await _preview(update, context, user, t)
     return PREVIEW
 
@@ -235,8 +233,7 @@ async def submit(update: Update, context: BotContext) -> int | None:
         return None
     context.user_data.pop(DRAFT, None)
     async with after_storing(update, context):
-        await update.callback_query.answer()
-        await clear_buttons(update)
+        await press_done(update)
         await update.effective_message.reply_text(t("post.submitted"))
     async with after_storing(update, context):  # whatever became of that answer
         for reviewer in await context.services.civil_servants.moderators():
@@ -249,8 +246,7 @@ async def rewrite(update: Update, context: BotContext) -> int:
     user, t = await _author(update, context)
     if user is None:
         return ConversationHandler.END
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     context.user_data[DRAFT] = {}
     await update.effective_message.reply_text(t("post.ask_text", limit=TEXT_MAX))
     return TEXT

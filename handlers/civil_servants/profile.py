@@ -18,9 +18,9 @@ from handlers.callbacks import Button, any_press
 from handlers.civil_servants.shared import reprompt, servant_of, serving, typed
 from handlers.common import (
     NEW_MESSAGE,
-    clear_buttons,
     conversation,
     keyboard,
+    press_done,
     refuse_press,
     speaker,
     text_step,
@@ -188,8 +188,7 @@ async def topics_done(update: Update, context: BotContext) -> int:
     if not _draft(context).topics:
         await query.answer(t("cs.topics_needed"), show_alert=True)
         return P_TOPICS
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     return await _next(update, context, t, P_TOPICS)
 
 
@@ -201,8 +200,7 @@ async def toggle_kern(update: Update, context: BotContext) -> int:
 
 async def kernen_done(update: Update, context: BotContext) -> int:
     _, t = await speaker(update, context)
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     return await _next(update, context, t, P_KERNEN)
 
 
@@ -226,8 +224,7 @@ async def got_backup(update: Update, context: BotContext) -> int:
         await query.answer(t("common.stale_button"), show_alert=True)
         return P_BACKUP
     DRAFT.keep(context, draft)
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     if context.user_data.get("profiel_edit"):
         return await _save_edit(update, context, t)
     tg_user = update.effective_user
@@ -292,8 +289,7 @@ async def edit(update: Update, context: BotContext) -> int:
     if servant is None:
         await query.answer(t("common.stale_button"), show_alert=True)
         return ConversationHandler.END
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     DRAFT.forget(context)
     DRAFT.keep(context, ProfileDraft.of(servant))
     context.user_data["profiel_edit"] = servant.id

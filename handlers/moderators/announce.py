@@ -23,10 +23,10 @@ from handlers.callbacks import Button
 from handlers.common import (
     NEW_MESSAGE,
     after_storing,
-    clear_buttons,
     conversation,
     keyboard,
     moderator,
+    press_done,
     speaker,
     text_step,
 )
@@ -96,8 +96,7 @@ async def _next_step(
     answered and the buttons go."""
     t, draft, rest = await _own_draft(update, context, button)
     if draft is not None:
-        await update.callback_query.answer()
-        await clear_buttons(update)
+        await press_done(update)
     return t, draft, rest
 
 
@@ -227,8 +226,7 @@ async def picked(update: Update, context: BotContext) -> int | None:
     if not selected:
         await update.callback_query.answer(t("bc.choose_at_least_one"), show_alert=True)
         return AUDIENCE
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     # In the order of the config or taxonomy, whatever the order of the presses.
     order = [value for value, _ in audience_choices(context, kind, t)]
     return await _preview(
@@ -392,8 +390,7 @@ async def confirm(update: Update, context: BotContext) -> int | None:
     scheduled = await context.services.broadcasts.schedule(draft.id, due_at)
     _forget(context)
     async with after_storing(update, context):
-        await update.callback_query.answer()
-        await clear_buttons(update)
+        await press_done(update)
         if scheduled is None:
             await update.effective_message.reply_text(t("bc.draft_gone"))
         elif due is None:

@@ -15,7 +15,7 @@ from telegram.ext import CommandHandler
 from bot.i18n import Markup, Translator
 from bot.services.text_input import excerpt
 from handlers.callbacks import Button
-from handlers.common import clear_buttons, keyboard, moderator
+from handlers.common import keyboard, moderator, press_done
 from handlers.context import BotApplication, BotContext
 from handlers.moderators.shared import local_time, page_command
 from models import ModerationAction, ModerationLog
@@ -103,8 +103,7 @@ async def older(update: Update, context: BotContext) -> None:
     if user is None:
         return
     query = update.callback_query
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     text, markup = await _page(context, t, OLDER.one(query.data))
     await query.message.reply_text(text, reply_markup=markup)
 

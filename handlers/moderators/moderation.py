@@ -30,11 +30,11 @@ from handlers.callbacks import Button
 from handlers.civil_servants.posts import post_text
 from handlers.common import (
     alert_or_reply,
-    clear_buttons,
     conversation,
     keyboard,
     moderator,
     number_argument,
+    press_done,
     send_to,
     speaker,
     stale_button,
@@ -247,8 +247,7 @@ class _Queue:
 
     async def _take(self, update: Update, context: BotContext) -> None:
         """The press is taken: its buttons go, and a reason asked for earlier is no longer."""
-        await update.callback_query.answer()
-        await clear_buttons(update)
+        await press_done(update)
         context.user_data.pop(self.slot, None)
 
     async def approve(self, update: Update, context: BotContext) -> int | None:
@@ -377,8 +376,7 @@ POSTS = _Queue(
 
 async def _ask(update: Update, context: BotContext, slot: str, item: int, text: str) -> None:
     """A queue button that wants typed words: remember which item they are for, then ask."""
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     context.user_data[slot] = item
     await update.effective_message.reply_text(text)
 
@@ -512,8 +510,7 @@ async def _ban_pressed(
         await stale_button(update, context)
         return user, t, None
     context.user_data.pop(BAN_TARGET, None)
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     return user, t, pending
 
 

@@ -39,9 +39,9 @@ from handlers.callbacks import Button, any_press
 from handlers.common import (
     NEW_MESSAGE,
     after_storing,
-    clear_buttons,
     conversation,
     keyboard,
+    press_done,
     refuse_outsider,
     refuse_press,
     speaker,
@@ -151,8 +151,7 @@ async def got_kind(update: Update, context: BotContext) -> int | None:
     if user is None:
         return ConversationHandler.END
     draft = DRAFT.get(context)
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     if KIND_PICK.one(update.callback_query.data) == "open":
         draft.open, draft.choices = True, []
         DRAFT.keep(context, draft)
@@ -205,8 +204,7 @@ async def got_audience(update: Update, context: BotContext) -> int:
     if user is None:
         return ConversationHandler.END
     kind = AUDIENCE_PICK.one(update.callback_query.data)
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     if kind == bc.EVERYONE:
         return await _set_audience(update, context, t, Audience(bc.EVERYONE))
     if kind == "kern":
@@ -230,8 +228,7 @@ async def got_kern(update: Update, context: BotContext) -> int | None:
     kern = await picked(update, context, KERN_PICK, context.config.municipality.kernen)
     if kern is None:
         return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     return await _set_audience(update, context, t, Audience(bc.KERNEN, (kern,)))
 
 
@@ -242,8 +239,7 @@ async def got_topic(update: Update, context: BotContext) -> int | None:
     topic = await picked(update, context, TOPIC_PICK, audience_choices(context, bc.TOPICS, t))
     if topic is None:
         return None
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     return await _set_audience(update, context, t, Audience(bc.TOPICS, (topic[0],)))
 
 
@@ -328,8 +324,7 @@ async def got_share(update: Update, context: BotContext) -> int:
     draft = DRAFT.get(context)
     draft.share = SHARE_PICK.one(update.callback_query.data) == "yes"
     DRAFT.keep(context, draft)
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     audience = Audience.from_json(draft.audience)
     if audience is None or draft.closes_at is None:
         await update.effective_message.reply_text(t("poll.draft_gone"))
@@ -380,8 +375,7 @@ async def send(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     draft = DRAFT.get(context)
     audience = Audience.from_json(draft.audience)
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     closes = datetime.fromisoformat(draft.closes_at) if draft.closes_at else None
     if audience is None or closes is None or not draft.question or closes <= utcnow():
         DRAFT.forget(context)

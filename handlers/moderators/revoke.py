@@ -13,7 +13,7 @@ from bot.i18n import Translator, translator
 from bot.services.staff import StaffMember
 from bot.services.text_input import parse_telegram_id
 from handlers.callbacks import Button
-from handlers.common import clear_buttons, keyboard, moderator, send_to, stale_button
+from handlers.common import keyboard, moderator, press_done, send_to, stale_button
 from handlers.context import BotApplication, BotContext
 from handlers.menus import set_staff_menu
 from models import Role, User
@@ -86,8 +86,7 @@ async def confirm(update: Update, context: BotContext) -> None:
     if revoked is None:  # another moderator was first
         await query.answer(t("staff.revoke_no_role", who=telegram_id), show_alert=True)
         return
-    await query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     theirs = translator(revoked.user.language)
     if revoked.offboarded is not None:
         count = revoked.offboarded.rerouted
@@ -107,8 +106,7 @@ async def keep(update: Update, context: BotContext) -> None:
     user, t = await moderator(update, context)
     if user is None:
         return
-    await update.callback_query.answer()
-    await clear_buttons(update)
+    await press_done(update)
     await update.effective_message.reply_text(t("staff.revoke_cancelled"))
 
 

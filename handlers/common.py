@@ -169,12 +169,17 @@ async def press_done(update: Update, notice: str | None = None) -> None:
     await clear_buttons(update)
 
 
-async def stale_button(update: Update, context: BotContext) -> None:
-    """A press on a button that no flow is waiting for: outdated, or forged by a client."""
+async def stale_button(
+    update: Update, context: BotContext, *, what: str = "callback", level: int = logging.INFO
+) -> None:
+    """A press on a button that no flow is waiting for: outdated, or forged by a client. It is
+    logged as a refused `what`, at `level` (louder where a forged press matters more)."""
     query = update.callback_query
     _, t = await speaker(update, context)
-    log.info(
-        "refused callback %r from user %s",
+    log.log(
+        level,
+        "refused %s %r from user %s",
+        what,
         (query.data or "")[:64],
         update.effective_user.id if update.effective_user else None,
     )

@@ -84,7 +84,7 @@ async def _own_draft(
         or broadcast.author_id != user.id
         or broadcast.state is not BroadcastState.DRAFT
     ):
-        await refuse(update, t)
+        await refuse(update, context)
         return t, None, ()
     return t, broadcast, tuple(rest)
 
@@ -200,7 +200,7 @@ async def pick(update: Update, context: BotContext) -> int | None:
     kind = context.user_data.get("bc_kind")
     choices = audience_choices(context, kind, t) if kind in (bc.KERNEN, bc.TOPICS) else []
     if index >= len(choices):
-        await refuse(update, t)
+        await refuse(update, context)
         return None
     value = choices[index][0]
     selected: list[str] = context.user_data.setdefault("bc_sel", [])
@@ -221,7 +221,7 @@ async def picked(update: Update, context: BotContext) -> int | None:
         return None
     kind, selected = context.user_data.get("bc_kind"), context.user_data.get("bc_sel") or []
     if kind not in (bc.KERNEN, bc.TOPICS):
-        await refuse(update, t)
+        await refuse(update, context)
         return None
     if not selected:
         await update.callback_query.answer(t("bc.choose_at_least_one"), show_alert=True)

@@ -199,7 +199,7 @@ async def stop(update: Update, context: BotContext) -> None:
         return
     broadcast = await context.services.broadcasts.get(STOP_BUTTON.one(update.callback_query.data))
     if broadcast is None or broadcast.state is BroadcastState.DRAFT:
-        await refuse(update, t)
+        await refuse(update, context)
         return
     cancelled = await context.services.broadcasts.cancel(broadcast.id, user.id)
     if cancelled is None:

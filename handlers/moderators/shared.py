@@ -17,12 +17,10 @@ from telegram.constants import ParseMode
 from bot.i18n import Markup, Translator
 from bot.services import broadcasts as bc
 from bot.services.broadcasts import Audience
-from handlers.common import moderator
+from handlers.common import moderator, stale_button
 from handlers.context import BotContext
 from handlers.residents.following import main_topics
 from models.base import utcnow
-
-log = logging.getLogger(__name__)
 
 
 def announcement(t: Translator, municipality: str, body: str) -> str:
@@ -40,14 +38,10 @@ async def deliver(
     return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-async def refuse(update: Update, t: Translator) -> None:
-    query = update.callback_query
-    log.warning(
-        "refused broadcast button %r from user %s",
-        (query.data or "")[:64],
-        update.effective_user.id if update.effective_user else None,
-    )
-    await query.answer(t("common.stale_button"), show_alert=True)
+async def refuse(update: Update, context: BotContext) -> None:
+    """A broadcast button refused (not the moderator's draft, or no longer one): the stale
+    answer, logged as a warning, as sending to everyone is at stake."""
+    await stale_button(update, context, what="broadcast button", level=logging.WARNING)
 
 
 def audience_choices(context: BotContext, kind: str, t: Translator) -> list[tuple[str, str]]:

@@ -293,6 +293,9 @@ async def test_residents_cannot_broadcast_and_forged_buttons_are_refused(
     assert bot.answers()[-5:] == [stale] * 5
     refused = [r for r in caplog.records if "refused" in r.getMessage()]
     assert len(refused) == 5
+    # Another draft's button, by the moderator's own client: louder, as it is a broadcast.
+    [loud] = [r for r in refused if r.levelno == logging.WARNING]
+    assert "refused broadcast button 'bc:yes:2'" in loud.getMessage()
     assert await broadcast_tick(bot.context()) == []
     assert not announcements(bot.calls())[anna.id] and not announcements(bot.calls())[bert.id]
 

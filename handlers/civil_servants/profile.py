@@ -221,7 +221,7 @@ async def got_backup(update: Update, context: BotContext) -> int:
     elif await context.services.civil_servants.get(value):
         draft.backup_id = value
     else:
-        await query.answer(t("common.stale_button"), show_alert=True)
+        await refuse_press(update, context)
         return P_BACKUP
     DRAFT.keep(context, draft)
     await press_done(update)
@@ -287,7 +287,7 @@ async def edit(update: Update, context: BotContext) -> int:
     servant = await servant_of(context, user)
     name = EDIT.one(query.data)
     if servant is None:
-        await query.answer(t("common.stale_button"), show_alert=True)
+        await refuse_press(update, context)
         return ConversationHandler.END
     await press_done(update)
     DRAFT.forget(context)

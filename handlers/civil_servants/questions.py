@@ -83,7 +83,7 @@ async def start_writing(update: Update, context: BotContext) -> int:
         and await context.services.questions.may_handle(user, question.id)
     )
     if not allowed:
-        await query.answer(t("common.stale_button"), show_alert=True)
+        await refuse_press(update, context)
         return ConversationHandler.END
     assert question is not None
     if not question.status.is_open or question.resident_id is None:
@@ -245,7 +245,7 @@ async def _may(update: Update, context: BotContext, question_id: int) -> tuple[b
     user, t = await speaker(update, context)
     ok = user is not None and await context.services.questions.may_handle(user, question_id)
     if not ok:
-        await update.callback_query.answer(t("common.stale_button"), show_alert=True)
+        await refuse_press(update, context)
     return ok, t
 
 

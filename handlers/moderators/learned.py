@@ -13,7 +13,7 @@ from telegram.ext import CommandHandler
 from bot.i18n import Markup, Translator
 from bot.services.text_input import excerpt
 from handlers.callbacks import Button
-from handlers.common import keyboard, moderator
+from handlers.common import keyboard, moderator, refuse_press
 from handlers.context import BotApplication, BotContext
 from handlers.moderators.shared import page_command
 
@@ -76,7 +76,7 @@ async def forget(update: Update, context: BotContext) -> None:
     query = update.callback_query
     gone = await context.services.questions.examples.forget(FORGET.one(query.data), user.id)
     if gone is None:
-        await query.answer(t("common.stale_button"), show_alert=True)
+        await refuse_press(update, context)
         return
     await query.answer(t("geleerd.forgotten", number=gone.id))
     text, markup = await _page(context, t)

@@ -241,3 +241,16 @@ def closing(
         return ConversationHandler.END
 
     return close
+
+
+async def step_done(
+    update: Update,
+    context: BotContext,
+    step: Step,
+    after: Callable[[Update, BotContext, Translator, Step], Awaitable[int]],
+) -> int:
+    """A press that only closes `step` (a "Klaar" or "Wijzigen" button): answered, its buttons
+    taken off, and the flow goes on with `after(update, context, t, step)`, as take_text does."""
+    _, t = await speaker(update, context)
+    await press_done(update)
+    return await after(update, context, t, step)

@@ -49,6 +49,7 @@ from handlers.steps import (
     closing,
     grid,
     kern_keyboard,
+    step_done,
     take_pick,
     take_text,
     typed_kern,
@@ -371,9 +372,7 @@ async def toggle_need(update: Update, context: BotContext) -> int:
 
 async def needs_done(update: Update, context: BotContext) -> int:
     """The needs are chosen; ask about introductions."""
-    _, t = await speaker(update, context)
-    await press_done(update)
-    return await _after(update, context, t, NEEDS)
+    return await step_done(update, context, NEEDS, _after)
 
 
 async def got_introductions(update: Update, context: BotContext) -> int:
@@ -389,9 +388,7 @@ async def got_introductions(update: Update, context: BotContext) -> int:
 
 async def choose_edit(update: Update, context: BotContext) -> int:
     """From the summary: ask which answer to change."""
-    _, t = await speaker(update, context)
-    await press_done(update)
-    return await _ask(update, context, t, EDIT)
+    return await step_done(update, context, EDIT, _ask)
 
 
 async def edit_field(update: Update, context: BotContext) -> int:

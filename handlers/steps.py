@@ -8,13 +8,14 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import ConversationHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.i18n import Translator
 from bot.kernen import match_kern
 from handlers.callbacks import Button
 from handlers.common import NEW_MESSAGE, keyboard, press_done, refuse_press, speaker, typed_answer
 from handlers.context import BotContext
+from handlers.menus import commands
 
 
 class Storable(Protocol):
@@ -208,6 +209,17 @@ def kern_keyboard(
         for index, name in enumerate(kernen)
     ]
     return keyboard([*grid(buttons), *([last] if last else [])])
+
+
+def cancel_with(callback: Callable[[Update, BotContext], Awaitable[Any]]) -> CommandHandler:
+    """/annuleer (or /cancel) as a way out, in a conversation's fallbacks or in one step."""
+    return CommandHandler(commands("annuleer"), callback)
+
+
+def otherwise(callback: Callable[[Update, BotContext], Awaitable[Any]]) -> MessageHandler:
+    """Any new message that is not a command, where the open step takes something else (a
+    sticker where text is asked, text where a button is): `callback` says what it takes."""
+    return MessageHandler(NEW_MESSAGE & ~filters.COMMAND, callback)
 
 
 def saying(message: str) -> Callable[[Update, BotContext], Awaitable[None]]:

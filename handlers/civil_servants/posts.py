@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CommandHandler, ConversationHandler, MessageHandler
-from telegram.ext import filters as f
+from telegram.ext import CommandHandler, ConversationHandler
 
 from bot.i18n import Markup, Translator, translator
 from bot.routing import Topic
@@ -20,7 +19,6 @@ from bot.routing.keys import main_topic
 from bot.services.posts import TEXT_MAX, News
 from handlers.callbacks import Button
 from handlers.common import (
-    NEW_MESSAGE,
     after_storing,
     conversation,
     keyboard,
@@ -34,7 +32,7 @@ from handlers.common import (
 )
 from handlers.context import BotApplication, BotContext
 from handlers.residents.following import main_topics
-from handlers.steps import closing, grid, saying
+from handlers.steps import cancel_with, closing, grid, otherwise, saying
 from models import Role, User
 
 TEXT, TOPIC, KERN, PREVIEW = range(4)
@@ -269,10 +267,10 @@ def post_conversation() -> ConversationHandler:
             PREVIEW: [SUBMIT.handler(submit), REWRITE.handler(rewrite)],
         },
         fallbacks=[
-            CommandHandler("annuleer", drop),
+            cancel_with(drop),
             CommandHandler("wistjedat", start),
             DROP.handler(drop),
-            MessageHandler(NEW_MESSAGE & ~f.COMMAND, use_buttons),
+            otherwise(use_buttons),
         ],
     )
 

@@ -27,7 +27,16 @@ from handlers.common import (
 )
 from handlers.context import BotApplication, BotContext
 from handlers.menus import set_staff_menu
-from handlers.steps import DraftSlot, closing, grid, kern_keyboard, picked, take_text
+from handlers.steps import (
+    DraftSlot,
+    cancel_with,
+    closing,
+    grid,
+    kern_keyboard,
+    picked,
+    step_done,
+    take_text,
+)
 from models import CivilServant, Role
 from models.base import utcnow
 
@@ -188,8 +197,7 @@ async def topics_done(update: Update, context: BotContext) -> int:
     if not _draft(context).topics:
         await query.answer(t("cs.topics_needed"), show_alert=True)
         return P_TOPICS
-    await press_done(update)
-    return await _next(update, context, t, P_TOPICS)
+    return await step_done(update, context, P_TOPICS, _next)
 
 
 async def toggle_kern(update: Update, context: BotContext) -> int:
@@ -199,9 +207,7 @@ async def toggle_kern(update: Update, context: BotContext) -> int:
 
 
 async def kernen_done(update: Update, context: BotContext) -> int:
-    _, t = await speaker(update, context)
-    await press_done(update)
-    return await _next(update, context, t, P_KERNEN)
+    return await step_done(update, context, P_KERNEN, _next)
 
 
 async def got_introduction(update: Update, context: BotContext) -> int:
@@ -362,7 +368,7 @@ def profile_conversation() -> ConversationHandler:
             P_BACKUP: [BACKUP.handler(_still_theirs(got_backup))],
         },
         fallbacks=[
-            CommandHandler("annuleer", profile_cancel),
+            cancel_with(profile_cancel),
             CallbackQueryHandler(refuse_press, pattern=any_press("prof")),  # its own only
             MessageHandler(NEW_MESSAGE, reprompt),
         ],

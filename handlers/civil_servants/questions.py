@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, ConversationHandler
 
 from bot.i18n import Translator, translator
 from bot.services.initiatives import new_draft_key
@@ -18,7 +18,6 @@ from bot.services.questions import MESSAGE_MAX
 from handlers.callbacks import Button
 from handlers.civil_servants.shared import reprompt, serving, typed
 from handlers.common import (
-    NEW_MESSAGE,
     conversation,
     keyboard,
     press_done,
@@ -34,7 +33,7 @@ from handlers.dispatch import (
     question_values,
     report_move,
 )
-from handlers.steps import closing
+from handlers.steps import cancel_with, closing, otherwise
 from models import User
 
 WRITING, PREVIEW = 120, 121
@@ -235,8 +234,8 @@ def writing_conversation() -> ConversationHandler:
             ],
         },
         fallbacks=[
-            CommandHandler("annuleer", writing_cancel),
-            MessageHandler(NEW_MESSAGE & ~filters.COMMAND, reprompt),
+            cancel_with(writing_cancel),
+            otherwise(reprompt),
         ],
     )
 

@@ -41,7 +41,7 @@ from handlers.moderators.shared import (
     local_time,
     refuse,
 )
-from handlers.steps import grid
+from handlers.steps import cancel_with, grid, otherwise
 from models import Broadcast, BroadcastState, User
 from models.base import utcnow
 
@@ -443,7 +443,7 @@ def broadcast_conversation() -> ConversationHandler:
         states={
             COMPOSE: [
                 MessageHandler(NEW_MESSAGE & (f.PHOTO | (f.TEXT & ~f.COMMAND)), compose),
-                MessageHandler(NEW_MESSAGE & ~f.COMMAND, not_content),
+                otherwise(not_content),
             ],
             AUDIENCE: [
                 CHOOSE_AUDIENCE.handler(choose_audience),
@@ -459,9 +459,9 @@ def broadcast_conversation() -> ConversationHandler:
             CONFIRM: [SEND.handler(confirm)],
         },
         fallbacks=[
-            CommandHandler("annuleer", cancel_command),
+            cancel_with(cancel_command),
             DISCARD.handler(discard),
-            MessageHandler(NEW_MESSAGE & ~f.COMMAND, use_buttons),
+            otherwise(use_buttons),
         ],
     )
 

@@ -44,6 +44,7 @@ from handlers.common import (
 from handlers.context import BotApplication, BotContext
 from handlers.residents.following import main_topics
 from handlers.residents.privacy import HANDLERS as privacy_handlers
+from handlers.steps import cancel_with
 from models import Initiative, Post, User, Visibility
 
 REASON, TITLE, POST_REASON, BAN_REASON, BAN_CONFIRM = range(5)
@@ -601,7 +602,7 @@ def moderation_conversation() -> ConversationHandler:
             BAN_REASON: [text_step(ban_reason)],
             BAN_CONFIRM: [BAN.handler(ban_confirmed), BAN_CANCEL.handler(ban_cancelled)],
         },
-        fallbacks=[CommandHandler("annuleer", cancel), *buttons],
+        fallbacks=[cancel_with(cancel), *buttons],
     )
 
 

@@ -20,8 +20,7 @@ from typing import Any
 from babel.numbers import format_decimal
 from telegram import InputFile, Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
-from telegram.ext import filters as f
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot.chart import poll_png
 from bot.i18n import Markup, Translator, translator
@@ -37,7 +36,6 @@ from bot.services.polls import (
 from bot.services.text_input import excerpt
 from handlers.callbacks import Button, any_press
 from handlers.common import (
-    NEW_MESSAGE,
     after_storing,
     conversation,
     keyboard,
@@ -53,7 +51,16 @@ from handlers.context import BotApplication, BotContext
 from handlers.moderators.announce import parse_when
 from handlers.moderators.scheduled import broadcast_tick
 from handlers.moderators.shared import Moment, audience_choices
-from handlers.steps import DraftSlot, closing, grid, kern_keyboard, picked, saying
+from handlers.steps import (
+    DraftSlot,
+    cancel_with,
+    closing,
+    grid,
+    kern_keyboard,
+    otherwise,
+    picked,
+    saying,
+)
 from models import Role, User
 from models.base import utcnow
 
@@ -416,10 +423,10 @@ def poll_conversation() -> ConversationHandler:
             CONFIRM: [SEND.handler(send)],
         },
         fallbacks=[
-            CommandHandler("annuleer", drop),
+            cancel_with(drop),
             DROP.handler(drop),
             CallbackQueryHandler(refuse_press, pattern=any_press("peil")),
-            MessageHandler(NEW_MESSAGE & ~f.COMMAND, use_buttons),
+            otherwise(use_buttons),
         ],
     )
 

@@ -46,6 +46,7 @@ from handlers.residents.introductions import join, note_handlers, request_introd
 from handlers.steps import (
     DraftSlot,
     back_to,
+    cancel_with,
     closing,
     grid,
     kern_keyboard,
@@ -613,7 +614,7 @@ def initiative_conversation() -> ConversationHandler:
         # Not under "terug": the idea is gone once joined, its note is a text of its own.
         | {JOIN_NOTE: note_handlers()},
         fallbacks=[
-            CommandHandler(commands("annuleer"), cancel),
+            cancel_with(cancel),
             CommandHandler("help", help_in_flow),
             CANCEL.handler(cancel),
             # Only this conversation's own buttons: an introduction or a download pressed while

@@ -13,7 +13,6 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -37,9 +36,8 @@ from handlers.common import (
     typed_answer,
 )
 from handlers.context import BotApplication, BotContext
-from handlers.menus import commands
 from handlers.residents.meeting import OPEN as OPEN_GROUP
-from handlers.steps import closing, saying
+from handlers.steps import cancel_with, closing, otherwise, saying
 from models import ContactMethod, Introduction, User
 from models.base import utcnow
 
@@ -158,7 +156,7 @@ def note_handlers() -> list[BaseHandler]:
     return [
         text_step(note_typed),
         NOTE_SKIP.handler(note_skipped),
-        CommandHandler(commands("annuleer"), note_skipped),
+        cancel_with(note_skipped),
         MessageHandler(NEW_MESSAGE, note_reprompt),
     ]
 
@@ -409,8 +407,8 @@ def relay_conversation() -> ConversationHandler:
         entry_points=[MESSAGE.handler(start_relay)],
         states={WRITING: [MessageHandler(NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, relay)]},
         fallbacks=[
-            CommandHandler("annuleer", relay_cancel),
-            MessageHandler(NEW_MESSAGE & ~filters.COMMAND, relay_not_text),
+            cancel_with(relay_cancel),
+            otherwise(relay_not_text),
         ],
     )
 

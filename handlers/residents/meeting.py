@@ -18,8 +18,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
 
 from bot.i18n import Translator, translator
@@ -27,7 +25,6 @@ from bot.services.meeting import BUTTONS, NOTE_MAX, POST_KEY, POST_MAX, Group
 from bot.services.moderation import ReportResult
 from handlers.callbacks import Button, any_press
 from handlers.common import (
-    NEW_MESSAGE,
     after_storing,
     clear_buttons,
     conversation,
@@ -42,7 +39,7 @@ from handlers.common import (
 )
 from handlers.context import BotApplication, BotContext
 from handlers.dispatch import NOTICE_BUTTONS, send_now
-from handlers.steps import DraftSlot, closing, saying
+from handlers.steps import DraftSlot, cancel_with, closing, otherwise, saying
 from models import User
 
 WRITING, NOTING = range(2)
@@ -365,8 +362,8 @@ def meeting_conversation() -> ConversationHandler:
         entry_points=[WRITE.handler(start_writing), NOTE.handler(start_writing)],
         states={WRITING: [text_step(post)], NOTING: [text_step(save_note)]},
         fallbacks=[
-            CommandHandler("annuleer", cancel),
-            MessageHandler(NEW_MESSAGE & ~filters.COMMAND, not_text),
+            cancel_with(cancel),
+            otherwise(not_text),
         ],
     )
 

@@ -16,7 +16,7 @@ from datetime import tzinfo
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import ConversationHandler
 
 from bot.i18n import Markup, Translator, translator
 from bot.services import broadcasts as bc
@@ -25,7 +25,6 @@ from bot.services.polls import OPEN_ANSWER_MAX, Answered, Check, Results
 from bot.services.text_input import excerpt
 from handlers.callbacks import Button
 from handlers.common import (
-    NEW_MESSAGE,
     after_storing,
     conversation,
     keyboard,
@@ -37,7 +36,7 @@ from handlers.common import (
 from handlers.context import BotApplication, BotContext
 from handlers.delivery import attempt
 from handlers.moderators.scheduled import add_sender
-from handlers.steps import closing, grid, saying
+from handlers.steps import cancel_with, closing, grid, otherwise, saying
 from models import Broadcast, Poll, User
 
 log = logging.getLogger(__name__)
@@ -217,8 +216,8 @@ def writing_conversation() -> ConversationHandler:
         entry_points=[WRITE.handler(start_writing)],
         states={WRITING: [text_step(written)]},
         fallbacks=[
-            CommandHandler("annuleer", cancel_writing),
-            MessageHandler(NEW_MESSAGE & ~filters.COMMAND, reprompt),
+            cancel_with(cancel_writing),
+            otherwise(reprompt),
         ],
     )
 

@@ -21,7 +21,6 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    filters,
 )
 
 from bot.i18n import Markup, Translator, escape
@@ -56,8 +55,10 @@ from handlers.steps import (
     DraftSlot,
     Step,
     back_to,
+    cancel_with,
     closing,
     kern_keyboard,
+    otherwise,
     picked,
     saying,
     take_pick,
@@ -526,7 +527,7 @@ def question_conversation() -> ConversationHandler:
             go_back,
         ),
         fallbacks=[
-            CommandHandler(commands("annuleer"), cancel),
+            cancel_with(cancel),
             CommandHandler("help", help_in_flow),
             CANCEL.handler(cancel),
             # In whichever step the resident is when they notice (kern, follow-ups, summary).
@@ -594,9 +595,9 @@ def reply_conversation() -> ConversationHandler:
         entry_points=[REPLY.handler(start_reply)],
         states={REPLY_WRITING: [text_step(got_reply)]},
         fallbacks=[
-            CommandHandler(commands("annuleer"), reply_cancel),
+            cancel_with(reply_cancel),
             CommandHandler("help", reply_help),
-            MessageHandler(NEW_MESSAGE & ~filters.COMMAND, reprompt),
+            otherwise(reprompt),
         ],
     )
 
@@ -729,7 +730,7 @@ def feedback_conversation() -> ConversationHandler:
         states={FEEDBACK_COMMENT: [text_step(comment), FEEDBACK_DONE.handler(feedback_done)]},
         fallbacks=[
             REOPEN.handler(reopen),
-            CommandHandler(commands("annuleer"), reply_cancel),
+            cancel_with(reply_cancel),
         ],
     )
 

@@ -11,14 +11,13 @@ import contextlib
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, ConversationHandler
 
 from bot.i18n import Translator
 from bot.services.matching import SEARCH_PAGE, SimilarInitiative
 from bot.services.text_input import clean, excerpt
 from handlers.callbacks import Button
 from handlers.common import (
-    NEW_MESSAGE,
     conversation,
     keyboard,
     refuse_press,
@@ -28,7 +27,7 @@ from handlers.common import (
 from handlers.context import BotApplication, BotContext
 from handlers.residents.introductions import join, note_handlers, request_introduction
 from handlers.residents.report import REPORT
-from handlers.steps import closing, saying
+from handlers.steps import cancel_with, closing, otherwise, saying
 from models import User
 
 QUERY_MAX = 200
@@ -240,8 +239,8 @@ def search_conversation() -> ConversationHandler:
         ],
         states={WORDS: [text_step(got_words)], NOTE: note_handlers()},
         fallbacks=[
-            CommandHandler("annuleer", cancel),
-            MessageHandler(NEW_MESSAGE & ~filters.COMMAND, words_expected),
+            cancel_with(cancel),
+            otherwise(words_expected),
         ],
     )
 

@@ -730,7 +730,8 @@ def feedback_conversation() -> ConversationHandler:
         states={FEEDBACK_COMMENT: [text_step(comment), FEEDBACK_DONE.handler(feedback_done)]},
         fallbacks=[
             REOPEN.handler(reopen),
-            cancel_with(reply_cancel),
+            # The stars are kept: /annuleer only skips the comment.
+            cancel_with(feedback_done),
         ],
     )
 

@@ -113,6 +113,12 @@ async def test_more_information_forward_close_feedback_and_reopen(qbot: BotHarne
 
     with time_machine.travel(local("2026-06-05 15:00"), tick=False):
         await bot.press(klaas, "Sluiten")
+        # Stars, then /annuleer instead of a comment: the stars are kept, and said so.
+        await bot.press(anna, "⭐⭐⭐⭐")
+        [kept] = await bot.send(anna, "/annuleer")
+        assert kept.text == "Dank je wel voor je reactie."
+        [after] = await bot.send(anna, "Nog iets")
+        assert "reactie" not in after.text
     with time_machine.travel(local("2026-06-05 15:00") + timedelta(days=15), tick=False):
         await bot.press(anna, "weer openen")
     assert "te lang geleden" in bot.answers()[-1]

@@ -3,7 +3,7 @@ after a restart), the progress message with its stop button, the report at the e
 /gepland, every announcement still to go out.
 
 The sending itself is bot/services/broadcasts.py; this module gives it a Telegram sender, starts
-it and shows its progress. The stop button works for any moderator."""
+it and shows its progress. The stop button works for any moderator and for the author."""
 
 from __future__ import annotations
 
@@ -24,11 +24,11 @@ from bot.services.broadcasts import Audience, Progress, SenderSettings
 from bot.services.delivery import Result
 from bot.services.text_input import excerpt
 from handlers.callbacks import Button
-from handlers.common import clear_buttons, keyboard, moderator
+from handlers.common import clear_buttons, keyboard, moderator, speaker
 from handlers.context import BotApplication, BotContext
 from handlers.delivery import attempt
 from handlers.moderators.shared import announcement, deliver, describe, local_time, refuse
-from models import Broadcast, BroadcastState
+from models import Broadcast, BroadcastState, Role
 
 log = logging.getLogger(__name__)
 
@@ -193,11 +193,20 @@ async def _stop_senders(application: BotApplication) -> None:
 
 
 async def stop(update: Update, context: BotContext) -> None:
-    """The stop button under the progress (or a scheduled one's confirmation): any moderator."""
-    user, t = await moderator(update, context)
-    if user is None:
-        return
+    """The stop button under the progress (or a scheduled one's confirmation): any moderator,
+    and the civil servant whose poll it carries (they get its progress, stop button and all)."""
+    user, t = await speaker(update, context)
     broadcast = await context.services.broadcasts.get(STOP_BUTTON.one(update.callback_query.data))
+    author = (
+        user is not None
+        and broadcast is not None
+        and broadcast.author_id == user.id
+        and user.role is Role.CIVIL_SERVANT
+    )
+    if not author:
+        user, t = await moderator(update, context)
+        if user is None:
+            return
     if broadcast is None or broadcast.state is BroadcastState.DRAFT:
         await refuse(update, context)
         return

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.config import BroadcastConfig, QuestionsConfig
 from handlers.moderators.polls import RESULT, close_tick, parse_closing
-from handlers.moderators.scheduled import broadcast_tick, running
+from handlers.moderators.scheduled import STOP_BUTTON, broadcast_tick, running
 from handlers.residents import polls as answering
 from models import BroadcastDelivery, DeliveryState, FollowKind, Poll, PollState, User
 from models.base import utcnow
@@ -336,6 +336,18 @@ async def test_a_civil_servant_asks_and_only_they_see_the_result(pbot: BotHarnes
     assert "Naar 1 inwoner. Versturen?" in confirm
     await bot.press(piet, "Versturen")
     await sent_out(bot)
+    # The stop button under the progress is theirs as well as the moderators' (by now there
+    # is nothing left to stop); another civil servant's press is refused.
+    async with bot.app.bot_data["sessions"]() as session:
+        poll = await session.get(Poll, 1)
+    offered = [b for c in bot.replies(piet) for b in c.buttons]
+    assert ("⏹ Stoppen", STOP_BUTTON.build(poll.broadcast_id)) in offered
+    await bot.press_data(piet, STOP_BUTTON.build(poll.broadcast_id))
+    assert bot.answers()[-1] == "Deze mededeling is al klaar of gestopt."
+    klaas = bot.person(2002, "Klaas")
+    await join(bot, klaas, "Klaas Bakker", "Openbare ruimte")
+    await bot.press_data(klaas, STOP_BUTTON.build(poll.broadcast_id))
+    assert bot.answers()[-1].startswith("Deze knop werkt niet meer")
     await bot.press(anna, "Meer groen")
     [listing] = await bot.send(piet, "/peilingen")
     assert "1 antwoord · open tot" in listing.text

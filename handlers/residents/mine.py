@@ -5,6 +5,7 @@ on, and everyone who joined hears of it."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from telegram import Message, Update
@@ -19,6 +20,7 @@ from handlers.callbacks import Button
 from handlers.common import keyboard, press_done, requires_resident, send_to, speaker
 from handlers.context import BotApplication, BotContext
 from handlers.fitting import visible_length
+from handlers.residents.meeting import OPEN as OPEN_GROUP
 from models import (
     EventKind,
     Initiative,
@@ -96,12 +98,18 @@ async def _answered_at(context: BotContext, question: Question) -> datetime | No
     return answers[-1] if answers else None
 
 
-async def _blocks(
-    context: BotContext, user: User, t: Translator
-) -> list[tuple[str, int | None]] | None:
-    """What /mijn says, in blocks that stay together on a page: each with the id of an
-    initiative its initiator may move on (its status button goes on that page). None when
-    there is nothing at all."""
+@dataclass(frozen=True)
+class Block:
+    """Lines of /mijn that stay together on a page, with the buttons they bring to it: the
+    status of an idea its initiator may move on, the meeting place of one with people in it."""
+
+    text: str
+    movable: int | None = None
+    group: int | None = None
+
+
+async def _blocks(context: BotContext, user: User, t: Translator) -> list[Block] | None:
+    """What /mijn says, in blocks. None when there is nothing at all."""
     mine = await context.services.initiatives.of_author(user.id, limit=SHOWN)
     questions = await context.services.questions.of_resident(user.id, limit=SHOWN)
     if mine.total == 0 and not mine.joined and not questions.total:
@@ -112,45 +120,52 @@ async def _blocks(
     joined = await context.services.matching.joined_counts(
         [i.id for i in [*mine.latest, *mine.joined]]
     )
-    blocks: list[tuple[str, int | None]] = []
+    blocks: list[Block] = []
     if mine.total:
-        blocks.append((t.plural("mijn.header", mine.total), None))
+        blocks.append(Block(t.plural("mijn.header", mine.total)))
         for item in mine.latest:
-            movable = item.id if ALLOWED_STATUS_CHANGES[item.status] else None
-            blocks.append((_item(t, item, tz, taxonomy, joined, today), movable))
+            blocks.append(
+                Block(
+                    _item(t, item, tz, taxonomy, joined, today),
+                    movable=item.id if ALLOWED_STATUS_CHANGES[item.status] else None,
+                    group=item.id if joined.get(item.id) else None,
+                )
+            )
         if mine.total > len(mine.latest):
-            blocks.append((t.plural("mijn.more", mine.total - len(mine.latest)), None))
+            blocks.append(Block(t.plural("mijn.more", mine.total - len(mine.latest))))
     if mine.joined:
-        blocks.append((t("mijn.joined_header"), None))
-        blocks += [(_item(t, item, tz, taxonomy, joined, today), None) for item in mine.joined]
+        blocks.append(Block(t("mijn.joined_header")))
+        blocks += [
+            Block(_item(t, item, tz, taxonomy, joined, today), group=item.id)
+            for item in mine.joined
+        ]
     if questions.total:
-        blocks.append((t.plural("vraag.mine_header", questions.total), None))
+        blocks.append(Block(t.plural("vraag.mine_header", questions.total)))
         for question in questions.latest:
             status = _question_status(t, question, await _answered_at(context, question), tz, today)
             topic = context.services.questions.topic_name(question.topic_key, t.language)
             words = excerpt(question.text, EXCERPT) if question.text else t("vraag.text_erased")
             blocks.append(
-                (
+                Block(
                     t(
                         "vraag.mine_item",
                         number=question.number,
                         topic=topic or t("vraag.topic_none"),
                         text=words,
                         status=status,
-                    ),
-                    None,
+                    )
                 )
             )
     return blocks
 
 
-def _pages(blocks: list[tuple[str, int | None]]) -> list[list[tuple[str, int | None]]]:
+def _pages(blocks: list[Block]) -> list[list[Block]]:
     """The blocks in pages of at most PAGE_ROOM visible characters; a section header never
     ends a page alone (it is short, so it rarely matters)."""
-    pages: list[list[tuple[str, int | None]]] = [[]]
+    pages: list[list[Block]] = [[]]
     used = 0
     for block in blocks:
-        size = visible_length(block[0]) + 2
+        size = visible_length(block.text) + 2
         if pages[-1] and used + size > PAGE_ROOM:
             pages.append([])
             used = 0
@@ -169,11 +184,26 @@ async def _page(
     pages = _pages(blocks)
     number = min(max(number, 0), len(pages) - 1)
     shown = pages[number]
-    lines = [text for text, _ in shown]
-    rows = []
-    movable = [initiative for _, initiative in shown if initiative is not None]
-    buttons = [(t("mijn.button_status", number=i), STATUS.build(i)) for i in movable]
-    rows += [buttons[n : n + 3] for n in range(0, len(buttons), 3)]
+    lines = [block.text for block in shown]
+    buttons = []
+    for block in shown:
+        if block.movable is not None:
+            buttons.append(
+                (t("mijn.button_status", number=block.movable), STATUS.build(block.movable))
+            )
+        if block.group is not None:
+            buttons.append(
+                (t("mijn.button_group", number=block.group), OPEN_GROUP.build(block.group))
+            )
+    rows = [buttons[n : n + 3] for n in range(0, len(buttons), 3)]
+    # What the buttons do, for the kinds on this page: "✏️ status wijzigen · 👥 naar de groep".
+    hints = [
+        t(key)
+        for key, kind in (("mijn.hint_status", "movable"), ("mijn.hint_group", "group"))
+        if any(getattr(block, kind) is not None for block in shown)
+    ]
+    if hints:
+        lines.append(" · ".join(hints))
     if len(pages) > 1:
         lines.append(t("mijn.page", page=number + 1, pages=len(pages)))
         nav = []

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from handlers.fitting import TEXT_MAX, visible_length
 from handlers.residents import initiative as idee
+from handlers.residents import meeting
 from handlers.residents import mine as mijn
 from models import CivilServant, EventKind, Question, QuestionEvent, QuestionStatus, User
 from tests.flows import answer_until_summary, onboard, save_idea
@@ -113,6 +114,9 @@ async def test_ideas_say_how_many_joined_and_when_they_were_sent(bot: BotHarness
         assert "Status: idee · nog niemand doet mee · ingestuurd op maandag 14 december" in (
             alone.text
         )
+        # Nobody in its meeting place yet: only the status button, and what it does.
+        assert alone.buttons == [("✏️ #1", mijn.STATUS.build(1))]
+        assert alone.text.endswith("✏️ status wijzigen")
         await answer_until_summary(bot, bram, "Speeltuin voor honden")
         await bot.press(bram, "Opslaan")
         await bot.press(bram, idee.JOIN.build(1))
@@ -122,6 +126,14 @@ async def test_ideas_say_how_many_joined_and_when_they_were_sent(bot: BotHarness
         [joined] = await bot.send(bram, "/mine")  # the English name
     assert "<b>Ideeën waar je aan meedoet</b>" in joined.text
     assert "Hondenspeeltuin in het park" in joined.text and "1 persoon doet mee" in joined.text
+    # A button to each meeting place with people in it: the initiator's and the one joined.
+    assert own.buttons == [("✏️ #1", mijn.STATUS.build(1)), ("👥 #1", meeting.OPEN.build(1))]
+    assert own.text.endswith("✏️ status wijzigen · 👥 naar de groep")
+    assert joined.buttons == [("👥 #1", meeting.OPEN.build(1))]
+    assert joined.text.endswith("👥 naar de groep")
+    await bot.press(bram, "👥 #1")
+    assert "Hondenspeeltuin in het park" in bot.last_text(bram)
+    assert "Niet meer meedoen" in str(bot.replies(bram)[-1].buttons)
     # A year later, the year is said.
     with time_machine.travel(datetime(2027, 2, 1, 10, 0, tzinfo=AMS), tick=False):
         [later] = await bot.send(anna, "/mijn")

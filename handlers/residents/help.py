@@ -62,6 +62,7 @@ def help_text(t: Translator, services: Services, user: User | None) -> str:
         shown.update(names)
         sections.append("\n".join((t(f"help.title_{role}"), *_lines(t, names))))
     sections.append(resident_help(t))
+    sections.append(t("help.halfway"))  # "terug" is typed, not in any menu
     return "\n\n".join(sections)
 
 

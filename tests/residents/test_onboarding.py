@@ -146,6 +146,8 @@ async def test_help_lists_the_resident_commands(bot: BotHarness) -> None:
     [reply] = await bot.send(anna, "/help")
     for command in ("/idee", "/mijn", "/taal", "/annuleer", "/help"):
         assert command in reply.text
+    # "terug" is in no menu, so the help says it.
+    assert "Typ <i>terug</i> om je vorige antwoord te veranderen" in reply.text
     assert "/start" in reply.text  # not signed up yet: told how to begin
 
 
@@ -286,6 +288,7 @@ async def test_help_is_the_menu_of_each_role_with_its_descriptions(qbot: BotHarn
     [english] = await bot.send(mo, "/help")
     assert all(line in english.text for line in menu_lines("en", *MODERATOR_COMMANDS))
     assert "For you as a moderator" in english.text
+    assert "Type <i>back</i> to change your previous answer" in english.text
 
 
 async def test_staff_are_welcomed_with_their_role_and_first_commands(qbot: BotHarness) -> None:

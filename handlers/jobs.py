@@ -22,7 +22,12 @@ from handlers.moderators.polls import CLOSE_TICK_S as POLL_CLOSE_TICK_S
 from handlers.moderators.polls import close_tick as close_polls
 from handlers.moderators.scheduled import TICK_S as BROADCAST_TICK_S
 from handlers.moderators.scheduled import broadcast_tick
-from handlers.residents.introductions import NOTICE_INTERVAL_S, send_match_notices
+from handlers.residents.introductions import (
+    JOIN_NOTICE_INTERVAL_S,
+    NOTICE_INTERVAL_S,
+    send_join_notices,
+    send_match_notices,
+)
 from models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -62,6 +67,8 @@ JOBS = (
     RepeatingJob("poll-close", close_polls, POLL_CLOSE_TICK_S, POLL_CLOSE_TICK_S),
     # Late matches for initiators, batched: at most one message a day each.
     RepeatingJob("match-notices", send_match_notices, NOTICE_INTERVAL_S, 60),
+    # Joins whose joiner never answered the note question: their initiator is told, once.
+    RepeatingJob("join-notices", send_join_notices, JOIN_NOTICE_INTERVAL_S, 90),
     # Initiatives and routing examples stored by another process reach this one this late.
     RepeatingJob("match-index-refresh", refresh_index, 60, 60),
     # Retention daily; the first run a few minutes after start, out of the start's way.

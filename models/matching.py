@@ -13,7 +13,10 @@ from models.base import NEVER_REUSED, Base, Timestamped, UTCDateTime
 
 
 class Supporter(Timestamped, Base):
-    """A resident who said "this is the same — I'll join" about someone else's initiative."""
+    """A resident who said "this is the same — I'll join" about someone else's initiative.
+
+    `told_at`: when its initiator was told of the join (with the joiner's note, or without one
+    when they skipped it or never answered), claimed before the send so it goes out once."""
 
     __tablename__ = "supporters"
     __table_args__ = (UniqueConstraint("initiative_id", "user_id"),)
@@ -23,6 +26,7 @@ class Supporter(Timestamped, Base):
         ForeignKey("initiatives.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class IntroductionStatus(enum.StrEnum):

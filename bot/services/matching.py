@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -43,6 +43,9 @@ SEARCH_LIMIT = 50
 # "At most one message a day per person" for late matches.
 NOTICE_INTERVAL = timedelta(days=1)
 NOTICES_PER_MESSAGE = 5
+# A joiner who neither writes a note nor skips it within this time: their initiator is told of
+# the join without one (handlers/residents/introductions.py, send_join_notices).
+JOIN_NOTE_WAIT = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,47 @@ class MatchingService:
                 return Outcome(False, "already")
             session.add(Supporter(initiative_id=initiative_id, user_id=user_id))
         return Outcome(True)
+
+    async def claim_join_notice(
+        self, user_id: int, initiative_id: int, now: datetime | None = None
+    ) -> bool:
+        """Claim telling the initiator that `user_id` joined `initiative_id`, before the send:
+        True for the one caller (the note, its skip, or the job) that may send it; False when
+        it was told already or the join is gone (they left)."""
+        async with self._sessions.begin() as session:
+            claimed = await session.execute(
+                update(Supporter)
+                .where(
+                    Supporter.initiative_id == initiative_id,
+                    Supporter.user_id == user_id,
+                    Supporter.told_at.is_(None),
+                )
+                .values(told_at=now or utcnow())
+                .execution_options(synchronize_session=False)
+            )
+        return claimed.rowcount == 1
+
+    async def release_join_notice(self, user_id: int, initiative_id: int) -> None:
+        """Give a claimed join notice back after a send that failed for a passing reason."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Supporter)
+                .where(Supporter.initiative_id == initiative_id, Supporter.user_id == user_id)
+                .values(told_at=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def unannounced_joins(self, now: datetime | None = None) -> list[tuple[int, int]]:
+        """(user_id, initiative_id) of joins at least JOIN_NOTE_WAIT old whose initiator was
+        not told: the joiner walked away from the note question. Oldest first."""
+        cutoff = (now or utcnow()) - JOIN_NOTE_WAIT
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Supporter.user_id, Supporter.initiative_id)
+                .where(Supporter.told_at.is_(None), Supporter.created_at <= cutoff)
+                .order_by(Supporter.created_at, Supporter.id)
+            )
+            return [(user_id, initiative_id) for user_id, initiative_id in rows]
 
     async def newest(
         self, *, kern: str | None = None, limit: int = SEARCH_LIMIT

@@ -3,6 +3,11 @@ agree, supporters who join, and the daily batch of late matches.
 
 Contact details travel only after both sides said yes, each in the form its owner chose at
 consent (@username or a profile link).
+
+An initiator hears of a join once (the supporter row's `told_at`, claimed before the send):
+with the joiner's note, without one when it is skipped, or from the job `send_join_notices`
+when the joiner never answers the question (after JOIN_NOTE_WAIT). A note that comes after
+the job told them follows on its own.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from telegram.ext import (
 )
 
 from bot.i18n import Markup, Translator, escape, translator
+from bot.services.delivery import Outcome
 from bot.services.initiatives import DESCRIPTION_MAX
+from bot.services.matching import SimilarInitiative
 from bot.services.meeting import NOTE_MAX
 from handlers.callbacks import Button
 from handlers.common import (
@@ -36,7 +43,9 @@ from handlers.common import (
     typed_answer,
 )
 from handlers.context import BotApplication, BotContext
+from handlers.delivery import outcome_of
 from handlers.residents.meeting import OPEN as OPEN_GROUP
+from handlers.residents.meeting import name_of
 from handlers.steps import cancel_with, closing, otherwise, saying
 from models import ContactMethod, Introduction, User
 from models.base import utcnow
@@ -45,6 +54,8 @@ log = logging.getLogger(__name__)
 
 WRITING = 0
 NOTICE_INTERVAL_S = 15 * 60
+# How often joins nobody announced are looked for (bot/services/matching.py JOIN_NOTE_WAIT).
+JOIN_NOTICE_INTERVAL_S = 5 * 60
 
 # An introduction (its id): the initiator accepts or declines; either side writes the other.
 DECIDE = Button("intro", ("accept", "decline"), int)
@@ -99,7 +110,8 @@ async def join(
 @requires_resident
 async def note_typed(update: Update, context: BotContext, user: User, t: Translator) -> int | None:
     """The joiner's few words: kept with the membership (the meeting place shows them to the
-    initiator, /groep) and sent to the initiator with the join notice."""
+    initiator, /groep) and sent to the initiator with the join notice, or on their own when the
+    job told the initiator of the join already."""
     text = await typed_answer(update, t, NOTE_MAX, too_long="match.note_too_long")
     if text is None:
         return None
@@ -108,8 +120,12 @@ async def note_typed(update: Update, context: BotContext, user: User, t: Transla
         await update.effective_message.reply_text(t("match.note_closed"))
         return ConversationHandler.END
     saved = await context.services.meeting.set_note(user.id, initiative_id, text)
+    told_now = await context.services.matching.claim_join_notice(user.id, initiative_id)
     async with after_storing(update, context):
-        await notify_joined(context, initiative_id, text if saved else None)
+        if told_now:
+            await notify_joined(context, initiative_id, text if saved else None)
+        elif saved:
+            await notify_note(context, initiative_id, user, text)
         await update.effective_message.reply_text(
             t("match.note_sent" if saved else "match.note_closed"),
             reply_markup=to_the_group(t, initiative_id) if saved else None,
@@ -119,7 +135,7 @@ async def note_typed(update: Update, context: BotContext, user: User, t: Transla
 
 async def note_skipped(update: Update, context: BotContext) -> int | None:
     """ "Overslaan" (or /annuleer): the initiator hears of the join without a note."""
-    _, t = await speaker(update, context)
+    user, t = await speaker(update, context)
     initiative_id = context.user_data.get(NOTE_KEY)
     if update.callback_query:
         if NOTE_SKIP.one(update.callback_query.data) != initiative_id:
@@ -127,8 +143,13 @@ async def note_skipped(update: Update, context: BotContext) -> int | None:
             return None
         await press_done(update)
     context.user_data.pop(NOTE_KEY, None)
+    told_now = (
+        initiative_id is not None
+        and user is not None
+        and await context.services.matching.claim_join_notice(user.id, initiative_id)
+    )
     async with after_storing(update, context):
-        if initiative_id is not None:
+        if told_now:
             await notify_joined(context, initiative_id)
         await update.effective_message.reply_text(
             t("match.note_skipped"),
@@ -161,20 +182,77 @@ def note_handlers() -> list[BaseHandler]:
     ]
 
 
-async def notify_joined(context: BotContext, initiative_id: int, note: str | None = None) -> None:
-    """Tell the initiator that someone joined, how many people are behind it now, and what the
-    joiner wrote for them, if anything."""
+async def _initiator_of(
+    context: BotContext, initiative_id: int
+) -> tuple[User, SimilarInitiative] | None:
+    """The initiator of `initiative_id`, to be told of a join, and the initiative; None when
+    there is nobody to tell: it is not visible (any more), or its initiator erased themselves
+    or is banned. (One who blocked the bot is skipped by `send_to`.)"""
     summary = await context.services.matching.summary(initiative_id)
     if summary is None or summary.author_id is None:
-        return
+        return None
     initiator = await context.services.users.by_id(summary.author_id)
-    if initiator is None:
-        return
+    if initiator is None or initiator.banned_at is not None:
+        return None
+    return initiator, summary
+
+
+async def notify_joined(context: BotContext, initiative_id: int, note: str | None = None) -> bool:
+    """Tell the initiator that someone joined, how many people are behind it now, and what the
+    joiner wrote for them, if anything. The caller claimed the notice (`claim_join_notice`).
+    True when it was delivered."""
+    found = await _initiator_of(context, initiative_id)
+    if found is None:
+        return False
+    initiator, summary = found
     t = translator(initiator.language)
     text = t.plural("match.someone_joined", summary.people, title=summary.title)
     if note:
         text = "\n\n".join((text, t("match.joined_note", note=note)))
+    return await send_to(context, initiator, text, to_the_group(t, initiative_id))
+
+
+async def notify_note(context: BotContext, initiative_id: int, joiner: User, note: str) -> None:
+    """A note that comes after the initiator was told of the join (by the job): on its own,
+    with the joiner's name (the initiator sees who is in with /groep anyway)."""
+    found = await _initiator_of(context, initiative_id)
+    if found is None:
+        return
+    initiator, summary = found
+    t = translator(initiator.language)
+    text = t("match.late_note", name=name_of(t, joiner), title=summary.title, note=note)
     await send_to(context, initiator, text, to_the_group(t, initiative_id))
+
+
+async def send_join_notices(context: BotContext) -> int:
+    """Job: tell initiators of joins whose joiner walked away from the note question (neither
+    wrote nor skipped within JOIN_NOTE_WAIT), without a note.
+
+    Each is claimed before the send, so it goes out once however many instances run; a send
+    that surely did not arrive (refused before sending, flood control) is given back for the
+    next run. Returns how many messages went out.
+    """
+    matching = context.services.matching
+    sent = 0
+    for user_id, initiative_id in await matching.unannounced_joins():
+        if not await matching.claim_join_notice(user_id, initiative_id):
+            continue  # the note or its skip came first, or another instance took it
+        try:
+            sent += await notify_joined(context, initiative_id)
+        except TelegramError as error:
+            result = outcome_of(error)
+            if result.outcome is not Outcome.RETRY:
+                log.warning("join notice for supporter %s of %s failed", user_id, initiative_id)
+                continue
+            log.warning(
+                "join notice for supporter %s of %s failed; retrying next run",
+                user_id,
+                initiative_id,
+            )
+            await matching.release_join_notice(user_id, initiative_id)
+            if result.flood_control:
+                break
+    return sent
 
 
 def to_the_group(t: Translator, initiative_id: int) -> InlineKeyboardMarkup:

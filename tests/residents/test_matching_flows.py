@@ -9,11 +9,14 @@ import time_machine
 from sqlalchemy import func, select
 
 from bot import semantic
+from bot.migrate import downgrade, upgrade
+from bot.services.matching import JOIN_NOTE_WAIT
 from bot.services.meeting import NOTE_MAX
 from handlers.residents import initiative as idee
 from handlers.residents import introductions
 from handlers.residents import mine as mijn
-from handlers.residents.introductions import send_match_notices
+from handlers.residents.introductions import send_join_notices, send_match_notices
+from handlers.residents.meeting import OPEN
 from models import Initiative, Introduction, MatchNotice, MeetingNote, Supporter
 from tests.flows import answer_until_summary, onboard, save_idea
 from tests.harness import BotHarness, Person
@@ -193,6 +196,125 @@ async def test_annuleer_after_joining_still_tells_the_initiator(bot: BotHarness)
     await bot.send(bram, "/annuleer")
     assert "weten dat je meedoet" in bot.last_text(bram)
     assert "er doet iemand mee" in bot.last_text(anna)
+
+
+async def join_and_walk_away(bot: BotHarness, anna: Person, bram: Person) -> None:
+    """Anna's initiative #1; Bram joins it and leaves the question for a note unanswered."""
+    await save_idea(bot, anna, "Hondenspeeltuin in het park")
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, idee.JOIN.build(1))
+    assert "Wil je iets zeggen tegen wie" in bot.last_text(bram)
+
+
+async def test_a_join_without_an_answer_is_announced_once_after_a_while(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    with time_machine.travel("2026-06-01 09:00 +0000", tick=False) as traveller:
+        await join_and_walk_away(bot, anna, bram)
+        told_anna = len(bot.replies(anna))
+        context = bot.context()
+        assert await send_join_notices(context) == 0  # Bram may still be typing
+        traveller.shift(JOIN_NOTE_WAIT - timedelta(minutes=1))
+        assert await send_join_notices(context) == 0
+        assert len(bot.replies(anna)) == told_anna
+
+        traveller.shift(timedelta(minutes=1))
+        assert await send_join_notices(context) == 1
+        [notice] = bot.replies(anna)[told_anna:]
+        assert notice.text == (
+            "Goed nieuws: er doet iemand mee met je idee <b>Hondenspeeltuin in het park</b>. "
+            "Er staan nu 2 mensen achter."
+        )
+        assert notice.buttons == [("👥 Naar de groep", OPEN.build(1))]
+
+        # Once: not by the next run, nor when Bram comes back and skips the note after all.
+        traveller.shift(timedelta(hours=1))
+        assert await send_join_notices(context) == 0
+        await bot.press(bram, "Overslaan")
+        assert "weten dat je meedoet" in bot.last_text(bram)
+        assert len(bot.replies(anna)) == told_anna + 1
+
+
+async def test_a_note_before_the_wait_is_the_only_notice(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    with time_machine.travel("2026-06-01 09:00 +0000", tick=False) as traveller:
+        await join_and_walk_away(bot, anna, bram)
+        told_anna = len(bot.replies(anna))
+        traveller.shift(timedelta(minutes=10))
+        await bot.send(bram, "Ik kan op zaterdag helpen.")
+        [notice] = bot.replies(anna)[told_anna:]
+        assert "er doet iemand mee" in notice.text
+        assert "<i>Ik kan op zaterdag helpen.</i>" in notice.text
+
+        traveller.shift(JOIN_NOTE_WAIT)
+        assert await send_join_notices(bot.context()) == 0
+        assert len(bot.replies(anna)) == told_anna + 1
+
+
+async def test_a_note_after_the_job_told_the_initiator_still_reaches_them(
+    bot: BotHarness,
+) -> None:
+    anna, bram = await residents(bot)
+    with time_machine.travel("2026-06-01 09:00 +0000", tick=False) as traveller:
+        await join_and_walk_away(bot, anna, bram)
+        traveller.shift(JOIN_NOTE_WAIT + timedelta(minutes=5))
+        assert await send_join_notices(bot.context()) == 1
+        told_anna = len(bot.replies(anna))
+
+        [sent] = await bot.send(bram, "Ik kan op zaterdag helpen <b>!</b>")
+        assert "Verstuurd" in sent.text
+        [note] = bot.replies(anna)[told_anna:]
+        assert note.text == (
+            "<b>Bram</b> schreef bij je idee <b>Hondenspeeltuin in het park</b>:\n"
+            "<i>Ik kan op zaterdag helpen &lt;b&gt;!&lt;/b&gt;</i>"
+        )
+        assert note.buttons == [("👥 Naar de groep", OPEN.build(1))]
+        assert "er doet iemand mee" not in note.text
+        assert await count(bot, MeetingNote) == 1
+
+
+async def test_the_join_notice_skips_a_blocked_initiator_and_retries_a_passing_failure(
+    bot: BotHarness,
+) -> None:
+    anna, bram = await residents(bot)
+    with time_machine.travel("2026-06-01 09:00 +0000", tick=False) as traveller:
+        await join_and_walk_away(bot, anna, bram)
+        traveller.shift(JOIN_NOTE_WAIT)
+        context = bot.context()
+        bot.request.failing_chats[anna.id] = (502, "Bad Gateway")
+        assert await send_join_notices(context) == 0
+        del bot.request.failing_chats[anna.id]
+        told_anna = len(bot.replies(anna))
+        assert await send_join_notices(context) == 1  # given back, sent with the next run
+        assert "er doet iemand mee" in bot.last_text(anna)
+        assert len(bot.replies(anna)) == told_anna + 1
+
+    cara = bot.person(1003, "Cara")
+    await onboard(bot, cara)
+    with time_machine.travel("2026-06-02 09:00 +0000", tick=False) as traveller:
+        await answer_until_summary(bot, cara, "Hondenspeeltuin")
+        await bot.press(cara, "Opslaan")
+        await bot.press(cara, idee.JOIN.build(1))
+        bot.request.block(anna.id)
+        traveller.shift(JOIN_NOTE_WAIT)
+        before = len(bot.request.calls)
+        assert await send_join_notices(context) == 0
+        assert await send_join_notices(context) == 0  # tried once: she is inactive now
+        assert len([c for c in bot.calls(since=before) if c.chat_id == anna.id]) == 1
+
+
+async def test_joins_from_before_the_migration_are_not_announced_again(bot: BotHarness) -> None:
+    anna, bram = await residents(bot)
+    with time_machine.travel("2026-06-01 09:00 +0000", tick=False) as traveller:
+        await join_and_walk_away(bot, anna, bram)
+        # The database as it was before joins knew whether their initiator was told.
+        engine = bot.app.bot_data["engine"]
+        await downgrade(engine, "0013")
+        await upgrade(engine)
+        traveller.shift(JOIN_NOTE_WAIT)
+        told_anna = len(bot.replies(anna))
+        assert await send_join_notices(bot.context()) == 0
+        assert len(bot.replies(anna)) == told_anna
 
 
 async def test_a_forged_join_of_an_initiative_not_offered_is_refused(bot: BotHarness) -> None:

@@ -1,8 +1,8 @@
 """/groep: the meeting place of an initiative. Its initiator and everyone who joined write to
 each other through the bot ("Bericht aan de groep"), each under the name the bot knows them by:
 no @username, no phone number. The initiator sees who is in; a member writes a note for them,
-or stops taking part ("Niet meer meedoen", confirmed). A relayed post can be reported; a
-moderator can hide it.
+or stops taking part ("Niet meer meedoen", confirmed; the initiator is told, without the name).
+A relayed post can be reported; a moderator can hide it.
 
 Posts are stored with their deliveries first (bot/services/meeting.py) and sent by the dispatch
 loop (handlers/dispatch.py): the first ones at once, the rest of a large group with its next run.
@@ -213,8 +213,30 @@ async def leave(update: Update, context: BotContext, user: User, t: Translator) 
     if step == "no":
         await query.message.reply_text(t("meeting.stayed", title=group.title))
         return
-    await context.services.meeting.leave(user.id, group.initiative_id)
+    left = await context.services.meeting.leave(user.id, group.initiative_id)
     await query.message.reply_text(t("meeting.left", title=group.title))
+    if left:  # stored: not for a second press that found them gone already
+        await _tell_initiator_left(context, group)
+
+
+async def _tell_initiator_left(context: BotContext, group: Group) -> None:
+    """The initiator hears that someone left, and how many take part now; not who (kinder, and
+    /groep shows who is in). Nothing for an initiator who erased themselves or is banned."""
+    if group.initiator_id is None:
+        return
+    initiator = await context.services.users.by_id(group.initiator_id)
+    if initiator is None or initiator.banned_at is not None:
+        return
+    now = await context.services.meeting.group(initiator.id, group.initiative_id)
+    if now is None:
+        return
+    it = translator(initiator.language)
+    await send_to(
+        context,
+        initiator,
+        it.plural("meeting.someone_left", now.people, title=now.title),
+        keyboard([[(it("meeting.button_open"), OPEN.build(group.initiative_id))]]),
+    )
 
 
 # --- writing to the group ----------------------------------------------------------------

@@ -180,6 +180,32 @@ async def test_leaving_is_confirmed_and_ends_the_posts(bot: BotHarness) -> None:
     assert bot.answers()[-1] == STALE
 
 
+async def test_the_initiator_hears_that_someone_left_but_not_who(bot: BotHarness) -> None:
+    anna, bram, cara = await group_of_three(bot)
+    before = len(bot.replies(anna))
+    await bot.send(cara, "/groep")
+    await bot.press(cara, "Niet meer meedoen")
+    await bot.press(cara, "Nee, ik blijf")
+    assert len(bot.replies(anna)) == before  # staying is no news
+
+    await bot.press(cara, "Niet meer meedoen")
+    await bot.press(cara, "Ja, ik doe niet meer mee")
+    [notice] = bot.replies(anna)[before:]
+    assert notice.text == (
+        f"Iemand doet niet meer mee met je idee <b>{TITLE}</b>. Er doen nu 2 mensen mee."
+    )
+    assert "Cara" not in notice.text and "cara_v" not in notice.text
+    assert notice.buttons == [("👥 Naar de groep", OPEN.build(1))]
+
+    await bot.send(bram, "/groep")
+    await bot.press(bram, "Niet meer meedoen")
+    await bot.press(bram, "Ja, ik doe niet meer mee")
+    assert bot.last_text(anna) == (
+        f"Iemand doet niet meer mee met je idee <b>{TITLE}</b>. Verder doet er nu niemand mee."
+    )
+    assert len(bot.replies(anna)) == before + 2
+
+
 async def test_a_member_who_leaves_while_writing_cannot_post(bot: BotHarness) -> None:
     _, bram, cara = await group_of_three(bot)
     await bot.send(cara, "/groep")

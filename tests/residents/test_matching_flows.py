@@ -460,10 +460,11 @@ async def test_supporters_hear_of_status_changes_and_see_what_they_joined(
     [listing] = await bot.send(bram, "/mijn")
     assert "Ideeën waar je aan meedoet" in listing.text
     assert "Hondenspeeltuin in het park" in listing.text
-    assert listing.buttons == []  # only the initiator moves it on
+    # Only the initiator moves it on; both go to its meeting place from here.
+    assert listing.buttons == [("👥 #1", OPEN.build(1))]
 
     [own] = await bot.send(anna, "/mijn")
-    assert own.buttons == [("✏️ #1", mijn.STATUS.build(1))]
+    assert own.buttons == [("✏️ #1", mijn.STATUS.build(1)), ("👥 #1", OPEN.build(1))]
     await bot.press(anna, mijn.STATUS.build(1))
     options = bot.replies(anna)[-1]
     assert [data for _, data in options.buttons] == [

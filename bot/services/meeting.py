@@ -11,6 +11,7 @@ meanwhile gets nothing. Free of Telegram.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,16 @@ NOTE_MAX = 300
 POST_KEY = "meeting_post_id"
 RELAYED = "meeting.relayed"
 BUTTONS = "meeting"  # the buttons under a relayed post: answer the group, report it
+
+
+class Left(enum.Enum):
+    """What leaving a group did: nothing (not in it, e.g. a second press), or left, with the
+    initiator told of the join before or not (the joiner left before the note's wait was over:
+    then they hear of neither)."""
+
+    NOT_IN = "not_in"
+    UNANNOUNCED = "unannounced"
+    ANNOUNCED = "announced"
 
 
 @dataclass(frozen=True)
@@ -156,21 +167,26 @@ class MeetingService:
             )
             return [Member(user, since, note) for user, since, note in rows]
 
-    async def leave(self, user_id: int, initiative_id: int) -> bool:
+    async def leave(self, user_id: int, initiative_id: int) -> Left:
         """Stop taking part: no longer a supporter, the note goes too. The initiator cannot
-        leave their own initiative (they close it in /mijn). False if not a supporter."""
+        leave their own initiative (they close it in /mijn). Says whether the initiator had
+        heard of the join (the row's told_at, read as it is deleted, so a join notice claimed at
+        the same moment is seen)."""
         async with self._sessions.begin() as session:
-            left = await session.execute(
-                delete(Supporter).where(
-                    Supporter.initiative_id == initiative_id, Supporter.user_id == user_id
-                )
+            told = await session.execute(
+                delete(Supporter)
+                .where(Supporter.initiative_id == initiative_id, Supporter.user_id == user_id)
+                .returning(Supporter.told_at)
             )
+            rows = told.all()
             await session.execute(
                 delete(MeetingNote).where(
                     MeetingNote.initiative_id == initiative_id, MeetingNote.user_id == user_id
                 )
             )
-        return left.rowcount == 1
+        if not rows:
+            return Left.NOT_IN
+        return Left.ANNOUNCED if rows[0].told_at is not None else Left.UNANNOUNCED
 
     async def set_note(self, user_id: int, initiative_id: int, text: str) -> bool:
         """A supporter's few words for the initiator, replacing earlier ones."""

@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 
 from bot.i18n import Translator, translator
-from bot.services.meeting import BUTTONS, NOTE_MAX, POST_KEY, POST_MAX, Group
+from bot.services.meeting import BUTTONS, NOTE_MAX, POST_KEY, POST_MAX, Group, Left
 from bot.services.moderation import ReportResult
 from handlers.callbacks import Button, any_press
 from handlers.common import (
@@ -215,7 +215,8 @@ async def leave(update: Update, context: BotContext, user: User, t: Translator) 
         return
     left = await context.services.meeting.leave(user.id, group.initiative_id)
     await query.message.reply_text(t("meeting.left", title=group.title))
-    if left:  # stored: not for a second press that found them gone already
+    # Not for a second press that found them gone, nor for a join the initiator never heard of.
+    if left is Left.ANNOUNCED:
         await _tell_initiator_left(context, group)
 
 

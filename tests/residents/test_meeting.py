@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import time_machine
 from sqlalchemy import func, select
 
 from bot.i18n import translator
 from handlers.dispatch import TelegramSender, dispatch_tick
 from handlers.residents import privacy
+from handlers.residents.introductions import send_join_notices
 from handlers.residents.meeting import HIDE, LEAVE, MEMBERS, NOTE, OPEN, REPORT, WRITE
 from models import MeetingPost, ScheduledWork, Supporter, User, WorkState
 from models.base import utcnow
@@ -204,6 +206,24 @@ async def test_the_initiator_hears_that_someone_left_but_not_who(bot: BotHarness
         f"Iemand doet niet meer mee met je idee <b>{TITLE}</b>. Verder doet er nu niemand mee."
     )
     assert len(bot.replies(anna)) == before + 2
+
+
+async def test_a_join_the_initiator_never_heard_of_leaves_without_news(bot: BotHarness) -> None:
+    anna, bram = bot.person(1001, "Anna"), bot.person(1002, "Bram")
+    for who in (anna, bram):
+        await onboard(bot, who)
+    await save_idea(bot, anna, TITLE)
+    before = len(bot.replies(anna))
+    await answer_until_summary(bot, bram, "Speeltuin voor honden")
+    await bot.press(bram, "Opslaan")
+    await bot.press(bram, "hetzelfde, ik doe mee")
+    # Bram leaves before answering the note question (a press from an earlier message): Anna
+    # was not told of the join, so she is not told of the leave, now or by the job later.
+    await bot.press_data(bram, LEAVE.build(1, "yes"))
+    assert "niet meer mee" in bot.last_text(bram)
+    with time_machine.travel(utcnow() + timedelta(hours=1), tick=False):
+        assert await send_join_notices(bot.context()) == 0
+    assert len(bot.replies(anna)) == before
 
 
 async def test_a_member_who_leaves_while_writing_cannot_post(bot: BotHarness) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -44,8 +44,7 @@ from handlers.common import (
 )
 from handlers.context import BotApplication, BotContext
 from handlers.delivery import outcome_of
-from handlers.residents.meeting import OPEN as OPEN_GROUP
-from handlers.residents.meeting import name_of
+from handlers.residents.meeting import name_of, to_the_group
 from handlers.steps import cancel_with, closing, otherwise, saying
 from models import ContactMethod, Introduction, User
 from models.base import utcnow
@@ -253,12 +252,6 @@ async def send_join_notices(context: BotContext) -> int:
             if result.flood_control:
                 break
     return sent
-
-
-def to_the_group(t: Translator, initiative_id: int) -> InlineKeyboardMarkup:
-    """ "Naar de groep": the meeting place of the initiative just joined (handlers/residents/
-    meeting.py)."""
-    return keyboard([[(t("meeting.button_open"), OPEN_GROUP.build(initiative_id))]])
 
 
 # --- introductions -----------------------------------------------------------------------

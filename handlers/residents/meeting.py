@@ -236,8 +236,14 @@ async def _tell_initiator_left(context: BotContext, group: Group) -> None:
         context,
         initiator,
         it.plural("meeting.someone_left", now.people, title=now.title),
-        keyboard([[(it("meeting.button_open"), OPEN.build(group.initiative_id))]]),
+        to_the_group(it, group.initiative_id),
     )
+
+
+def to_the_group(t: Translator, initiative_id: int) -> InlineKeyboardMarkup:
+    """ "Naar de groep": the meeting place of an initiative, under the news that someone joined
+    or left and after one's own join."""
+    return keyboard([[(t("meeting.button_open"), OPEN.build(initiative_id))]])
 
 
 # --- writing to the group ----------------------------------------------------------------

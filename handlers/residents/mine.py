@@ -197,11 +197,11 @@ async def _page(
             )
     rows = [buttons[n : n + 3] for n in range(0, len(buttons), 3)]
     # What the buttons do, for the kinds on this page: "✏️ status wijzigen · 👥 naar de groep".
-    hints = [
-        t(key)
-        for key, kind in (("mijn.hint_status", "movable"), ("mijn.hint_group", "group"))
-        if any(getattr(block, kind) is not None for block in shown)
-    ]
+    hints = []
+    if any(block.movable is not None for block in shown):
+        hints.append(t("mijn.hint_status"))
+    if any(block.group is not None for block in shown):
+        hints.append(t("mijn.hint_group"))
     if hints:
         lines.append(" · ".join(hints))
     if len(pages) > 1:
